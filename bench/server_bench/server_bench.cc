@@ -1,0 +1,202 @@
+// garcon server over loopback:
+//  1. calls per second with several concurrent keep-alive clients
+//     (DescribeDomain, a cheap read, so the number is the server's overhead);
+//  2. what 1,000 idle long polls cost: resident memory, threads, CPU.
+// Everything stays on 127.0.0.1 and every loop is bounded in time.
+//
+// Usage: server_bench [--clients N] [--seconds S] [--polls N]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "garcon/engine.h"
+#include "garcon/server.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int Connect(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+std::string Request(const std::string& operation, const std::string& body) {
+  return "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: SimpleWorkflowService." +
+         operation + "\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+bool SendAll(int fd, const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Reads one Content-Length response; returns its status (0 on error).
+int ReadResponse(int fd, std::string& buffer) {
+  std::size_t end;
+  char chunk[8192];
+  while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return 0;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+  }
+  const int status = std::atoi(buffer.c_str() + 9);
+  std::size_t length = 0;
+  if (auto p = buffer.find("Content-Length: "); p != std::string::npos && p < end) {
+    length = std::strtoul(buffer.c_str() + p + 16, nullptr, 10);
+  }
+  while (buffer.size() < end + 4 + length) {
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return 0;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+  }
+  buffer.erase(0, end + 4 + length);
+  return status;
+}
+
+long StatusField(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
+  }
+  return -1;
+}
+
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int clients = 4;
+  double seconds = 3;
+  int polls = 1000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--clients") clients = std::atoi(argv[i + 1]);
+    if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
+    if (flag == "--polls") polls = std::atoi(argv[i + 1]);
+  }
+  spdlog::set_level(spdlog::level::warn);
+  // Each held poll is two sockets in this process (client and server side).
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+
+  garcon::engine::Engine engine;
+  garcon::server::ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  garcon::server::HttpServer server(engine, options);
+  if (auto s = server.Start(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  (void)engine.Call("RegisterDomain", {{"name", "bench"},
+                                       {"workflowExecutionRetentionPeriodInDays", "1"}});
+
+  // 1. Calls per second.
+  std::atomic<long> calls{0}, failures{0};
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(seconds));
+  const std::string describe = Request("DescribeDomain", R"({"name":"bench"})");
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      int fd = Connect(server.port());
+      std::string buffer;
+      while (fd >= 0 && Clock::now() < deadline) {
+        if (!SendAll(fd, describe) || ReadResponse(fd, buffer) != 200) {
+          ++failures;
+          break;
+        }
+        ++calls;
+      }
+      if (fd >= 0) ::close(fd);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf("calls: %ld DescribeDomain in %.2f s over %d keep-alive connections: %.0f calls/s "
+              "(%ld failures)\n",
+              calls.load(), elapsed, clients, static_cast<double>(calls.load()) / elapsed,
+              failures.load());
+
+  // 2. Idle long polls.
+  (void)engine.Call("RegisterWorkflowType", {{"domain", "bench"}, {"name", "wf"}, {"version", "1"}});
+  const long rss_before = StatusField("VmRSS:");
+  const long threads_before = StatusField("Threads:");
+  std::vector<int> pollers;
+  const std::string poll =
+      Request("PollForDecisionTask", R"({"domain":"bench","taskList":{"name":"idle"}})");
+  for (int i = 0; i < polls; ++i) {
+    int fd = Connect(server.port());
+    if (fd < 0 || !SendAll(fd, poll)) {
+      std::fprintf(stderr, "could not open poll %d (file descriptor limit?)\n", i);
+      if (fd >= 0) ::close(fd);
+      break;
+    }
+    pollers.push_back(fd);
+  }
+  const auto wait_until = Clock::now() + std::chrono::seconds(30);
+  while (engine.GetStats().poll_waiters < pollers.size() && Clock::now() < wait_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::size_t held = engine.GetStats().poll_waiters;
+  const long rss_after = StatusField("VmRSS:");
+  const double cpu_before = CpuSeconds();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const double idle_cpu = CpuSeconds() - cpu_before;
+  std::printf("idle polls: %zu held; resident memory %+ld KiB (%.1f KiB per poll, client "
+              "sockets of this process included); threads %ld -> %ld; CPU while held: %.3f s "
+              "per s\n",
+              held, rss_after - rss_before,
+              held ? static_cast<double>(rss_after - rss_before) / static_cast<double>(held) : 0.0,
+              threads_before, StatusField("Threads:"), idle_cpu);
+  for (int fd : pollers) ::close(fd);
+  const auto drain_until = Clock::now() + std::chrono::seconds(30);
+  while (engine.GetStats().poll_waiters > 0 && Clock::now() < drain_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::printf("after the clients closed: %zu polls still held by the engine\n",
+              engine.GetStats().poll_waiters);
+  server.Stop();
+  return 0;
+}

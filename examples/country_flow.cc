@@ -1,0 +1,69 @@
+// The seed's generator flow: one activity_2 instance per country, each
+// failing at random (1 in 4) and retried up to 3 times.
+//
+// For repeatable runs the input may say how many times a country fails
+// before it succeeds: --input '{"failures": {"2": 2}}' makes country 2 fail
+// twice (then succeed on its third attempt); {"failures": {"3": 9}} exhausts
+// its retries and fails the workflow with the task's own reason.
+#include <map>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+
+#include "garcon/garcon.h"
+
+using garcon::ActivityExecution;
+using garcon::Context;
+using garcon::Json;
+
+namespace {
+
+// Attempts per country in this process.
+int NextAttempt(int country_id) {
+  static std::mutex mu;
+  static std::map<int, int> attempts;
+  std::lock_guard lock(mu);
+  return ++attempts[country_id];
+}
+
+bool RandomFailure() {
+  static std::mutex mu;
+  static std::mt19937 rng(std::random_device{}());
+  std::lock_guard lock(mu);
+  return std::uniform_int_distribution<int>(0, 3)(rng) == 3;
+}
+
+Context UnstableCountryTask(ActivityExecution& activity, int country_id, Json failures) {
+  const int attempt = NextAttempt(country_id);
+  const std::string key = std::to_string(country_id);
+  const bool fail = failures.is_object() ? attempt <= failures.value(key, 0) : RandomFailure();
+  if (fail) {
+    activity.logger()->info("country {} has failed (attempt {})", country_id, attempt);
+    throw std::runtime_error("country " + key + " fails");
+  }
+  activity.logger()->info("country {} has succeeded (attempt {})", country_id, attempt);
+  return {{"country." + key, "done"}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  garcon::Flow flow("dev", "country_flow");
+  auto& first = flow.Activity("activity_1").Run(garcon::Sync([](ActivityExecution&, const Context&) {
+    return Context{{"activity_1", "done"}};
+  }));
+  auto& countries =
+      flow.Activity("activity_2")
+          .Requires({&first})
+          .Generator([](const Context&) {
+            std::vector<Context> out;
+            for (int id = 1; id < 6; ++id) out.push_back({{"generator.country_id", id}});
+            return out;
+          })
+          .Retry(3)
+          .Run(garcon::Sync(
+              garcon::Task(UnstableCountryTask).Fill("generator.country_id", "failures")));
+  flow.Activity("activity_3").Requires({&countries}).Run(garcon::Sync(
+      [](ActivityExecution&, const Context&) { return Context{{"end_of_flow", true}}; }));
+  return garcon::Main(flow, argc, argv);
+}

@@ -1,0 +1,149 @@
+// The decider derived from a flow: a pure function of the execution history
+// (same events in, same decisions out), plus the loop that polls decision
+// tasks and answers them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "garcon/flow.h"
+#include "garcon/service.h"
+
+namespace garcon {
+
+// Thrown by ActivityState::Wait/result and by Schedule when a requirement is
+// not complete yet. The decider catches it: it stops the custom decider
+// quietly and sends what was scheduled so far.
+class NotReady : public std::exception {
+ public:
+  const char* what() const noexcept override { return "activity not ready"; }
+};
+
+// The state of what a custom decider scheduled.
+class ActivityState {
+ public:
+  ActivityState() = default;
+  ActivityState(bool ready, Context result) : ready_(ready), result_(std::move(result)) {}
+
+  // Every instance completed.
+  bool ready() const { return ready_; }
+  // The merged results of the instances; throws NotReady when not ready.
+  const Context& result() const;
+  // Throws NotReady when not ready.
+  void Wait() const;
+
+ private:
+  bool ready_ = false;
+  Context result_ = Context::object();
+};
+
+// Given to a custom decider.
+class Schedule {
+ public:
+  virtual ~Schedule() = default;
+  // Schedules every instance of `activity` (id `{instance id}-{id}`) that is
+  // not scheduled yet, reschedules a failed one within its retries, and
+  // returns the state. Throws NotReady when an `after` state is not ready.
+  // `input` is merged over the context for the instances.
+  virtual ActivityState operator()(const std::string& id, const garcon::Activity& activity,
+                                   const std::vector<ActivityState>& after = {},
+                                   const Context& input = Context::object()) = 0;
+};
+
+// What happened to one activity id in a run, rebuilt from the history.
+struct ActivityRecord {
+  enum class Status { kScheduled, kCompleted, kFailed };
+  Status status = Status::kScheduled;
+  int failures = 0;            // failed, timed out or canceled attempts
+  Context result;              // of the completed attempt
+  std::string last_reason;     // of the last failed attempt
+  std::string last_details;
+  std::int64_t scheduled_event_id = 0;
+};
+
+// A run's state rebuilt from its events, applied incrementally in event
+// order. Cheap to copy forward: applying the events of one decision task
+// costs only those events.
+class HistoryState {
+ public:
+  // Applies one event (must be the next eventId).
+  void Apply(const Json& event);
+
+  std::int64_t last_event_id() const { return last_event_id_; }
+  const Context& input() const { return input_; }
+  // The workflow input, then each completed activity's result merged in event
+  // order (last writer wins).
+  const Context& context() const { return context_; }
+  const std::map<std::string, ActivityRecord>& activities() const { return activities_; }
+  const ActivityRecord* Find(const std::string& activity_id) const;
+  // A ScheduleActivityTaskFailed or other decision failure that makes the
+  // flow unable to go on (empty when none).
+  const std::string& fatal_error() const { return fatal_error_; }
+  bool closed() const { return closed_; }
+
+ private:
+  std::int64_t last_event_id_ = 0;
+  Context input_ = Context::object();
+  Context context_ = Context::object();
+  std::map<std::string, ActivityRecord> activities_;
+  std::map<std::int64_t, std::string> by_scheduled_event_;
+  std::string fatal_error_;
+  bool closed_ = false;
+};
+
+struct ExecutionRef {
+  std::string domain;
+  std::string workflow_id;
+  std::string run_id;
+};
+
+// The decisions for a run in `state` (a list of SWF Decision objects).
+// Pure: depends only on the flow and the state.
+std::vector<Json> Decide(const Flow& flow, const HistoryState& state, const ExecutionRef& run);
+
+struct DeciderOptions {
+  std::string identity;  // recorded in DecisionTaskStarted; defaults to host:pid
+  // Runs whose state is kept between decision tasks (least recently used
+  // are dropped; a dropped run is replayed from its full history).
+  std::size_t cache_size = 1000;
+};
+
+// Polls the flow's decision task list and answers decision tasks.
+// Thread-safe: several threads may call PollOnce.
+class Decider {
+ public:
+  Decider(const Flow& flow, swf::Service& service, DeciderOptions options = {});
+
+  // Long-polls once and handles the decision task if one came. Returns
+  // whether a task was handled, or the error of the failed call.
+  Result<bool> PollOnce();
+
+  // Loops until `stop` is requested. Never dies on an error: it is logged,
+  // passed to the flow's exception handler, and the loop backs off
+  // (exponential with jitter, up to 30 s) before polling again.
+  void Run(std::stop_token stop);
+
+ private:
+  struct CacheEntry;
+  std::shared_ptr<CacheEntry> Lookup(const std::string& run_id);
+  void Store(const std::string& run_id, std::shared_ptr<CacheEntry> entry);
+
+  const Flow& flow_;
+  swf::Service& service_;
+  DeciderOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<CacheEntry>> cache_;
+  std::uint64_t tick_ = 0;
+};
+
+// Registers the flow's domain (retention from the flow), workflow type and
+// every activity type. "Already exists" is not an error.
+Status Register(const Flow& flow, swf::Service& service);
+
+}  // namespace garcon

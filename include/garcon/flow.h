@@ -1,0 +1,176 @@
+// A flow: a workflow declared as activities with dependencies, retries,
+// generators and runners. Garcon derives the decider and the activity workers
+// from it.
+#pragma once
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "garcon/runner.h"
+#include "garcon/task.h"
+
+namespace garcon {
+
+class Flow;
+class Schedule;
+
+// Yields one local context per instance; an activity's instances are the
+// cartesian product of its generators' outputs.
+using GeneratorFn = std::function<std::vector<Context>(const Context&)>;
+// Called with the actor (the activity's name, or "decider") and the error.
+using ExceptionHandler = std::function<void(const std::string& actor, const std::exception&)>;
+// A custom decider: schedules activities with `schedule` and reads their
+// states; see decider.h.
+using CustomDecider = std::function<void(Schedule& schedule, const Context& input)>;
+
+// Default per-instance schedule-to-start timeout (seconds).
+inline constexpr int kDefaultScheduleToStart = 600;
+
+class Activity;
+
+// One instance of an activity for a given context: what the decider
+// schedules.
+class ActivityInstance {
+ public:
+  ActivityInstance(const Activity* activity, Context local_context,
+                   std::shared_ptr<const Context> global_context, std::size_t instance_count);
+
+  const Activity& activity() const { return *activity_; }
+  const Context& local_context() const { return local_context_; }
+  // The global context merged with the local context.
+  Context MergedContext() const;
+
+  // `{activity name}-1` without a local context, else
+  // `{activity name}-{sha1 of 'k':'v'; pairs, keys sorted}`.
+  std::string id() const;
+
+  // Start-to-close: the runner's timeout for this instance's context.
+  int Timeout() const;
+  // The runner's heartbeat timeout.
+  int Heartbeat() const;
+  // Instances of the activity x its schedule_to_start (pessimistic: one
+  // worker runs them all).
+  int ScheduleToStart() const;
+  // ScheduleToStart() + Timeout().
+  int ScheduleToClose() const;
+
+  // The input sent with the task. When every task declares the keys it reads:
+  // those keys (null values dropped) plus execution.domain,
+  // execution.workflow_id and execution.run_id. Otherwise the whole merged
+  // context.
+  Context Input(std::string_view domain, std::string_view workflow_id,
+                std::string_view run_id) const;
+
+ private:
+  const Activity* activity_;
+  Context local_context_;
+  std::shared_ptr<const Context> global_context_;
+  std::size_t instance_count_;
+};
+
+// Declared through Flow::Activity; owned by its Flow. Setters return *this
+// for chaining.
+class Activity {
+ public:
+  Activity(const Flow* flow, std::string name);
+
+  // Activities whose every instance must complete before this one starts.
+  Activity& Requires(std::vector<const Activity*> activities);
+  // The runner: Sync(...), Async(...) or External(...).
+  Activity& Run(Runner runner);
+  // Re-runs allowed after a failed or timed-out attempt (N+1 attempts).
+  Activity& Retry(int retries);
+  // Adds a generator; instances are the cartesian product of all generators.
+  Activity& Generator(GeneratorFn generator);
+  // Per-instance base of the schedule-to-start timeout (default 600 s).
+  Activity& ScheduleToStart(int seconds);
+  // Overrides the flow's exception handler for this activity.
+  Activity& OnException(ExceptionHandler handler);
+  // Shorthand for Run(garcon::External(timeout, heartbeat)).
+  Activity& External(int timeout, std::optional<int> heartbeat = std::nullopt);
+
+  // `{flow name}_{name}`: the activity type name and its task list.
+  const std::string& name() const { return full_name_; }
+  const std::string& short_name() const { return name_; }
+  const Flow& flow() const { return *flow_; }
+  const std::vector<const Activity*>& requires_activities() const { return requires_; }
+  const Runner& runner() const { return runner_; }
+  int retry() const { return retry_; }
+  int schedule_to_start() const { return schedule_to_start_; }
+  bool external() const { return runner_.external(); }
+  // This activity's handler, else the flow's (may be empty).
+  const ExceptionHandler& exception_handler() const;
+
+  // The instances for `context` (the cartesian product of the generators;
+  // exactly one, with an empty local context, without generators).
+  std::vector<ActivityInstance> Instances(const Context& context) const;
+  std::vector<ActivityInstance> Instances(std::shared_ptr<const Context> context) const;
+
+ private:
+  const Flow* flow_;
+  std::string name_;
+  std::string full_name_;
+  std::vector<const Activity*> requires_;
+  Runner runner_;
+  int retry_ = 0;
+  std::vector<GeneratorFn> generators_;
+  int schedule_to_start_ = kDefaultScheduleToStart;
+  ExceptionHandler on_exception_;
+};
+
+class Flow {
+ public:
+  // `name` is the workflow type name and the decider's task list.
+  Flow(std::string domain, std::string name, std::string version = "1.0");
+  Flow(const Flow&) = delete;
+  Flow& operator=(const Flow&) = delete;
+
+  // Declares an activity. Names must be unique in the flow (throws
+  // std::invalid_argument otherwise). The reference stays valid for the
+  // flow's lifetime.
+  garcon::Activity& Activity(std::string name);
+
+  // Replaces the derived flow decider with a custom one.
+  Flow& Decider(CustomDecider decider);
+  // Called when a task, a poll or the decider fails.
+  Flow& OnException(ExceptionHandler handler);
+  // Execution start-to-close timeout, seconds (default 1 year, SWF's maximum).
+  Flow& ExecutionTimeout(int seconds);
+  // Decision task start-to-close timeout, seconds (default 60).
+  Flow& DecisionTimeout(int seconds);
+  // Domain retention in days (default 90).
+  Flow& RetentionDays(int days);
+
+  const std::string& domain() const { return domain_; }
+  const std::string& name() const { return name_; }
+  const std::string& version() const { return version_; }
+  const std::string& task_list() const { return name_; }
+  int execution_timeout() const { return execution_timeout_; }
+  int decision_timeout() const { return decision_timeout_; }
+  int retention_days() const { return retention_days_; }
+  const CustomDecider& custom_decider() const { return decider_; }
+  const ExceptionHandler& exception_handler() const { return on_exception_; }
+
+  // Activities in declaration order.
+  const std::vector<std::unique_ptr<garcon::Activity>>& activities() const { return activities_; }
+  // By full name (`{flow}_{name}`) or short name; null when unknown.
+  const garcon::Activity* FindActivity(std::string_view name) const;
+
+ private:
+  std::string domain_;
+  std::string name_;
+  std::string version_;
+  std::vector<std::unique_ptr<garcon::Activity>> activities_;
+  CustomDecider decider_;
+  ExceptionHandler on_exception_;
+  int execution_timeout_ = 365 * 24 * 3600;
+  int decision_timeout_ = 60;
+  int retention_days_ = 90;
+};
+
+}  // namespace garcon

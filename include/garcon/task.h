@@ -1,0 +1,233 @@
+// Tasks: the units of work an activity runs. A task is a plain function whose
+// first parameter is the running activity and whose other parameters are
+// filled from the context (Task(fn).Fill("key", ...)), or a function of the
+// whole context. A task returns a JSON object (or nothing) that is merged
+// into the context.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "garcon/activity_execution.h"
+
+namespace garcon {
+
+using Json = nlohmann::json;
+// The workflow's context: a JSON object of dotted keys ("generator.country_id").
+using Context = nlohmann::json;
+
+// Thrown by a task whose parameters cannot be filled from the context (a
+// missing key for a non-optional parameter, a value of the wrong type).
+class TaskError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What a task parameter is bound to: a context key, or a constant given in
+// code. Constants are never sent over the wire (use them for secrets).
+class Param {
+ public:
+  Param(const char* key) : key_(key) {}         // NOLINT: implicit by design
+  Param(std::string key) : key_(std::move(key)) {}  // NOLINT
+
+  static Param Static(Json value) {
+    Param p{std::string()};
+    p.static_ = true;
+    p.value_ = std::move(value);
+    return p;
+  }
+
+  bool is_static() const { return static_; }
+  const std::string& key() const { return key_; }
+  const Json& value() const { return value_; }
+
+ private:
+  std::string key_;
+  bool static_ = false;
+  Json value_;
+};
+
+// A constant parameter value, never sent over the wire.
+inline Param Static(Json value) { return Param::Static(std::move(value)); }
+
+namespace detail {
+
+template <typename T>
+struct CallableTraits : CallableTraits<decltype(&T::operator())> {};
+template <typename R, typename... A>
+struct CallableTraits<R (*)(A...)> {
+  using Return = R;
+  using Args = std::tuple<A...>;
+};
+template <typename R, typename... A>
+struct CallableTraits<R(A...)> : CallableTraits<R (*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...) const> : CallableTraits<R (*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...)> : CallableTraits<R (*)(A...)> {};
+
+template <typename T>
+struct IsOptional : std::false_type {};
+template <typename T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
+// Converts a context value into a parameter of type T. A missing (null)
+// value is allowed only for Json and std::optional parameters.
+template <typename T>
+T FromContextValue(const Json& value, const std::string& where) {
+  using D = std::decay_t<T>;
+  if constexpr (std::is_same_v<D, Json>) {
+    return value;
+  } else if constexpr (IsOptional<D>::value) {
+    if (value.is_null()) return std::nullopt;
+    return FromContextValue<typename D::value_type>(value, where);
+  } else {
+    if (value.is_null()) throw TaskError(where + " is missing from the context");
+    try {
+      return value.get<D>();
+    } catch (const Json::exception& e) {
+      throw TaskError(where + " has the wrong type: " + e.what());
+    }
+  }
+}
+
+template <typename R>
+Json ResultToJson(R&& r) {
+  return Json(std::forward<R>(r));
+}
+
+}  // namespace detail
+
+class Task {
+ public:
+  // The callable's signature decides how it is called:
+  // - (ActivityExecution&, const Context&): it receives the whole context;
+  //   the task does not declare what it reads, so the whole context is sent
+  //   to its activity;
+  // - (ActivityExecution&, A1, A2, ...): each parameter is filled from the
+  //   context key (or constant) given by Fill, in order. The keys are the
+  //   task's requirements: only they are sent to its activity.
+  // It returns Context/Json (an object or null) or void.
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Task>>>
+  Task(F fn) {  // NOLINT: implicit so runners accept plain callables
+    using Traits = detail::CallableTraits<std::decay_t<F>>;
+    using Args = typename Traits::Args;
+    static_assert(std::tuple_size_v<Args> >= 1,
+                  "a task's first parameter is ActivityExecution&");
+    static_assert(std::is_same_v<std::tuple_element_t<0, Args>, ActivityExecution&>,
+                  "a task's first parameter is ActivityExecution&");
+    constexpr std::size_t kArity = std::tuple_size_v<Args> - 1;
+    if constexpr (kArity == 1 &&
+                  std::is_same_v<std::tuple_element_t<1, Args>, const Context&>) {
+      arity_ = -1;
+      invoke_ = [fn = std::move(fn)](ActivityExecution& a, const Context& c,
+                                     const std::vector<Json>&) -> Json {
+        return Call(fn, a, c);
+      };
+    } else {
+      arity_ = static_cast<int>(kArity);
+      invoke_ = [fn = std::move(fn)](ActivityExecution& a, const Context&,
+                                     const std::vector<Json>& args) -> Json {
+        return Apply<Args>(fn, a, args, std::make_index_sequence<kArity>());
+      };
+    }
+  }
+
+  // Binds the parameters after ActivityExecution&, in order, to context keys
+  // or Static(...) constants. Throws std::invalid_argument when the count
+  // differs from the function's parameter count or the task reads the whole
+  // context.
+  template <typename... P>
+  Task& Fill(P&&... params) {
+    return FillParams({Param(std::forward<P>(params))...});
+  }
+  Task& FillParams(std::vector<Param> params);
+
+  // Prefixes every key of the task's result with `ns.`.
+  Task& Namespace(std::string ns);
+
+  // Declares the task's timeout (seconds); its heartbeat timeout defaults to
+  // the timeout.
+  Task& Timeout(int seconds, std::optional<int> heartbeat = std::nullopt);
+
+  // Declares the context keys a whole-context task reads, so its activity is
+  // sent only those.
+  Task& Reads(std::vector<std::string> keys);
+
+  std::optional<int> timeout() const { return timeout_; }
+  std::optional<int> heartbeat() const { return heartbeat_; }
+  // The context keys the task reads; nullopt when it reads the whole context
+  // without declaring keys.
+  std::optional<std::vector<std::string>> Requirements() const;
+
+  // Runs the task: fills its parameters from `context`, calls it and returns
+  // its result (a JSON object, namespaced). Throws what the task throws, or
+  // TaskError.
+  Context operator()(ActivityExecution& activity, const Context& context) const;
+
+ private:
+  using Invoke =
+      std::function<Json(ActivityExecution&, const Context&, const std::vector<Json>&)>;
+
+  template <typename F>
+  static Json Call(const F& fn, ActivityExecution& a, const Context& c) {
+    if constexpr (std::is_void_v<std::invoke_result_t<const F&, ActivityExecution&,
+                                                      const Context&>>) {
+      fn(a, c);
+      return Json();
+    } else {
+      return detail::ResultToJson(fn(a, c));
+    }
+  }
+
+  template <typename Args, typename F, std::size_t... I>
+  static Json Apply(const F& fn, ActivityExecution& a, const std::vector<Json>& args,
+                    std::index_sequence<I...>) {
+    auto values = std::make_tuple(detail::FromContextValue<std::tuple_element_t<I + 1, Args>>(
+        args[I], "parameter " + std::to_string(I + 1))...);
+    (void)values;
+    if constexpr (std::is_void_v<decltype(fn(a, std::get<I>(std::move(values))...))>) {
+      fn(a, std::get<I>(std::move(values))...);
+      return Json();
+    } else {
+      return detail::ResultToJson(fn(a, std::get<I>(std::move(values))...));
+    }
+  }
+
+  Invoke invoke_;
+  int arity_ = -1;  // -1: whole-context task
+  std::vector<Param> params_;
+  bool filled_ = false;
+  std::optional<std::vector<std::string>> reads_;
+  std::string namespace_;
+  std::optional<int> timeout_;
+  std::optional<int> heartbeat_;
+};
+
+// A function of the context that yields tasks, flattened into the runner's
+// tasks when the activity runs (e.g. add a credit card only when the context
+// has one).
+class TaskList {
+ public:
+  using Fn = std::function<std::vector<Task>(const Context&)>;
+  explicit TaskList(Fn fn) : fn_(std::move(fn)) {}
+  std::vector<Task> operator()(const Context& context) const { return fn_(context); }
+
+ private:
+  Fn fn_;
+};
+
+// Timeouts used for a task that declares none (the original's 600 s).
+inline constexpr int kDefaultTaskTimeout = 600;
+inline constexpr int kDefaultTaskHeartbeat = 600;
+
+}  // namespace garcon

@@ -1,0 +1,53 @@
+// The activity worker derived from a flow: one long-poll loop per activity
+// task list; runs the activity's runner, heartbeats, and answers completed
+// (with the result) or failed (with the reason and details).
+#pragma once
+
+#include <chrono>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "garcon/flow.h"
+#include "garcon/service.h"
+
+namespace garcon {
+
+struct WorkerOptions {
+  std::string identity;  // recorded in ActivityTaskStarted; defaults to host:pid
+  // Activities to serve, by short or full name; empty = every activity that
+  // is not External.
+  std::vector<std::string> activities;
+  // While a task runs, a heartbeat is sent this often (at most; also at most
+  // a third of the activity's heartbeat timeout), so a slow task is not
+  // taken for a dead worker.
+  std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(30);
+};
+
+// Thread-safe.
+class ActivityWorker {
+ public:
+  // Throws std::invalid_argument for an unknown or External activity name.
+  ActivityWorker(const Flow& flow, swf::Service& service, WorkerOptions options = {});
+
+  // The activities this worker serves.
+  const std::vector<const Activity*>& activities() const { return activities_; }
+
+  // Long-polls `activity`'s task list once and runs the task if one came.
+  // Returns whether a task was handled (a task that failed counts as
+  // handled: it was answered), or the error of a failed call.
+  Result<bool> PollOnce(const Activity& activity);
+
+  // One loop per activity, each on its own thread, until `stop` is
+  // requested; returns when all have ended. A loop never dies on an error: it
+  // is logged, passed to the exception handler, and the loop backs off.
+  void Run(std::stop_token stop);
+
+ private:
+  const Flow& flow_;
+  swf::Service& service_;
+  WorkerOptions options_;
+  std::vector<const Activity*> activities_;
+};
+
+}  // namespace garcon

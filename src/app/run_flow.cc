@@ -1,0 +1,127 @@
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "app/history.h"
+#include "app/progress.h"
+#include "garcon/app.h"
+#include "garcon/decider.h"
+#include "garcon/worker.h"
+
+namespace garcon {
+namespace {
+
+std::string RandomSuffix() {
+  std::random_device rd;
+  return fmt::format("{:08x}", rd());
+}
+
+const Json& Attributes(const Json& event, const char* key) {
+  static const Json kEmpty = Json::object();
+  auto it = event.find(key);
+  return it == event.end() ? kEmpty : *it;
+}
+
+}  // namespace
+
+Json RunSummary::ToJson() const {
+  return {{"workflowId", workflow_id}, {"runId", run_id},         {"closeStatus", close_status},
+          {"result", result},          {"reason", reason},        {"details", details},
+          {"historyEvents", history_events}, {"seconds", seconds}};
+}
+
+Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  RETURN_IF_ERROR(Register(flow, service));
+
+  RunSummary summary;
+  summary.workflow_id =
+      options.workflow_id.empty() ? flow.name() + "-" + RandomSuffix() : options.workflow_id;
+  ASSIGN_OR_RETURN(Json start,
+                   service.Call("StartWorkflowExecution",
+                                {{"domain", flow.domain()},
+                                 {"workflowId", summary.workflow_id},
+                                 {"workflowType", {{"name", flow.name()}, {"version", flow.version()}}},
+                                 {"taskList", {{"name", flow.task_list()}}},
+                                 {"input", options.input.dump()},
+                                 {"executionStartToCloseTimeout",
+                                  std::to_string(flow.execution_timeout())},
+                                 {"taskStartToCloseTimeout", std::to_string(flow.decision_timeout())},
+                                 {"childPolicy", "TERMINATE"}}));
+  summary.run_id = start.value("runId", "");
+
+  Decider decider(flow, service);
+  ActivityWorker worker(flow, service);
+  std::stop_source stop;
+  std::jthread decider_thread([&decider, token = stop.get_token()] { decider.Run(token); });
+  std::jthread worker_thread([&worker, token = stop.get_token()] { worker.Run(token); });
+
+  // Wait for the close, by asking (a flow program may run against a remote
+  // engine, so this uses nothing but the service).
+  const Json describe = {{"domain", flow.domain()},
+                         {"execution", {{"workflowId", summary.workflow_id}, {"runId", summary.run_id}}}};
+  Status failure;
+  for (;;) {
+    auto d = service.Call("DescribeWorkflowExecution", describe);
+    if (!d.ok() && d.fault() != Fault::kThrottling) {
+      failure = d.status();
+      break;
+    }
+    if (d.ok() && d->at("executionInfo").value("executionStatus", "") == "CLOSED") break;
+    if (options.progress) {
+      auto events = app::FetchHistory(service, flow.domain(), summary.workflow_id, summary.run_id);
+      if (events.ok()) {
+        std::fprintf(stderr, "\r\033[K%s", app::FormatProgress(flow.name(), app::CountProgress(*events), elapsed()).c_str());
+        std::fflush(stderr);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(options.progress ? 100 : 20));
+  }
+  stop.request_stop();
+  if (options.release_polls) options.release_polls();
+  decider_thread.join();
+  worker_thread.join();
+  RETURN_IF_ERROR(failure);
+
+  ASSIGN_OR_RETURN(std::vector<Json> events,
+                   app::FetchHistory(service, flow.domain(), summary.workflow_id, summary.run_id));
+  summary.history_events = events.size();
+  summary.seconds = elapsed();
+  if (options.progress) {
+    std::fprintf(stderr, "\r\033[K%s\n",
+                 app::FormatProgress(flow.name(), app::CountProgress(events), summary.seconds).c_str());
+  }
+  const Json& last = events.empty() ? Json::object() : events.back();
+  const std::string type = last.value("eventType", "");
+  if (type == "WorkflowExecutionCompleted") {
+    summary.close_status = "COMPLETED";
+    const Json& a = Attributes(last, "workflowExecutionCompletedEventAttributes");
+    summary.result = Json::parse(a.value("result", "null"), nullptr, false);
+  } else if (type == "WorkflowExecutionFailed") {
+    summary.close_status = "FAILED";
+    const Json& a = Attributes(last, "workflowExecutionFailedEventAttributes");
+    summary.reason = a.value("reason", "");
+    summary.details = a.value("details", "");
+  } else if (type == "WorkflowExecutionTimedOut") {
+    summary.close_status = "TIMED_OUT";
+  } else if (type == "WorkflowExecutionTerminated") {
+    summary.close_status = "TERMINATED";
+    summary.reason = Attributes(last, "workflowExecutionTerminatedEventAttributes").value("reason", "");
+  } else if (type == "WorkflowExecutionCanceled") {
+    summary.close_status = "CANCELED";
+  } else if (type == "WorkflowExecutionContinuedAsNew") {
+    summary.close_status = "CONTINUED_AS_NEW";
+  } else {
+    summary.close_status = "UNKNOWN";
+  }
+  return summary;
+}
+
+}  // namespace garcon

@@ -1,0 +1,20 @@
+// SWF's size limits as the decider and worker apply them before a call, so
+// an oversize value gives a clear failure instead of a rejected call.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace garcon::limits {
+
+inline constexpr std::size_t kMaxDataCharacters = 32768;  // input, result, details
+inline constexpr std::size_t kMaxReasonCharacters = 256;
+
+// Unicode characters (code points) of a UTF-8 string.
+std::size_t Characters(std::string_view utf8);
+// The longest prefix of at most `max_characters` characters, never cutting a
+// character in two.
+std::string CutToCharacters(std::string_view utf8, std::size_t max_characters);
+
+}  // namespace garcon::limits

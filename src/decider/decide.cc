@@ -1,0 +1,207 @@
+// Decide(): the decisions for a run, from its rebuilt state. Pure.
+#include <set>
+#include <stdexcept>
+
+#include "base/limits.h"
+#include "garcon/decider.h"
+
+namespace garcon {
+namespace {
+
+// Thrown inside Decide to fail the workflow with a reason and details.
+struct WorkflowFailure {
+  std::string reason;
+  std::string details;
+};
+
+std::string Seconds(int seconds) {
+  // A zero timeout (an empty runner) means "no limit" for that timer; the
+  // schedule-to-close timeout still bounds the task.
+  return seconds > 0 ? std::to_string(seconds) : "NONE";
+}
+
+Json FailDecision(const std::string& reason, const std::string& details) {
+  return {{"decisionType", "FailWorkflowExecution"},
+          {"failWorkflowExecutionDecisionAttributes",
+           {{"reason", limits::CutToCharacters(reason, limits::kMaxReasonCharacters)},
+            {"details", limits::CutToCharacters(details, limits::kMaxDataCharacters)}}}};
+}
+
+std::string FailureDetails(const std::string& activity_id, const ActivityRecord& r) {
+  Json d = {{"activityId", activity_id}, {"attempts", r.failures}, {"details", r.last_details}};
+  return d.dump();
+}
+
+class Builder {
+ public:
+  Builder(const Flow& flow, const HistoryState& state, const ExecutionRef& run)
+      : flow_(flow), state_(state), run_(run) {}
+
+  void ScheduleInstance(const ActivityInstance& instance, const std::string& activity_id) {
+    if (!scheduled_ids_.insert(activity_id).second) return;
+    const Activity& activity = instance.activity();
+    const std::string input =
+        instance.Input(run_.domain, run_.workflow_id, run_.run_id).dump(-1, ' ', false,
+                                                                        Json::error_handler_t::replace);
+    const std::size_t size = limits::Characters(input);
+    if (size > limits::kMaxDataCharacters) {
+      throw WorkflowFailure{"the input of activity " + activity_id + " is " +
+                                std::to_string(size) +
+                                " characters; SWF allows 32768 (declare the keys its tasks "
+                                "read with Fill or Reads to send less)",
+                            ""};
+    }
+    const int timeout = instance.Timeout();
+    const int heartbeat = instance.Heartbeat();
+    const int schedule_to_start = instance.ScheduleToStart();
+    decisions_.push_back(
+        {{"decisionType", "ScheduleActivityTask"},
+         {"scheduleActivityTaskDecisionAttributes",
+          {{"activityType", {{"name", activity.name()}, {"version", flow_.version()}}},
+           {"activityId", activity_id},
+           {"taskList", {{"name", activity.name()}}},
+           {"input", input},
+           {"startToCloseTimeout", Seconds(timeout)},
+           {"heartbeatTimeout", Seconds(heartbeat)},
+           {"scheduleToStartTimeout", Seconds(schedule_to_start)},
+           {"scheduleToCloseTimeout", Seconds(schedule_to_start + timeout)}}}});
+  }
+
+  // Throws WorkflowFailure when `record` has failed more than `retry` times.
+  static void CheckRetries(const std::string& activity_id, const ActivityRecord& record,
+                           int retry) {
+    if (record.failures > retry) {
+      throw WorkflowFailure{record.last_reason.empty() ? "activity " + activity_id + " failed"
+                                                       : record.last_reason,
+                            FailureDetails(activity_id, record)};
+    }
+  }
+
+  std::vector<Json> Complete() {
+    const std::string result = state_.context().dump(-1, ' ', false, Json::error_handler_t::replace);
+    const std::size_t size = limits::Characters(result);
+    if (size > limits::kMaxDataCharacters) {
+      return {FailDecision("the workflow result is " + std::to_string(size) +
+                               " characters; SWF allows 32768",
+                           limits::CutToCharacters(result, 1024))};
+    }
+    decisions_.push_back({{"decisionType", "CompleteWorkflowExecution"},
+                          {"completeWorkflowExecutionDecisionAttributes", {{"result", result}}}});
+    return std::move(decisions_);
+  }
+
+  std::vector<Json> Take() { return std::move(decisions_); }
+
+  const Flow& flow_;
+  const HistoryState& state_;
+  const ExecutionRef& run_;
+
+ private:
+  std::vector<Json> decisions_;
+  std::set<std::string> scheduled_ids_;
+};
+
+// The derived flow decider.
+std::vector<Json> DecideFlow(Builder& b) {
+  auto context = std::make_shared<const Context>(b.state_.context());
+  std::map<const Activity*, bool> complete;  // every instance completed
+  std::map<const Activity*, std::vector<ActivityInstance>> instances;
+  for (const auto& activity : b.flow_.activities()) {
+    auto list = activity->Instances(context);
+    bool all = true;
+    for (const auto& inst : list) {
+      const ActivityRecord* r = b.state_.Find(inst.id());
+      all = all && r && r->status == ActivityRecord::Status::kCompleted;
+    }
+    complete[activity.get()] = all;
+    instances[activity.get()] = std::move(list);
+  }
+
+  bool incomplete = false;
+  for (const auto& activity : b.flow_.activities()) {
+    bool requirements_met = true;
+    for (const Activity* required : activity->requires_activities()) {
+      requirements_met = requirements_met && complete[required];
+    }
+    for (const auto& inst : instances[activity.get()]) {
+      const std::string id = inst.id();
+      const ActivityRecord* r = b.state_.Find(id);
+      if (r && r->status == ActivityRecord::Status::kCompleted) continue;
+      incomplete = true;
+      if (r && r->status == ActivityRecord::Status::kScheduled) continue;
+      if (r) Builder::CheckRetries(id, *r, activity->retry());
+      if (requirements_met) b.ScheduleInstance(inst, id);
+    }
+  }
+  return incomplete ? b.Take() : b.Complete();
+}
+
+class ScheduleImpl final : public Schedule {
+ public:
+  explicit ScheduleImpl(Builder& b) : b_(b) {}
+
+  ActivityState operator()(const std::string& id, const Activity& activity,
+                           const std::vector<ActivityState>& after,
+                           const Context& input) override {
+    for (const auto& state : after) {
+      if (!state.ready()) {
+        complete_ = false;
+        throw NotReady();
+      }
+    }
+    Context context = b_.state_.context();
+    if (input.is_object()) context.update(input);
+    bool all_completed = true;
+    Context result = Context::object();
+    for (const auto& inst : activity.Instances(context)) {
+      const std::string activity_id = inst.id() + "-" + id;
+      const ActivityRecord* r = b_.state_.Find(activity_id);
+      if (r && r->status == ActivityRecord::Status::kCompleted) {
+        result.update(r->result);
+        continue;
+      }
+      all_completed = false;
+      if (r && r->status == ActivityRecord::Status::kScheduled) continue;
+      if (r) Builder::CheckRetries(activity_id, *r, activity.retry());
+      b_.ScheduleInstance(inst, activity_id);
+    }
+    if (!all_completed) complete_ = false;
+    return ActivityState(all_completed, std::move(result));
+  }
+
+  bool complete() const { return complete_; }
+
+ private:
+  Builder& b_;
+  bool complete_ = true;
+};
+
+std::vector<Json> DecideCustom(Builder& b) {
+  ScheduleImpl schedule(b);
+  try {
+    b.flow_.custom_decider()(schedule, b.state_.input());
+  } catch (const NotReady&) {
+    return b.Take();
+  }
+  return schedule.complete() ? b.Complete() : b.Take();
+}
+
+}  // namespace
+
+std::vector<Json> Decide(const Flow& flow, const HistoryState& state, const ExecutionRef& run) {
+  if (state.closed()) return {};
+  if (!state.fatal_error().empty()) return {FailDecision(state.fatal_error(), "")};
+  Builder builder(flow, state, run);
+  try {
+    return flow.custom_decider() ? DecideCustom(builder) : DecideFlow(builder);
+  } catch (const WorkflowFailure& f) {
+    return {FailDecision(f.reason, f.details)};
+  } catch (const std::exception& e) {
+    return {FailDecision(e.what(), "the decider raised an exception")};
+  } catch (...) {
+    // A custom decider may throw anything; it must not escape the decider loop.
+    return {FailDecision("the decider raised an unknown exception (not a std::exception)", "")};
+  }
+}
+
+}  // namespace garcon

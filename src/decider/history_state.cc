@@ -1,0 +1,101 @@
+#include <cctype>
+#include <stdexcept>
+
+#include "garcon/decider.h"
+
+namespace garcon {
+namespace {
+
+const Json& Attributes(const Json& event) {
+  static const Json kEmpty = Json::object();
+  const std::string type = event.value("eventType", "");
+  if (type.empty()) return kEmpty;
+  std::string key = type;
+  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+  key += "EventAttributes";
+  auto it = event.find(key);
+  return it != event.end() && it->is_object() ? *it : kEmpty;
+}
+
+// Parses a JSON object carried as text; anything else gives an empty object
+// (and `ok` false).
+Context ParseObject(const Json& text, bool* ok) {
+  *ok = true;
+  if (!text.is_string() || text.get_ref<const std::string&>().empty()) return Context::object();
+  Json parsed = Json::parse(text.get_ref<const std::string&>(), nullptr, false);
+  if (parsed.is_object()) return parsed;
+  *ok = false;
+  return Context::object();
+}
+
+}  // namespace
+
+const Context& ActivityState::result() const {
+  if (!ready_) throw NotReady();
+  return result_;
+}
+
+void ActivityState::Wait() const {
+  if (!ready_) throw NotReady();
+}
+
+const ActivityRecord* HistoryState::Find(const std::string& activity_id) const {
+  auto it = activities_.find(activity_id);
+  return it == activities_.end() ? nullptr : &it->second;
+}
+
+void HistoryState::Apply(const Json& event) {
+  last_event_id_ = event.value("eventId", last_event_id_ + 1);
+  const std::string type = event.value("eventType", "");
+  const Json& attrs = Attributes(event);
+  auto record_for = [&](const Json& a) -> ActivityRecord* {
+    auto it = by_scheduled_event_.find(a.value("scheduledEventId", std::int64_t{0}));
+    if (it == by_scheduled_event_.end()) return nullptr;
+    return &activities_[it->second];
+  };
+
+  if (type == "WorkflowExecutionStarted") {
+    bool ok = true;
+    input_ = ParseObject(attrs.value("input", Json()), &ok);
+    if (!ok) fatal_error_ = "the workflow input must be a JSON object";
+    context_ = input_;
+  } else if (type == "ActivityTaskScheduled") {
+    const std::string id = attrs.value("activityId", "");
+    ActivityRecord& r = activities_[id];
+    r.status = ActivityRecord::Status::kScheduled;
+    r.scheduled_event_id = last_event_id_;
+    by_scheduled_event_[last_event_id_] = id;
+  } else if (type == "ActivityTaskCompleted") {
+    if (ActivityRecord* r = record_for(attrs)) {
+      bool ok = true;
+      r->status = ActivityRecord::Status::kCompleted;
+      r->result = ParseObject(attrs.value("result", Json()), &ok);
+      context_.update(r->result);
+    }
+  } else if (type == "ActivityTaskFailed" || type == "ActivityTaskTimedOut" ||
+             type == "ActivityTaskCanceled") {
+    if (ActivityRecord* r = record_for(attrs)) {
+      r->status = ActivityRecord::Status::kFailed;
+      r->failures++;
+      if (type == "ActivityTaskFailed") {
+        r->last_reason = attrs.value("reason", "activity failed");
+        r->last_details = attrs.value("details", "");
+      } else if (type == "ActivityTaskTimedOut") {
+        r->last_reason = "timed out: " + attrs.value("timeoutType", std::string("unknown"));
+        r->last_details = attrs.value("details", "");
+      } else {
+        r->last_reason = "canceled";
+        r->last_details = attrs.value("details", "");
+      }
+    }
+  } else if (type == "ScheduleActivityTaskFailed") {
+    fatal_error_ = "could not schedule activity " + attrs.value("activityId", std::string()) +
+                   ": " + attrs.value("cause", std::string("unknown cause"));
+  } else if (type == "WorkflowExecutionCompleted" || type == "WorkflowExecutionFailed" ||
+             type == "WorkflowExecutionCanceled" || type == "WorkflowExecutionTerminated" ||
+             type == "WorkflowExecutionTimedOut" || type == "WorkflowExecutionContinuedAsNew") {
+    closed_ = true;
+  }
+}
+
+}  // namespace garcon

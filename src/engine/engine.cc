@@ -1,0 +1,525 @@
+// Engine and EngineImpl plumbing: dispatch of operations, the lock and the
+// callbacks run after it, long-poll waiters, deadlines and the timer thread.
+#include "garcon/engine.h"
+
+#include <algorithm>
+#include <future>
+
+#include "engine/engine_impl.h"
+#include "engine/durations.h"
+#include "protocol/model.h"
+
+namespace garcon::engine {
+
+// --- Engine ------------------------------------------------------------------
+
+Engine::Engine(EngineOptions options)
+    : impl_(std::make_unique<EngineImpl>(std::move(options))) {}
+
+Engine::~Engine() = default;
+
+Result<Json> Engine::Call(std::string_view operation, const Json& request) {
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<Json>> result;
+  };
+  auto shared = std::make_shared<Shared>();
+  impl_->CallAsync(operation, request, [shared](Result<Json> result) {
+    std::lock_guard<std::mutex> lock(shared->mu);
+    shared->result.emplace(std::move(result));
+    shared->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(shared->mu);
+  shared->cv.wait(lock, [&] { return shared->result.has_value(); });
+  return std::move(*shared->result);
+}
+
+Engine::CallId Engine::CallAsync(std::string_view operation, const Json& request,
+                                 Callback done) {
+  return impl_->CallAsync(operation, request, std::move(done));
+}
+
+void Engine::Cancel(CallId id) { impl_->Cancel(id); }
+void Engine::Shutdown() { impl_->Shutdown(); }
+void Engine::FireDueTimers() { impl_->FireDueTimers(); }
+Engine::Stats Engine::GetStats() const { return impl_->GetStats(); }
+
+// --- EngineImpl: life cycle ----------------------------------------------------
+
+EngineImpl::EngineImpl(EngineOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : SystemClockInstance()),
+      now_(clock_->Now()) {
+  clock_subscription_ = clock_->Subscribe([this] { FireDueTimers(); });
+  if (options_.timer_thread) timer_thread_ = std::thread([this] { TimerThreadMain(); });
+}
+
+EngineImpl::~EngineImpl() {
+  // Unsubscribe without the lock: a running FakeClock::Advance may be inside
+  // FireDueTimers, waiting for it.
+  clock_->Unsubscribe(clock_subscription_);
+  Shutdown();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_thread_.joinable()) timer_thread_.join();
+}
+
+const std::unordered_map<std::string_view, EngineImpl::Handler>& EngineImpl::Handlers() {
+  static const std::unordered_map<std::string_view, Handler> kHandlers = {
+      {"CountClosedWorkflowExecutions", &EngineImpl::CountClosedWorkflowExecutions},
+      {"CountOpenWorkflowExecutions", &EngineImpl::CountOpenWorkflowExecutions},
+      {"CountPendingActivityTasks", &EngineImpl::CountPendingActivityTasks},
+      {"CountPendingDecisionTasks", &EngineImpl::CountPendingDecisionTasks},
+      {"DeleteActivityType", &EngineImpl::DeleteActivityType},
+      {"DeleteWorkflowType", &EngineImpl::DeleteWorkflowType},
+      {"DeprecateActivityType", &EngineImpl::DeprecateActivityType},
+      {"DeprecateDomain", &EngineImpl::DeprecateDomain},
+      {"DeprecateWorkflowType", &EngineImpl::DeprecateWorkflowType},
+      {"DescribeActivityType", &EngineImpl::DescribeActivityType},
+      {"DescribeDomain", &EngineImpl::DescribeDomain},
+      {"DescribeWorkflowExecution", &EngineImpl::DescribeWorkflowExecution},
+      {"DescribeWorkflowType", &EngineImpl::DescribeWorkflowType},
+      {"GetWorkflowExecutionHistory", &EngineImpl::GetWorkflowExecutionHistory},
+      {"ListActivityTypes", &EngineImpl::ListActivityTypes},
+      {"ListClosedWorkflowExecutions", &EngineImpl::ListClosedWorkflowExecutions},
+      {"ListDomains", &EngineImpl::ListDomains},
+      {"ListOpenWorkflowExecutions", &EngineImpl::ListOpenWorkflowExecutions},
+      {"ListTagsForResource", &EngineImpl::ListTagsForResource},
+      {"ListWorkflowTypes", &EngineImpl::ListWorkflowTypes},
+      {"RecordActivityTaskHeartbeat", &EngineImpl::RecordActivityTaskHeartbeat},
+      {"RegisterActivityType", &EngineImpl::RegisterActivityType},
+      {"RegisterDomain", &EngineImpl::RegisterDomain},
+      {"RegisterWorkflowType", &EngineImpl::RegisterWorkflowType},
+      {"RequestCancelWorkflowExecution", &EngineImpl::RequestCancelWorkflowExecution},
+      {"RespondActivityTaskCanceled", &EngineImpl::RespondActivityTaskCanceled},
+      {"RespondActivityTaskCompleted", &EngineImpl::RespondActivityTaskCompleted},
+      {"RespondActivityTaskFailed", &EngineImpl::RespondActivityTaskFailed},
+      {"RespondDecisionTaskCompleted", &EngineImpl::RespondDecisionTaskCompleted},
+      {"SignalWorkflowExecution", &EngineImpl::SignalWorkflowExecution},
+      {"StartWorkflowExecution", &EngineImpl::StartWorkflowExecution},
+      {"TagResource", &EngineImpl::TagResource},
+      {"TerminateWorkflowExecution", &EngineImpl::TerminateWorkflowExecution},
+      {"UndeprecateActivityType", &EngineImpl::UndeprecateActivityType},
+      {"UndeprecateDomain", &EngineImpl::UndeprecateDomain},
+      {"UndeprecateWorkflowType", &EngineImpl::UndeprecateWorkflowType},
+      {"UntagResource", &EngineImpl::UntagResource},
+  };
+  return kHandlers;
+}
+
+template <typename Body>
+void EngineImpl::Locked(Body&& body) {
+  std::vector<Completion> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FireDueLocked();
+    body();
+    FinishOperationLocked();
+    done.swap(completions_);
+  }
+  for (auto& completion : done) completion.done(std::move(completion.result));
+}
+
+Engine::CallId EngineImpl::CallAsync(std::string_view operation, const Json& request,
+                                     Engine::Callback done) {
+  const Engine::CallId id = next_call_id_++;
+  Status valid = protocol::Model::Get().ValidateInput(operation, request);
+  if (!valid.ok()) {
+    done(std::move(valid));
+    return id;
+  }
+  const bool decision_poll = operation == "PollForDecisionTask";
+  const bool activity_poll = operation == "PollForActivityTask";
+  Handler handler = nullptr;
+  if (!decision_poll && !activity_poll) {
+    auto it = Handlers().find(operation);
+    if (it == Handlers().end()) {
+      done(InternalError("not implemented yet: " + std::string(operation)));
+      return id;
+    }
+    handler = it->second;
+  }
+  std::optional<Result<Json>> immediate;
+  Locked([&] {
+    try {
+      if (decision_poll) {
+        immediate = Poll(TaskKind::kDecision, request, id, &done);
+      } else if (activity_poll) {
+        immediate = Poll(TaskKind::kActivity, request, id, &done);
+      } else {
+        immediate = (this->*handler)(request);
+      }
+    } catch (const Json::exception& e) {
+      // The model check should make this unreachable.
+      immediate = Result<Json>(SerializationError(e.what()));
+    }
+  });
+  if (immediate) done(std::move(*immediate));
+  return id;
+}
+
+void EngineImpl::Cancel(Engine::CallId id) {
+  Locked([&] {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) return;
+    Waiter waiter = std::move(it->second);
+    waiters_.erase(it);
+    auto& queues = Queues(waiter.kind);
+    auto q = queues.find(waiter.queue_key);
+    if (q != queues.end()) {
+      q->second.RemoveWaiter(id);
+      if (q->second.empty()) queues.erase(q);
+    }
+    CancelDeadline(&waiter.deadline);
+    Answer(std::move(waiter.done), EmptyPoll(waiter.kind));
+  });
+}
+
+void EngineImpl::Shutdown() {
+  Locked([&] {
+    shutdown_ = true;
+    for (auto& [id, waiter] : waiters_) {
+      auto& queues = Queues(waiter.kind);
+      auto q = queues.find(waiter.queue_key);
+      if (q != queues.end()) {
+        q->second.RemoveWaiter(id);
+        if (q->second.empty()) queues.erase(q);
+      }
+      CancelDeadline(&waiter.deadline);
+      Answer(std::move(waiter.done), EmptyPoll(waiter.kind));
+    }
+    waiters_.clear();
+  });
+}
+
+void EngineImpl::FireDueTimers() {
+  Locked([] {});
+}
+
+Engine::Stats EngineImpl::GetStats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Engine::Stats stats;
+  stats.open_executions = open_runs_;
+  stats.closed_executions = runs_.size() - open_runs_;
+  for (const auto& [key, q] : decision_queues_) stats.queued_decision_tasks += q.size();
+  for (const auto& [key, q] : activity_queues_) stats.queued_activity_tasks += q.size();
+  stats.poll_waiters = waiters_.size();
+  return stats;
+}
+
+// --- deadlines -------------------------------------------------------------------
+
+DeadlineId EngineImpl::AddDeadline(Deadline deadline) {
+  const auto earliest = timers_.Earliest();
+  const bool wake = !earliest || deadline.when < *earliest;
+  const DeadlineId id = timers_.Add(std::move(deadline));
+  if (wake) timer_cv_.notify_all();
+  return id;
+}
+
+DeadlineId EngineImpl::AddDeadlineAfter(std::int64_t seconds, Deadline deadline) {
+  deadline.when = now_ + std::chrono::seconds(seconds);
+  return AddDeadline(std::move(deadline));
+}
+
+void EngineImpl::CancelDeadline(DeadlineId* id) {
+  if (*id != 0) timers_.Cancel(*id);
+  *id = 0;
+}
+
+void EngineImpl::FireDueLocked() {
+  const TimePoint now = clock_->Now();
+  while (auto due = timers_.PopDue(now)) {
+    // Events a deadline writes carry the deadline's time.
+    now_ = std::max(now_, due->second.when);
+    HandleDeadline(due->second);
+    FinishOperationLocked();
+  }
+  now_ = std::max(now_, now);
+}
+
+void EngineImpl::HandleDeadline(const Deadline& deadline) {
+  switch (deadline.kind) {
+    case DeadlineKind::kPoll: {
+      auto it = waiters_.find(deadline.call_id);
+      if (it == waiters_.end()) return;
+      Waiter waiter = std::move(it->second);
+      waiters_.erase(it);
+      auto& queues = Queues(waiter.kind);
+      auto q = queues.find(waiter.queue_key);
+      if (q != queues.end()) {
+        q->second.RemoveWaiter(deadline.call_id);
+        if (q->second.empty()) queues.erase(q);
+      }
+      Answer(std::move(waiter.done), EmptyPoll(waiter.kind));
+      return;
+    }
+    case DeadlineKind::kActivityScheduleToStart:
+    case DeadlineKind::kActivityScheduleToClose:
+    case DeadlineKind::kActivityStartToClose:
+    case DeadlineKind::kActivityHeartbeat:
+      OnActivityTimeout(deadline);
+      return;
+    case DeadlineKind::kDecisionScheduleToStart:
+    case DeadlineKind::kDecisionStartToClose:
+      OnDecisionTimeout(deadline);
+      return;
+    case DeadlineKind::kExecutionStartToClose:
+      OnExecutionTimeout(deadline);
+      return;
+    case DeadlineKind::kTimer:
+      OnTimerFired(deadline);
+      return;
+  }
+}
+
+void EngineImpl::TimerThreadMain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    const TimePoint now = clock_->Now();
+    const auto earliest = timers_.Earliest();
+    if (earliest && *earliest <= now) {
+      lock.unlock();
+      FireDueTimers();
+      lock.lock();
+      continue;
+    }
+    // Wake at least hourly, so a far deadline never overflows the wait.
+    TimePoint wake = now + std::chrono::hours(1);
+    if (earliest && *earliest < wake) wake = *earliest;
+    clock_->WaitUntil(timer_cv_, lock, wake);
+  }
+}
+
+// --- completions, queues and polls ---------------------------------------------------
+
+void EngineImpl::Answer(Engine::Callback done, Result<Json> result) {
+  completions_.push_back(Completion{std::move(done), std::move(result)});
+}
+
+Json EngineImpl::EmptyPoll(TaskKind kind) {
+  if (kind == TaskKind::kDecision) return Json{{"previousStartedEventId", 0}, {"startedEventId", 0}};
+  return Json{{"startedEventId", 0}};
+}
+
+std::string EngineImpl::QueueKey(const std::string& domain, const std::string& task_list) {
+  // Names cannot hold control characters, so '\n' separates unambiguously.
+  return domain + '\n' + task_list;
+}
+
+std::unordered_map<std::string, TaskQueue>& EngineImpl::Queues(TaskKind kind) {
+  return kind == TaskKind::kDecision ? decision_queues_ : activity_queues_;
+}
+
+void EngineImpl::EnqueueTask(TaskKind kind, const std::string& queue_key, std::int64_t priority,
+                             QueuedTask task, QueuePosition* position) {
+  *position = Queues(kind)[queue_key].Push(priority, std::move(task));
+  dirty_queues_.emplace_back(kind, queue_key);
+}
+
+void EngineImpl::DequeueTask(TaskKind kind, const std::string& queue_key,
+                             QueuePosition* position) {
+  if (position->seq == 0) return;
+  auto& queues = Queues(kind);
+  auto q = queues.find(queue_key);
+  if (q != queues.end()) {
+    q->second.Remove(*position);
+    if (q->second.empty()) queues.erase(q);
+  }
+  *position = QueuePosition{};
+}
+
+void EngineImpl::FinishOperationLocked() {
+  EnforceEventLimits();
+  DispatchLocked();
+}
+
+void EngineImpl::DispatchLocked() {
+  while (!dirty_queues_.empty()) {
+    auto [kind, key] = std::move(dirty_queues_.back());
+    dirty_queues_.pop_back();
+    auto& queues = Queues(kind);
+    for (;;) {
+      auto q = queues.find(key);
+      if (q == queues.end()) break;
+      if (q->second.waiters() == 0 || q->second.size() == 0) {
+        if (q->second.empty()) queues.erase(q);
+        break;
+      }
+      const std::uint64_t waiter_id = *q->second.PopWaiter();
+      const QueuedTask task = *q->second.Pop();
+      auto w = waiters_.find(waiter_id);
+      Waiter waiter = std::move(w->second);
+      waiters_.erase(w);
+      Result<Json> started = StartTask(kind, task, waiter.params);
+      if (!started.ok()) {
+        // The task went stale: the waiter keeps waiting, at the front.
+        auto again = queues.find(key);
+        if (again == queues.end()) again = queues.emplace(key, TaskQueue{}).first;
+        again->second.AddWaiterFront(waiter_id);
+        waiters_.emplace(waiter_id, std::move(waiter));
+        continue;
+      }
+      CancelDeadline(&waiter.deadline);
+      Answer(std::move(waiter.done), std::move(started));
+    }
+  }
+}
+
+std::optional<Result<Json>> EngineImpl::Poll(TaskKind kind, const Json& request,
+                                             Engine::CallId id, Engine::Callback* done) {
+  PollParams params;
+  params.domain = StringOr(request, "domain");
+  params.identity = OptString(request, "identity");
+  params.page_size = PageSize(request);
+  params.reverse = BoolOr(request, "reverseOrder", false);
+  params.start_at_previous = BoolOr(request, "startAtPreviousStartedEvent", false);
+  auto domain = RequireDomain(params.domain);
+  if (!domain.ok()) return Result<Json>(domain.status());
+  if (kind == TaskKind::kDecision && request.contains("nextPageToken") &&
+      !StringOr(request, "nextPageToken").empty()) {
+    return DecisionPageFromToken(request);
+  }
+  if (shutdown_) return Result<Json>(EmptyPoll(kind));
+  const std::string key = QueueKey(params.domain, *OptTaskList(request, "taskList"));
+  auto& queues = Queues(kind);
+  auto q = queues.find(key);
+  if (q != queues.end()) {
+    while (auto task = q->second.Pop()) {
+      Result<Json> started = StartTask(kind, *task, params);
+      if (started.ok()) {
+        q = queues.find(key);
+        if (q != queues.end() && q->second.empty()) queues.erase(q);
+        return started;
+      }
+      q = queues.find(key);
+      if (q == queues.end()) break;
+    }
+  }
+  if (options_.poll_timeout <= Duration::zero()) return Result<Json>(EmptyPoll(kind));
+  auto& queue = queues[key];
+  if (queue.waiters() >= kMaxPollersPerTaskList) {
+    if (queue.empty()) queues.erase(key);
+    return Result<Json>(Status(Fault::kLimitExceeded,
+                               "Too many pollers on the task list (limit 1000)"));
+  }
+  queue.AddWaiter(id);
+  Waiter waiter;
+  waiter.kind = kind;
+  waiter.queue_key = key;
+  waiter.params = std::move(params);
+  waiter.done = std::move(*done);
+  Deadline deadline;
+  deadline.when = now_ + options_.poll_timeout;
+  deadline.kind = DeadlineKind::kPoll;
+  deadline.call_id = id;
+  waiter.deadline = AddDeadline(std::move(deadline));
+  waiters_.emplace(id, std::move(waiter));
+  return std::nullopt;
+}
+
+Result<Json> EngineImpl::StartTask(TaskKind kind, const QueuedTask& task,
+                                   const PollParams& params) {
+  const Status stale = UnknownResource("stale task");
+  RunState* run = FindRun(task.run_id);
+  if (run == nullptr || !run->open) return stale;
+  if (kind == TaskKind::kActivity) {
+    auto it = run->activities.find(task.scheduled_event_id);
+    if (it == run->activities.end() || it->second.started_event_id != 0) return stale;
+    return StartActivityTask(*run, it->second, params);
+  }
+  return StartDecisionTask(*run, task.scheduled_event_id, params);
+}
+
+// --- lookups --------------------------------------------------------------------------
+
+DomainState* EngineImpl::FindDomain(const std::string& name) {
+  auto it = domains_.find(name);
+  return it == domains_.end() ? nullptr : &it->second;
+}
+
+Result<DomainState*> EngineImpl::RequireDomain(const std::string& name) {
+  DomainState* domain = FindDomain(name);
+  if (domain == nullptr) return UnknownResource("Unknown domain: " + name);
+  return domain;
+}
+
+RunState* EngineImpl::FindRun(const std::string& run_id) {
+  auto it = runs_.find(run_id);
+  return it == runs_.end() ? nullptr : &it->second;
+}
+
+namespace {
+Status UnknownExecution(const std::string& workflow_id, const std::string& run_id) {
+  std::string message = "Unknown execution: WorkflowExecution=[workflowId=" + workflow_id;
+  if (!run_id.empty()) message += ", runId=" + run_id;
+  return UnknownResource(message + "]");
+}
+}  // namespace
+
+Result<RunState*> EngineImpl::RequireExecution(const std::string& domain, const Json& execution) {
+  RETURN_IF_ERROR(RequireDomain(domain).status());
+  const std::string workflow_id = StringOr(execution, "workflowId");
+  const std::string run_id = StringOr(execution, "runId");
+  RunState* run = FindRun(run_id);
+  if (run == nullptr || run->domain != domain || run->workflow_id != workflow_id) {
+    return UnknownExecution(workflow_id, run_id);
+  }
+  return run;
+}
+
+Result<RunState*> EngineImpl::RequireOpenRun(const std::string& domain_name,
+                                             const std::string& workflow_id,
+                                             const std::string& run_id) {
+  ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(domain_name));
+  RunState* run = nullptr;
+  if (run_id.empty()) {
+    auto it = domain->open_run_by_workflow_id.find(workflow_id);
+    if (it != domain->open_run_by_workflow_id.end()) run = FindRun(it->second);
+  } else {
+    run = FindRun(run_id);
+  }
+  if (run == nullptr || run->domain != domain_name || run->workflow_id != workflow_id ||
+      !run->open) {
+    return UnknownExecution(workflow_id, run_id);
+  }
+  return run;
+}
+
+Result<RunState*> EngineImpl::RunForDecisionToken(const std::string& text) {
+  const Status unknown = UnknownResource("Unknown or expired decision task token");
+  auto token = DecodeTaskToken(text);
+  if (!token || token->kind != TaskKind::kDecision) return unknown;
+  RunState* run = FindRun(token->run_id);
+  if (run == nullptr || !run->open) return unknown;
+  const DecisionTaskState& decision = run->decision;
+  if (decision.started_event_id == 0 || decision.started_event_id != token->started_event_id ||
+      decision.scheduled_event_id != token->scheduled_event_id ||
+      decision.token_secret != token->secret) {
+    return unknown;
+  }
+  return run;
+}
+
+Result<std::pair<RunState*, ActivityTaskState*>> EngineImpl::ActivityForToken(
+    const std::string& text) {
+  const Status unknown = UnknownResource("Unknown or expired activity task token");
+  auto token = DecodeTaskToken(text);
+  if (!token || token->kind != TaskKind::kActivity) return unknown;
+  RunState* run = FindRun(token->run_id);
+  if (run == nullptr || !run->open) return unknown;
+  auto it = run->activities.find(token->scheduled_event_id);
+  if (it == run->activities.end()) return unknown;
+  ActivityTaskState& activity = it->second;
+  if (activity.started_event_id == 0 || activity.started_event_id != token->started_event_id ||
+      activity.token_secret != token->secret) {
+    return unknown;
+  }
+  return std::make_pair(run, &activity);
+}
+
+}  // namespace garcon::engine

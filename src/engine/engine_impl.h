@@ -1,0 +1,235 @@
+// EngineImpl: the state machine behind garcon::engine::Engine. One mutex
+// guards all state; callbacks of answered calls run after it is released.
+//
+// Every operation runs as: lock; fire due deadlines; the handler mutates the
+// state through the few functions of run_mutations.cc; runs over the event
+// limit are terminated; queued tasks are handed to waiting polls; unlock;
+// run the callbacks.
+//
+// Files: engine.cc (dispatch, polls plumbing, deadlines, timer thread),
+// registration.cc (domains, types, tags), executions.cc (start, signal,
+// cancel, terminate, describe, history, visibility), activity_tasks.cc
+// (activity polls, heartbeats, responds, counts), decisions.cc (decision
+// polls, RespondDecisionTaskCompleted), run_mutations.cc (events, decision
+// scheduling, closing runs, timeouts).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/state.h"
+#include "engine/task_queue.h"
+#include "engine/timer_queue.h"
+#include "engine/tokens.h"
+#include "garcon/engine.h"
+
+namespace garcon::engine {
+
+class EngineImpl {
+ public:
+  explicit EngineImpl(EngineOptions options);
+  ~EngineImpl();
+
+  Engine::CallId CallAsync(std::string_view operation, const Json& request,
+                           Engine::Callback done);
+  void Cancel(Engine::CallId id);
+  void Shutdown();
+  void FireDueTimers();
+  Engine::Stats GetStats() const;
+
+ private:
+  struct Completion {
+    Engine::Callback done;
+    Result<Json> result;
+  };
+  struct PollParams {
+    std::string domain;
+    std::optional<std::string> identity;
+    int page_size = 1000;
+    bool reverse = false;
+    bool start_at_previous = false;
+  };
+  struct Waiter {
+    TaskKind kind = TaskKind::kDecision;
+    std::string queue_key;
+    PollParams params;
+    Engine::Callback done;
+    DeadlineId deadline = 0;
+  };
+  using Handler = Result<Json> (EngineImpl::*)(const Json&);
+  static const std::unordered_map<std::string_view, Handler>& Handlers();
+
+  // --- engine.cc: plumbing -------------------------------------------------
+  // Runs `body` under the lock with due deadlines fired before and the
+  // operation finished after; then runs the queued callbacks.
+  template <typename Body>
+  void Locked(Body&& body);
+  void FireDueLocked();
+  void HandleDeadline(const Deadline& deadline);
+  void FinishOperationLocked();
+  void DispatchLocked();
+  void TimerThreadMain();
+  DeadlineId AddDeadline(Deadline deadline);
+  void CancelDeadline(DeadlineId* id);
+  DeadlineId AddDeadlineAfter(std::int64_t seconds, Deadline deadline);
+  void Answer(Engine::Callback done, Result<Json> result);
+  static Json EmptyPoll(TaskKind kind);
+  std::optional<Result<Json>> Poll(TaskKind kind, const Json& request, Engine::CallId id,
+                                   Engine::Callback* done);
+  Result<Json> StartTask(TaskKind kind, const QueuedTask& task, const PollParams& params);
+  std::unordered_map<std::string, TaskQueue>& Queues(TaskKind kind);
+  void EnqueueTask(TaskKind kind, const std::string& queue_key, std::int64_t priority,
+                   QueuedTask task, QueuePosition* position);
+  void DequeueTask(TaskKind kind, const std::string& queue_key, QueuePosition* position);
+  static std::string QueueKey(const std::string& domain, const std::string& task_list);
+
+  // --- lookups -------------------------------------------------------------
+  DomainState* FindDomain(const std::string& name);
+  Result<DomainState*> RequireDomain(const std::string& name);
+  RunState* FindRun(const std::string& run_id);
+  // The run named by an execution {workflowId, runId} in `domain`.
+  Result<RunState*> RequireExecution(const std::string& domain, const Json& execution);
+  // The run `run_id` of workflowId, or its open run when run_id is empty;
+  // UnknownResourceFault unless that run is open.
+  Result<RunState*> RequireOpenRun(const std::string& domain, const std::string& workflow_id,
+                                   const std::string& run_id);
+  Result<RunState*> RunForDecisionToken(const std::string& token);
+  Result<std::pair<RunState*, ActivityTaskState*>> ActivityForToken(const std::string& token);
+
+  // --- run_mutations.cc: the few places that change a run --------------------
+  EventId AppendEvent(RunState& run, std::string_view type, Json attributes);
+  // Records that `run` got an event that needs a decision: schedules a
+  // decision task now, or after the started one.
+  void NeedDecision(RunState& run);
+  void ScheduleDecisionTask(RunState& run);
+  // Registers `run` (workflow_id, type, configuration and parent filled in;
+  // run_id too, or empty for a new one) as an open run of `domain` and writes
+  // WorkflowExecutionStarted and DecisionTaskScheduled.
+  RunState& CreateRun(DomainState& domain, RunState run, std::optional<std::string> input,
+                      std::optional<std::string> continued_execution_run_id);
+  // Closes `run` after its close event was written: drops its tasks, timers
+  // and deadlines, applies `child_policy` to open children when given, and
+  // tells the parent (`parent_extra`: result, reason, details... of the
+  // parent's ChildWorkflowExecution* event).
+  void CloseRun(RunState& run, std::string_view close_status,
+                std::optional<std::string> child_policy, Json parent_extra);
+  void TerminateRun(RunState& run, std::optional<std::string> reason,
+                    std::optional<std::string> details, std::optional<std::string> child_policy,
+                    std::optional<std::string> cause);
+  void RequestCancelRun(RunState& run, Json attributes);
+  void SignalRun(RunState& run, Json attributes);
+  void CloseActivity(RunState& run, EventId scheduled_event_id);
+  void OnActivityTimeout(const Deadline& deadline);
+  void OnDecisionTimeout(const Deadline& deadline);
+  void OnExecutionTimeout(const Deadline& deadline);
+  void OnTimerFired(const Deadline& deadline);
+  void EnforceEventLimits();
+
+  // --- decisions.cc ----------------------------------------------------------
+  Result<Json> StartDecisionTask(RunState& run, EventId scheduled_event_id,
+                                 const PollParams& params);
+  Result<Json> DecisionTaskResponse(const RunState& run, const std::string& token,
+                                    EventId started_event_id, EventId previous_started_event_id,
+                                    EventId first_event_id, std::optional<EventId> cursor,
+                                    const PollParams& params);
+  Result<Json> DecisionPageFromToken(const Json& request);
+  Result<Json> RespondDecisionTaskCompleted(const Json& request);
+  struct DecisionContext;
+  void ApplyDecision(RunState& run, const Json& decision, DecisionContext& context);
+  void DecideScheduleActivityTask(RunState& run, const Json& attrs, DecisionContext& context);
+  void DecideRequestCancelActivityTask(RunState& run, const Json& attrs,
+                                       DecisionContext& context);
+  void DecideStartTimer(RunState& run, const Json& attrs, DecisionContext& context);
+  void DecideCancelTimer(RunState& run, const Json& attrs, DecisionContext& context);
+  void DecideClose(RunState& run, std::string_view decision_type, const Json& attrs,
+                   DecisionContext& context);
+  void DecideContinueAsNew(RunState& run, const Json& attrs, DecisionContext& context);
+  void DecideSignalExternal(RunState& run, const Json& attrs, DecisionContext& context);
+  void DecideRequestCancelExternal(RunState& run, const Json& attrs, DecisionContext& context);
+  void DecideStartChild(RunState& run, const Json& attrs, DecisionContext& context);
+
+  // --- registration.cc -------------------------------------------------------
+  Result<Json> RegisterDomain(const Json& request);
+  Result<Json> DescribeDomain(const Json& request);
+  Result<Json> ListDomains(const Json& request);
+  Result<Json> DeprecateDomain(const Json& request);
+  Result<Json> UndeprecateDomain(const Json& request);
+  Result<Json> RegisterActivityType(const Json& request);
+  Result<Json> RegisterWorkflowType(const Json& request);
+  Result<Json> DescribeActivityType(const Json& request);
+  Result<Json> DescribeWorkflowType(const Json& request);
+  Result<Json> ListActivityTypes(const Json& request);
+  Result<Json> ListWorkflowTypes(const Json& request);
+  Result<Json> DeprecateActivityType(const Json& request);
+  Result<Json> DeprecateWorkflowType(const Json& request);
+  Result<Json> UndeprecateActivityType(const Json& request);
+  Result<Json> UndeprecateWorkflowType(const Json& request);
+  Result<Json> DeleteActivityType(const Json& request);
+  Result<Json> DeleteWorkflowType(const Json& request);
+  Result<Json> TagResource(const Json& request);
+  Result<Json> UntagResource(const Json& request);
+  Result<Json> ListTagsForResource(const Json& request);
+  Result<DomainState*> DomainForArn(const std::string& arn);
+
+  // --- executions.cc ---------------------------------------------------------
+  Result<Json> StartWorkflowExecution(const Json& request);
+  Result<Json> SignalWorkflowExecution(const Json& request);
+  Result<Json> RequestCancelWorkflowExecution(const Json& request);
+  Result<Json> TerminateWorkflowExecution(const Json& request);
+  Result<Json> DescribeWorkflowExecution(const Json& request);
+  Result<Json> GetWorkflowExecutionHistory(const Json& request);
+  Result<Json> ListOpenWorkflowExecutions(const Json& request);
+  Result<Json> ListClosedWorkflowExecutions(const Json& request);
+  Result<Json> CountOpenWorkflowExecutions(const Json& request);
+  Result<Json> CountClosedWorkflowExecutions(const Json& request);
+  Result<std::vector<RunState*>> FilterExecutions(const Json& request, bool open);
+  Json ExecutionInfo(const RunState& run) const;
+
+  // --- activity_tasks.cc -----------------------------------------------------
+  Result<Json> StartActivityTask(RunState& run, ActivityTaskState& activity,
+                                 const PollParams& params);
+  Result<Json> RecordActivityTaskHeartbeat(const Json& request);
+  Result<Json> RespondActivityTaskCompleted(const Json& request);
+  Result<Json> RespondActivityTaskFailed(const Json& request);
+  Result<Json> RespondActivityTaskCanceled(const Json& request);
+  Result<Json> CountPendingActivityTasks(const Json& request);
+  Result<Json> CountPendingDecisionTasks(const Json& request);
+  void ArmHeartbeat(RunState& run, ActivityTaskState& activity);
+
+  // --- state ---------------------------------------------------------------
+  const EngineOptions options_;
+  const std::shared_ptr<Clock> clock_;
+  mutable std::mutex mu_;
+  std::condition_variable timer_cv_;
+  bool stopping_ = false;
+  bool shutdown_ = false;
+  // The time operations stamp events with: the clock's time, or a
+  // deadline's time while it fires.
+  TimePoint now_;
+
+  std::map<std::string, DomainState> domains_;  // by name (ListDomains order)
+  std::unordered_map<std::string, RunState> runs_;  // by runId
+  std::size_t open_runs_ = 0;
+  std::unordered_map<std::string, TaskQueue> decision_queues_;
+  std::unordered_map<std::string, TaskQueue> activity_queues_;
+  std::vector<std::pair<TaskKind, std::string>> dirty_queues_;
+  std::vector<std::string> over_limit_runs_;
+  std::unordered_map<Engine::CallId, Waiter> waiters_;
+  TimerQueue timers_;
+  std::vector<Completion> completions_;
+  std::atomic<std::uint64_t> next_call_id_{1};
+
+  int clock_subscription_ = 0;
+  std::thread timer_thread_;
+};
+
+}  // namespace garcon::engine

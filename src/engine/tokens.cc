@@ -1,0 +1,164 @@
+#include "engine/tokens.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <charconv>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+namespace garcon::engine {
+namespace {
+
+constexpr std::string_view kAlphanumeric =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kPageTokenPrefix = "gp1.";
+
+std::vector<unsigned char> RandomBytes(std::size_t n) {
+  std::vector<unsigned char> bytes(n);
+  if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1) {
+    // OpenSSL's generator failing is exceptional; fall back to the OS source.
+    std::random_device device;
+    for (auto& b : bytes) b = static_cast<unsigned char>(device());
+  }
+  return bytes;
+}
+
+bool ParseEventId(std::string_view text, std::int64_t* out) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size() && *out >= 0;
+}
+
+}  // namespace
+
+std::string NewRunId() {
+  // 62^44 > 2^256: rejection sampling keeps the characters uniform.
+  std::string id;
+  while (id.size() < 44) {
+    for (unsigned char b : RandomBytes(64)) {
+      if (b < 248 && id.size() < 44) id.push_back(kAlphanumeric[b % 62]);
+    }
+  }
+  return id;
+}
+
+std::string NewSecret() {
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : RandomBytes(16)) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const unsigned v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
+    out.push_back(kBase64Url[(v >> 18) & 63]);
+    out.push_back(kBase64Url[(v >> 12) & 63]);
+    out.push_back(kBase64Url[(v >> 6) & 63]);
+    out.push_back(kBase64Url[v & 63]);
+  }
+  if (bytes.size() - i == 1) {
+    const unsigned v = at(i) << 16;
+    out.push_back(kBase64Url[(v >> 18) & 63]);
+    out.push_back(kBase64Url[(v >> 12) & 63]);
+  } else if (bytes.size() - i == 2) {
+    const unsigned v = (at(i) << 16) | (at(i + 1) << 8);
+    out.push_back(kBase64Url[(v >> 18) & 63]);
+    out.push_back(kBase64Url[(v >> 12) & 63]);
+    out.push_back(kBase64Url[(v >> 6) & 63]);
+  }
+  return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    const auto pos = kBase64Url.find(c);
+    if (pos == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<unsigned>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  // Leftover bits must be zero padding, so each text has one decoding.
+  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string EncodeTaskToken(const TaskToken& token) {
+  std::string plain;
+  plain.push_back(static_cast<char>(token.kind));
+  plain += '|' + token.run_id + '|' + std::to_string(token.scheduled_event_id) + '|' +
+           std::to_string(token.started_event_id) + '|' + token.secret;
+  return Base64UrlEncode(plain);
+}
+
+std::optional<TaskToken> DecodeTaskToken(std::string_view text) {
+  auto plain = Base64UrlDecode(text);
+  if (!plain) return std::nullopt;
+  std::array<std::string_view, 5> parts;
+  std::string_view rest = *plain;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto bar = rest.find('|');
+    if (i + 1 == parts.size()) {
+      if (bar != std::string_view::npos) return std::nullopt;
+      parts[i] = rest;
+    } else {
+      if (bar == std::string_view::npos) return std::nullopt;
+      parts[i] = rest.substr(0, bar);
+      rest.remove_prefix(bar + 1);
+    }
+  }
+  TaskToken token;
+  if (parts[0] == "d") {
+    token.kind = TaskKind::kDecision;
+  } else if (parts[0] == "a") {
+    token.kind = TaskKind::kActivity;
+  } else {
+    return std::nullopt;
+  }
+  token.run_id = std::string(parts[1]);
+  if (token.run_id.empty() || parts[4].empty()) return std::nullopt;
+  if (!ParseEventId(parts[2], &token.scheduled_event_id) ||
+      !ParseEventId(parts[3], &token.started_event_id)) {
+    return std::nullopt;
+  }
+  token.secret = std::string(parts[4]);
+  return token;
+}
+
+std::string EncodePageToken(std::string_view kind, Json fields) {
+  fields["k"] = kind;
+  return std::string(kPageTokenPrefix) + Base64UrlEncode(fields.dump());
+}
+
+Result<Json> DecodePageToken(std::string_view text, std::string_view kind) {
+  const Status corrupt = ValidationError("Invalid nextPageToken: the token is corrupt or was "
+                                         "issued for a different request");
+  if (text.substr(0, kPageTokenPrefix.size()) != kPageTokenPrefix) return corrupt;
+  auto plain = Base64UrlDecode(text.substr(kPageTokenPrefix.size()));
+  if (!plain) return corrupt;
+  Json fields = Json::parse(*plain, nullptr, /*allow_exceptions=*/false);
+  if (!fields.is_object()) return corrupt;
+  auto k = fields.find("k");
+  if (k == fields.end() || !k->is_string() || k->get<std::string>() != kind) return corrupt;
+  return fields;
+}
+
+}  // namespace garcon::engine

@@ -1,0 +1,133 @@
+#include <stdexcept>
+
+#include "flow/instance_id.h"
+#include "garcon/flow.h"
+
+namespace garcon {
+
+ActivityInstance::ActivityInstance(const garcon::Activity* activity, Context local_context,
+                                   std::shared_ptr<const Context> global_context,
+                                   std::size_t instance_count)
+    : activity_(activity),
+      local_context_(std::move(local_context)),
+      global_context_(std::move(global_context)),
+      instance_count_(instance_count) {}
+
+Context ActivityInstance::MergedContext() const {
+  Context merged = global_context_ && global_context_->is_object() ? *global_context_
+                                                                    : Context::object();
+  if (local_context_.is_object()) merged.update(local_context_);
+  return merged;
+}
+
+std::string ActivityInstance::id() const {
+  if (!local_context_.is_object() || local_context_.empty()) return activity_->name() + "-1";
+  return activity_->name() + "-" + flow::DictionaryKey(local_context_);
+}
+
+int ActivityInstance::Timeout() const { return activity_->runner().Timeout(MergedContext()); }
+
+int ActivityInstance::Heartbeat() const {
+  return activity_->runner().Heartbeat(MergedContext());
+}
+
+int ActivityInstance::ScheduleToStart() const {
+  return static_cast<int>(instance_count_) * activity_->schedule_to_start();
+}
+
+int ActivityInstance::ScheduleToClose() const { return ScheduleToStart() + Timeout(); }
+
+Context ActivityInstance::Input(std::string_view domain, std::string_view workflow_id,
+                                std::string_view run_id) const {
+  Context merged = MergedContext();
+  auto requirements = activity_->runner().Requirements(merged);
+  if (!requirements) return merged;
+  Context input = Context::object();
+  for (const auto& key : *requirements) {
+    auto it = merged.find(key);
+    if (it != merged.end() && !it->is_null()) input[key] = *it;
+  }
+  input["execution.domain"] = domain;
+  input["execution.workflow_id"] = workflow_id;
+  input["execution.run_id"] = run_id;
+  return input;
+}
+
+Activity::Activity(const Flow* flow, std::string name)
+    : flow_(flow), name_(std::move(name)), full_name_(flow->name() + "_" + name_) {}
+
+Activity& Activity::Requires(std::vector<const Activity*> activities) {
+  for (const auto* a : activities) {
+    if (a == nullptr) throw std::invalid_argument("Requires: null activity");
+    if (a == this) throw std::invalid_argument("Requires: an activity cannot require itself");
+    if (&a->flow() != flow_) throw std::invalid_argument("Requires: activity of another flow");
+  }
+  requires_ = std::move(activities);
+  return *this;
+}
+
+Activity& Activity::Run(Runner runner) {
+  runner_ = std::move(runner);
+  return *this;
+}
+
+Activity& Activity::Retry(int retries) {
+  if (retries < 0) throw std::invalid_argument("Retry: must be >= 0");
+  retry_ = retries;
+  return *this;
+}
+
+Activity& Activity::Generator(GeneratorFn generator) {
+  generators_.push_back(std::move(generator));
+  return *this;
+}
+
+Activity& Activity::ScheduleToStart(int seconds) {
+  if (seconds <= 0) throw std::invalid_argument("ScheduleToStart: must be > 0 seconds");
+  schedule_to_start_ = seconds;
+  return *this;
+}
+
+Activity& Activity::OnException(ExceptionHandler handler) {
+  on_exception_ = std::move(handler);
+  return *this;
+}
+
+Activity& Activity::External(int timeout, std::optional<int> heartbeat) {
+  return Run(garcon::External(timeout, heartbeat));
+}
+
+const ExceptionHandler& Activity::exception_handler() const {
+  return on_exception_ ? on_exception_ : flow_->exception_handler();
+}
+
+std::vector<ActivityInstance> Activity::Instances(const Context& context) const {
+  return Instances(std::make_shared<const Context>(context));
+}
+
+std::vector<ActivityInstance> Activity::Instances(std::shared_ptr<const Context> context) const {
+  // Cartesian product of the generators' outputs; each combination's local
+  // context is the merge of its parts.
+  std::vector<Context> combinations{Context::object()};
+  for (const auto& generator : generators_) {
+    std::vector<Context> values = generator(*context);
+    std::vector<Context> next;
+    next.reserve(combinations.size() * values.size());
+    for (const auto& base : combinations) {
+      for (const auto& v : values) {
+        Context merged = base;
+        if (v.is_object()) merged.update(v);
+        next.push_back(std::move(merged));
+      }
+    }
+    combinations = std::move(next);
+  }
+  std::vector<ActivityInstance> instances;
+  instances.reserve(combinations.size());
+  for (auto& local : combinations) {
+    instances.emplace_back(this, std::move(local), context, combinations.size());
+  }
+  return instances;
+}
+
+}  // namespace garcon

@@ -1,0 +1,62 @@
+#include "garcon/flow.h"
+
+#include <stdexcept>
+
+namespace garcon {
+
+Flow::Flow(std::string domain, std::string name, std::string version)
+    : domain_(std::move(domain)), name_(std::move(name)), version_(std::move(version)) {
+  if (domain_.empty() || name_.empty() || version_.empty()) {
+    throw std::invalid_argument("Flow: domain, name and version must not be empty");
+  }
+}
+
+garcon::Activity& Flow::Activity(std::string name) {
+  if (name.empty()) throw std::invalid_argument("Activity: name must not be empty");
+  for (const auto& a : activities_) {
+    if (a->short_name() == name) {
+      throw std::invalid_argument("Activity: '" + name + "' is declared twice");
+    }
+  }
+  activities_.push_back(std::make_unique<garcon::Activity>(this, std::move(name)));
+  return *activities_.back();
+}
+
+Flow& Flow::Decider(CustomDecider decider) {
+  decider_ = std::move(decider);
+  return *this;
+}
+
+Flow& Flow::OnException(ExceptionHandler handler) {
+  on_exception_ = std::move(handler);
+  return *this;
+}
+
+Flow& Flow::ExecutionTimeout(int seconds) {
+  if (seconds <= 0 || seconds > 365 * 24 * 3600) {
+    throw std::invalid_argument("ExecutionTimeout: 1 second to 1 year");
+  }
+  execution_timeout_ = seconds;
+  return *this;
+}
+
+Flow& Flow::DecisionTimeout(int seconds) {
+  if (seconds <= 0) throw std::invalid_argument("DecisionTimeout: must be > 0 seconds");
+  decision_timeout_ = seconds;
+  return *this;
+}
+
+Flow& Flow::RetentionDays(int days) {
+  if (days < 0 || days > 90) throw std::invalid_argument("RetentionDays: 0 to 90");
+  retention_days_ = days;
+  return *this;
+}
+
+const garcon::Activity* Flow::FindActivity(std::string_view name) const {
+  for (const auto& a : activities_) {
+    if (a->name() == name || a->short_name() == name) return a.get();
+  }
+  return nullptr;
+}
+
+}  // namespace garcon

@@ -1,0 +1,131 @@
+#include "garcon/runner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+
+namespace garcon {
+
+Runner Runner::MakeExternal(int timeout, std::optional<int> heartbeat) {
+  if (timeout <= 0) throw std::invalid_argument("External: timeout must be > 0 seconds");
+  if (heartbeat && *heartbeat <= 0) {
+    throw std::invalid_argument("External: heartbeat must be > 0 seconds");
+  }
+  Runner r(Kind::kExternal, {});
+  r.external_timeout_ = timeout;
+  r.external_heartbeat_ = heartbeat.value_or(timeout);
+  return r;
+}
+
+Runner External(int timeout, std::optional<int> heartbeat) {
+  return Runner::MakeExternal(timeout, heartbeat);
+}
+
+Runner& Runner::MaxWorkers(int n) {
+  if (kind_ != Kind::kAsync) throw std::logic_error("MaxWorkers applies to Async runners only");
+  if (n < 1) throw std::invalid_argument("MaxWorkers: n must be >= 1");
+  max_workers_ = n;
+  return *this;
+}
+
+std::vector<Task> Runner::Tasks(const Context& context) const {
+  std::vector<Task> tasks;
+  for (const auto& item : items_) {
+    if (const Task* task = std::get_if<Task>(&item)) {
+      tasks.push_back(*task);
+    } else {
+      for (auto& t : std::get<TaskList>(item)(context)) tasks.push_back(std::move(t));
+    }
+  }
+  return tasks;
+}
+
+int Runner::Timeout(const Context& context) const {
+  if (external()) return external_timeout_;
+  int total = 0;
+  for (const auto& task : Tasks(context)) total += task.timeout().value_or(kDefaultTaskTimeout);
+  return total;
+}
+
+int Runner::Heartbeat(const Context& context) const {
+  if (external()) return external_heartbeat_;
+  int largest = 0;
+  for (const auto& task : Tasks(context)) {
+    largest = std::max(largest, task.heartbeat().value_or(kDefaultTaskHeartbeat));
+  }
+  return largest;
+}
+
+std::optional<std::set<std::string>> Runner::Requirements(const Context& context) const {
+  if (external()) return std::nullopt;
+  std::set<std::string> keys;
+  for (const auto& task : Tasks(context)) {
+    auto required = task.Requirements();
+    if (!required) return std::nullopt;
+    keys.insert(required->begin(), required->end());
+  }
+  return keys;
+}
+
+namespace {
+
+Context RunSync(const std::vector<Task>& tasks, ActivityExecution& activity,
+                const Context& context) {
+  Context result = Context::object();
+  Context task_context = context.is_object() ? context : Context::object();
+  for (const auto& task : tasks) {
+    activity.Heartbeat();
+    Context out = task(activity, task_context);
+    result.update(out);
+    task_context.update(out);
+  }
+  return result;
+}
+
+Context RunAsync(const std::vector<Task>& tasks, int max_workers, ActivityExecution& activity,
+                 const Context& context) {
+  std::vector<Context> results(tasks.size());
+  std::vector<std::exception_ptr> errors(tasks.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < tasks.size(); i = next++) {
+      try {
+        results[i] = tasks[i](activity, context);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+      activity.Heartbeat();
+    }
+  };
+  const auto threads =
+      std::min<std::size_t>(tasks.size(), static_cast<std::size_t>(std::max(1, max_workers)));
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  Context merged = Context::object();
+  for (const auto& r : results) merged.update(r);
+  return merged;
+}
+
+}  // namespace
+
+Context Runner::Execute(ActivityExecution& activity, const Context& context) const {
+  switch (kind_) {
+    case Kind::kSync:
+      return RunSync(Tasks(context), activity, context);
+    case Kind::kAsync:
+      return RunAsync(Tasks(context), max_workers_, activity, context);
+    case Kind::kExternal:
+      break;
+  }
+  throw std::logic_error("an External activity is run by a worker outside the flow");
+}
+
+}  // namespace garcon

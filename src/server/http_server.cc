@@ -1,0 +1,824 @@
+// The Beast HTTP/1.1 server: an acceptor, one Session per connection (each
+// on its own strand), requests dispatched onto the engine with
+// Engine::CallAsync so that a held long poll costs a few hundred bytes and no
+// thread.
+//
+// How a client that goes away mid-poll is noticed: while a poll is held, the
+// session keeps one async_read_some pending on the socket. A well-behaved
+// HTTP client sends nothing while it waits for a response, so that read only
+// completes when the peer closes (EOF) or resets the connection; the session
+// then calls Engine::Cancel, the engine withdraws the waiter (no task is
+// handed to it; a task that arrives later goes to the next poller) and
+// answers the cancelled call with the empty poll, which is dropped. Bytes
+// that do arrive (a pipelined next request) are kept for after the answer.
+// The one window left is a task assigned in the instant between the peer's
+// close and the read noticing it; SWF has the same window, and the task's
+// start-to-close timeout recovers it.
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "garcon/server.h"
+#include "protocol/sigv4.h"
+#include "server/wire.h"
+
+namespace garcon::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+// Bytes a client may pipeline while its poll is held before the session
+// stops reading (and so stops noticing a disconnect) until the answer.
+constexpr std::size_t kMaxPipelined = 64 * 1024;
+// After an error response that closes the connection, what the client still
+// sends is read and dropped for this long, so that our response reaches it
+// instead of a reset.
+constexpr auto kLinger = std::chrono::seconds(2);
+constexpr std::size_t kMaxLingerBytes = 16 * 1024 * 1024;
+
+bool IsPoll(std::string_view operation) {
+  return operation == "PollForDecisionTask" || operation == "PollForActivityTask";
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+class Session;
+
+class HttpServerImpl {
+ public:
+  HttpServerImpl(engine::Engine& engine, ServerOptions options)
+      : engine_(engine), options_(std::move(options)) {
+    if (!options_.clock) options_.clock = SystemClockInstance();
+    if (options_.threads < 1) options_.threads = 1;
+  }
+  ~HttpServerImpl() { Stop(); }
+
+  Status Start();
+  void Stop();
+  std::uint16_t port() const { return port_.load(); }
+  std::string MetricsText() const { return metrics_.Text(engine_.GetStats()); }
+
+  // --- used by sessions ---
+  engine::Engine& engine() { return engine_; }
+  const ServerOptions& options() const { return options_; }
+  Metrics& metrics() { return metrics_; }
+  bool stopping() const { return stopping_.load(); }
+
+  void Register(Session* session, std::weak_ptr<Session> weak) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.emplace(session, std::move(weak));
+  }
+  void Unregister(Session* session) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(session);
+    if (sessions_.empty()) cv_.notify_all();
+  }
+  void PollHeld(engine::Engine::CallId id) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_polls_.insert(id);
+    }
+    metrics_.PollHeld();
+  }
+  void PollReleased(engine::Engine::CallId id) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_polls_.erase(id);
+    }
+    metrics_.PollReleased();
+  }
+  void CallbackStarted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++callbacks_pending_;
+  }
+  void CallbackFinished() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--callbacks_pending_ == 0) cv_.notify_all();
+  }
+  void LogAccessKey(const std::string& access_key_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (seen_access_keys_.size() < 1000 && seen_access_keys_.insert(access_key_id).second) {
+      spdlog::info("request signed with access key id '{}' (signatures are not checked: "
+                   "no credentials configured)",
+                   access_key_id.empty() ? "<none>" : access_key_id);
+    }
+  }
+  std::optional<std::string> Secret(std::string_view access_key_id) const {
+    auto it = options_.credentials.find(std::string(access_key_id));
+    if (it == options_.credentials.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+
+  engine::Engine& engine_;
+  ServerOptions options_;
+  Metrics metrics_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<std::uint16_t> port_{0};
+  std::mutex stop_mu_;  // serializes Stop calls
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::set<engine::Engine::CallId> held_polls_;
+  std::size_t callbacks_pending_ = 0;
+  std::set<std::string> seen_access_keys_;
+
+  // Destroyed before the members above: pending handlers own sessions,
+  // whose destructors unregister.
+  asio::io_context ioc_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> accept_retry_;
+  std::vector<std::thread> threads_;
+};
+
+// Counts the engine callbacks that may still post to the io_context.
+struct CallbackToken {
+  explicit CallbackToken(HttpServerImpl* s);
+  ~CallbackToken();
+  CallbackToken(const CallbackToken&) = delete;
+  CallbackToken& operator=(const CallbackToken&) = delete;
+  HttpServerImpl* server;
+};
+
+CallbackToken::CallbackToken(HttpServerImpl* s) : server(s) { server->CallbackStarted(); }
+CallbackToken::~CallbackToken() { server->CallbackFinished(); }
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(HttpServerImpl& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)) {
+    server_.metrics().ConnectionOpened();
+  }
+  ~Session() {
+    server_.metrics().ConnectionClosed();
+    server_.Unregister(this);
+  }
+
+  auto GetExecutor() { return stream_.get_executor(); }
+
+  void Start() {
+    server_.Register(this, weak_from_this());
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+  }
+
+  // The server is stopping: end an idle connection now, answer a held poll
+  // now; a request in progress finishes, then the connection closes.
+  void OnServerStop() {
+    if (state_ == State::kIdle) {
+      Close();
+    } else if (poll_held_ && !answered_) {
+      server_.engine().Cancel(call_id_);
+    }
+  }
+
+ private:
+  enum class State { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
+
+  // --- reading -------------------------------------------------------------
+
+  void ReadRequest() {
+    if (state_ == State::kClosed) return;
+    if (server_.stopping()) {
+      Close();
+      return;
+    }
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    // No limit while the header is read: OnHeader checks Content-Length and
+    // sets the limit for the body. (Not boost::none: Beast 1.74 compares the
+    // Content-Length against it and then refuses every body.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (buffer_.size() > 0) {
+      ReadHeader();
+      return;
+    }
+    // Wait for the first byte of the next request with the idle timeout.
+    state_ = State::kIdle;
+    stream_.expires_after(server_.options().idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->buffer_.commit(n);
+          if (ec) {
+            self->Close();
+            return;
+          }
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    state_ = State::kReading;
+    read_deadline_ = std::chrono::steady_clock::now() + server_.options().read_timeout;
+    stream_.expires_at(read_deadline_);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      OnReadError(ec);
+      return;
+    }
+    request_start_ = std::chrono::steady_clock::now();
+    const auto& req = parser_->get();
+    const auto length = parser_->content_length();
+    if (length && *length > server_.options().max_body_bytes) {
+      RefuseOversize(*length);
+      return;
+    }
+    parser_->body_limit(server_.options().max_body_bytes);
+    if (parser_->is_done()) {
+      OnRequest();
+      return;
+    }
+    auto expect = req[http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      continue_.emplace(http::status::continue_, req.version());
+      stream_.expires_at(read_deadline_);
+      http::async_write(stream_, *continue_,
+                        [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                          if (wec) {
+                            self->Close();
+                            return;
+                          }
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_at(read_deadline_);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         self->OnReadError(ec);
+                         return;
+                       }
+                       self->OnRequest();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == beast::error::timeout) {
+      if (ec == beast::error::timeout) spdlog::debug("closing a connection: read timed out");
+      Close();
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      // Only while reading a body (chunked); a Content-Length is checked in
+      // OnHeader.
+      RefuseOversize(0);
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      request_start_ = std::chrono::steady_clock::now();
+      operation_ = "_http";
+      WriteFault(http::status::request_header_fields_too_large,
+                 Status(Fault::kSerialization, "Request headers exceed " +
+                                                   std::to_string(kHeaderLimit) + " bytes"),
+                 /*close=*/true);
+      return;
+    }
+    request_start_ = std::chrono::steady_clock::now();
+    operation_ = "_http";
+    WriteFault(http::status::bad_request,
+               Status(Fault::kSerialization, "Malformed HTTP request: " + ec.message()),
+               /*close=*/true);
+  }
+
+  void RefuseOversize(std::uint64_t length) {
+    request_start_ = std::chrono::steady_clock::now();
+    operation_ = "_http";
+    std::string what = length > 0 ? "Request body of " + std::to_string(length) + " bytes"
+                                   : "Request body";
+    WriteFault(http::status::payload_too_large,
+               Status(Fault::kValidation,
+                      what + " exceeds the limit of " +
+                          std::to_string(server_.options().max_body_bytes) + " bytes"),
+               /*close=*/true);
+  }
+
+  // --- handling -----------------------------------------------------------
+
+  void OnRequest() {
+    state_ = State::kHandling;
+    stream_.expires_never();
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    request_id_ = NewRequestId();
+    std::string_view target(req.target().data(), req.target().size());
+    std::string_view path = target.substr(0, target.find('?'));
+    if (req.method() == http::verb::get && path == "/health") {
+      operation_ = "_health";
+      Write(http::status::ok, R"({"status":"ok"})", "application/json");
+      return;
+    }
+    if (req.method() == http::verb::get && path == "/metrics") {
+      operation_ = "_metrics";
+      Write(http::status::ok, server_.MetricsText(), "text/plain; version=0.0.4");
+      return;
+    }
+    if (path != "/") {
+      operation_ = "_http";
+      WriteFault(http::status::not_found,
+                 Status(Fault::kUnknownOperation,
+                        "Not found: " + std::string(path) +
+                            " (SWF operations are POST /; also GET /health, GET /metrics)"),
+                 /*close=*/false);
+      return;
+    }
+    if (req.method() != http::verb::post) {
+      operation_ = "_http";
+      WriteFault(http::status::method_not_allowed,
+                 Status(Fault::kUnknownOperation,
+                        "SWF operations are POST / with X-Amz-Target: "
+                        "SimpleWorkflowService.<Operation>"),
+                 /*close=*/false);
+      return;
+    }
+    HandleSwf(req);
+  }
+
+  void HandleSwf(http::request<http::string_body>& req) {
+    operation_ = "_unknown";
+    std::string_view target(req.target().data(), req.target().size());
+    const std::size_t q = target.find('?');
+    sigv4::Request signed_request;
+    signed_request.method = std::string(req.method_string());
+    signed_request.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) signed_request.query = std::string(target.substr(q + 1));
+    for (const auto& field : req) {
+      signed_request.headers.emplace_back(std::string(field.name_string()),
+                                          std::string(field.value()));
+    }
+    signed_request.body = std::move(req.body());
+
+    if (!server_.options().credentials.empty()) {
+      sigv4::VerifyOptions verify;
+      verify.now = server_.options().clock->Now();
+      verify.max_skew = server_.options().max_clock_skew;
+      Result<std::string> who = sigv4::Verify(
+          signed_request, [this](std::string_view key) { return server_.Secret(key); },
+          verify);
+      if (!who.ok()) {
+        spdlog::info("refused a request: {}", who.status().ToString().substr(0, 200));
+        WriteFault(who.status());
+        return;
+      }
+    } else {
+      server_.LogAccessKey(
+          sigv4::AccessKeyIdOf(signed_request.Header("authorization").value_or("")));
+    }
+
+    Result<std::string> operation =
+        OperationFromTarget(signed_request.Header("x-amz-target").value_or(""));
+    if (!operation.ok()) {
+      WriteFault(operation.status());
+      return;
+    }
+    operation_ = *operation;
+    Result<Json> body = ParseRequestBody(signed_request.body);
+    if (!body.ok()) {
+      WriteFault(body.status());
+      return;
+    }
+
+    answered_ = false;
+    poll_held_ = false;
+    client_gone_ = false;
+    // The token lives as long as the engine holds the callback: Stop waits
+    // for every token to go before the io_context (which the callback posts
+    // to) is destroyed.
+    auto token = std::make_shared<CallbackToken>(&server_);
+    try {
+      call_id_ = server_.engine().CallAsync(
+          operation_, *body, [self = shared_from_this(), token](Result<Json> result) {
+            asio::post(self->stream_.get_executor(),
+                       [self, result = std::move(result)]() mutable {
+                         self->OnEngineResult(std::move(result));
+                       });
+          });
+    } catch (const std::exception& e) {
+      spdlog::error("{} threw: {}", operation_, e.what());
+      answered_ = true;
+      WriteFault(InternalError(std::string("internal error: ") + e.what()));
+      return;
+    }
+    // The answer, even an immediate one, runs after this handler (posted to
+    // this strand), so the poll is registered before it is released.
+    if (IsPoll(operation_)) {
+      // A held poll keeps as little as possible: the request is done with.
+      parser_.reset();
+      if (buffer_.size() == 0) buffer_.shrink_to_fit();
+      poll_held_ = true;
+      server_.PollHeld(call_id_);
+      if (server_.stopping()) {
+        server_.engine().Cancel(call_id_);
+      } else {
+        WatchPeer();
+      }
+    }
+  }
+
+  // Keeps a read pending while a poll is held, to notice the peer leaving.
+  void WatchPeer() {
+    if (buffer_.size() >= kMaxPipelined) return;
+    watching_ = true;
+    stream_.expires_never();
+    // A small side buffer: a held poll keeps only these bytes for reading.
+    stream_.async_read_some(asio::buffer(watch_bytes_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->OnPeerActivity(ec, n);
+                            });
+  }
+
+  void OnPeerActivity(beast::error_code ec, std::size_t n) {
+    watching_ = false;
+    if (n > 0) {
+      auto dest = buffer_.prepare(n);
+      asio::buffer_copy(dest, asio::buffer(watch_bytes_.data(), n));
+      buffer_.commit(n);
+    }
+    if (answered_) {
+      // Cancelled by OnEngineResult, or data raced the answer.
+      if (ec && ec != asio::error::operation_aborted) client_gone_ = true;
+      SendPending();
+      return;
+    }
+    if (!ec) {
+      WatchPeer();  // pipelined bytes: keep them, keep watching
+      return;
+    }
+    // The client went away: withdraw the poll so no task is handed to it.
+    spdlog::debug("client left during {} ({}); withdrawing the poll", operation_, ec.message());
+    client_gone_ = true;
+    server_.engine().Cancel(call_id_);
+  }
+
+  void OnEngineResult(Result<Json> result) {
+    answered_ = true;
+    if (poll_held_) server_.PollReleased(call_id_);
+    if (client_gone_) {
+      if (result.ok() && swf::HasTask(*result)) {
+        spdlog::warn("{} answered with a task after its client left", operation_);
+      }
+      server_.metrics().CountRequest(operation_, 499, SecondsSince(request_start_));
+      Close();
+      return;
+    }
+    if (result.ok()) {
+      pending_.emplace(MakeResponse(http::status::ok, ResponseBody(*result), kJsonContentType));
+    } else {
+      if (result.fault() == Fault::kInternalFailure) {
+        spdlog::warn("{} failed: {}", operation_, result.status().message());
+      }
+      pending_.emplace(MakeFaultResponse(
+          static_cast<http::status>(FaultHttpStatus(result.fault())), result.status()));
+    }
+    if (watching_) {
+      // OnPeerActivity sends it once the read is cancelled.
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);
+      return;
+    }
+    SendPending();
+  }
+
+  void SendPending() {
+    if (!pending_) return;
+    if (client_gone_) {
+      server_.metrics().CountRequest(operation_, 499, SecondsSince(request_start_));
+      pending_.reset();
+      Close();
+      return;
+    }
+    auto response = std::move(*pending_);
+    pending_.reset();
+    Send(std::move(response), /*close=*/false);
+  }
+
+  // --- writing --------------------------------------------------------------
+
+  http::response<http::string_body> MakeResponse(http::status status, std::string body,
+                                                 std::string_view content_type) {
+    http::response<http::string_body> res{status, version_};
+    res.set(http::field::server, "garcon");
+    res.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
+    res.set("x-amzn-RequestId", request_id_.empty() ? NewRequestId() : request_id_);
+    res.body() = std::move(body);
+    return res;
+  }
+
+  http::response<http::string_body> MakeFaultResponse(http::status status,
+                                                      const Status& fault) {
+    auto res = MakeResponse(status, FaultBody(fault), kJsonContentType);
+    const std::string_view name = FaultName(fault.fault());
+    res.set("x-amzn-ErrorType", beast::string_view(name.data(), name.size()));
+    return res;
+  }
+
+  void Write(http::status status, std::string body, std::string_view content_type) {
+    Send(MakeResponse(status, std::move(body), content_type), /*close=*/false);
+  }
+
+  void WriteFault(const Status& fault) {
+    WriteFault(static_cast<http::status>(FaultHttpStatus(fault.fault())), fault,
+               /*close=*/false);
+  }
+
+  void WriteFault(http::status status, const Status& fault, bool close) {
+    Send(MakeFaultResponse(status, fault), close);
+  }
+
+  void Send(http::response<http::string_body> res, bool close) {
+    close_after_write_ = close || !keep_alive_ || server_.stopping();
+    res.keep_alive(!close_after_write_);
+    res.prepare_payload();
+    server_.metrics().CountRequest(operation_, static_cast<int>(res.result_int()),
+                                   SecondsSince(request_start_));
+    response_ = std::move(res);
+    state_ = State::kWriting;
+    stream_.expires_after(server_.options().write_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->OnWrite(ec);
+                      });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    response_ = {};
+    request_id_.clear();
+    if (ec) {
+      Close();
+      return;
+    }
+    if (close_after_write_) {
+      Linger();
+      return;
+    }
+    ReadRequest();
+  }
+
+  // --- closing --------------------------------------------------------------
+
+  // Half-closes, then reads and drops what the client still sends for a
+  // moment, so that it reads our response rather than a connection reset.
+  void Linger() {
+    state_ = State::kLingering;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.consume(buffer_.size());
+    stream_.expires_after(kLinger);
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxLingerBytes) {
+                                self->Close();
+                                return;
+                              }
+                              self->Drain();
+                            });
+  }
+
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  HttpServerImpl& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> response_;
+  std::optional<http::response<http::string_body>> pending_;
+  State state_ = State::kIdle;
+  std::chrono::steady_clock::time_point read_deadline_;
+  std::chrono::steady_clock::time_point request_start_ = std::chrono::steady_clock::now();
+  std::string request_id_;
+  std::string operation_ = "_http";
+  unsigned version_ = 11;
+  std::array<char, 64> watch_bytes_{};
+  bool keep_alive_ = true;
+  bool close_after_write_ = false;
+  std::size_t drained_ = 0;
+  // The engine call of the current request.
+  engine::Engine::CallId call_id_ = 0;
+  bool poll_held_ = false;
+  bool answered_ = true;
+  bool watching_ = false;
+  bool client_gone_ = false;
+};
+
+// --- HttpServerImpl --------------------------------------------------------------
+
+Status HttpServerImpl::Start() {
+  if (started_.exchange(true)) return ValidationError("the server was already started");
+  beast::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(options_.bind_address, ec);
+  if (ec) {
+    return ValidationError("bind address '" + options_.bind_address +
+                           "' is not an IP address: " + ec.message());
+  }
+  const tcp::endpoint endpoint(address, options_.port);
+  acceptor_.emplace(asio::make_strand(ioc_));
+  auto fail = [&](const char* what) {
+    Status status(Fault::kServiceUnavailable,
+                  std::string("cannot ") + what + " " + options_.bind_address + ":" +
+                      std::to_string(options_.port) + ": " + ec.message());
+    acceptor_.reset();
+    return status;
+  };
+  acceptor_->open(endpoint.protocol(), ec);
+  if (ec) return fail("open a socket for");
+  acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return fail("set SO_REUSEADDR on");
+  acceptor_->bind(endpoint, ec);
+  if (ec) return fail("bind");
+  acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen on");
+  port_ = acceptor_->local_endpoint().port();
+  accept_retry_.emplace(acceptor_->get_executor());
+  DoAccept();
+  for (int i = 0; i < options_.threads; ++i) {
+    threads_.emplace_back([this] {
+      for (;;) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("server I/O thread: unexpected exception: {}", e.what());
+        }
+      }
+    });
+  }
+  spdlog::info("garcon server listening on {}:{}", options_.bind_address, port_.load());
+  return Status::Ok();
+}
+
+void HttpServerImpl::DoAccept() {
+  acceptor_->async_accept(asio::make_strand(ioc_),
+                          [this](beast::error_code ec, tcp::socket socket) {
+                            OnAccept(ec, std::move(socket));
+                          });
+}
+
+void HttpServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (stopping_ || !acceptor_->is_open()) return;
+  if (ec) {
+    if (ec == asio::error::operation_aborted) return;
+    // E.g. out of file descriptors: back off instead of spinning.
+    spdlog::warn("accept failed: {}", ec.message());
+    accept_retry_->expires_after(std::chrono::milliseconds(100));
+    accept_retry_->async_wait([this](beast::error_code wec) {
+      if (!wec && !stopping_) DoAccept();
+    });
+    return;
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::make_shared<Session>(*this, std::move(socket))->Start();
+  DoAccept();
+}
+
+void HttpServerImpl::Stop() {
+  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  if (!started_ || threads_.empty()) return;
+  stopping_ = true;
+  // 1. Stop accepting.
+  std::promise<void> closed;
+  asio::dispatch(acceptor_->get_executor(), [this, &closed] {
+    beast::error_code ignored;
+    acceptor_->close(ignored);
+    accept_retry_->cancel();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  // 2. Close idle connections, answer held polls.
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [ptr, weak] : sessions_) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) {
+    // Each session acts on its own strand.
+    asio::post(s->GetExecutor(), [s] { s->OnServerStop(); });
+  }
+  live.clear();
+  // 3. Let responses in progress finish.
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, options_.stop_grace, [this] { return sessions_.empty(); });
+    if (!sessions_.empty()) {
+      spdlog::info("closing {} connections still busy after the grace period", sessions_.size());
+    }
+  }
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  // 4. Whatever poll is still held (its session was cut off) is withdrawn, and
+  // every engine callback has posted before the io_context goes away.
+  std::vector<engine::Engine::CallId> held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    held.assign(held_polls_.begin(), held_polls_.end());
+  }
+  for (auto id : held) engine_.Cancel(id);
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(5),
+                         [this] { return callbacks_pending_ == 0; })) {
+      spdlog::warn("waiting for {} engine calls to answer", callbacks_pending_);
+    }
+  }
+  spdlog::info("garcon server stopped");
+}
+
+// --- HttpServer -------------------------------------------------------------------
+
+HttpServer::HttpServer(engine::Engine& engine, ServerOptions options)
+    : impl_(std::make_unique<HttpServerImpl>(engine, std::move(options))) {}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::Start() { return impl_->Start(); }
+void HttpServer::Stop() { impl_->Stop(); }
+std::uint16_t HttpServer::port() const { return impl_->port(); }
+std::string HttpServer::MetricsText() const { return impl_->MetricsText(); }
+
+// --- credentials files ---------------------------------------------------------------
+
+Result<std::map<std::string, std::string>> ReadCredentialsFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return UnknownResource("cannot read credentials file " + path);
+  std::map<std::string, std::string> out;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::istringstream fields(line);
+    std::string key, secret, extra;
+    if (!(fields >> key) || key[0] == '#') continue;
+    if (!(fields >> secret) || (fields >> extra)) {
+      return ValidationError(path + ":" + std::to_string(number) +
+                             ": expected 'ACCESS_KEY_ID SECRET'");
+    }
+    if (!out.emplace(key, secret).second) {
+      return ValidationError(path + ":" + std::to_string(number) + ": access key id '" + key +
+                             "' appears twice");
+    }
+  }
+  return out;
+}
+
+}  // namespace garcon::server

@@ -1,0 +1,188 @@
+#include "server/wire.h"
+
+#include <cstdio>
+#include <random>
+
+#include "protocol/model.h"
+
+namespace garcon::server {
+namespace {
+
+bool IsSwfModeledFault(Fault fault) {
+  switch (fault) {
+    case Fault::kUnknownResource:
+    case Fault::kDomainAlreadyExists:
+    case Fault::kDomainDeprecated:
+    case Fault::kTypeAlreadyExists:
+    case Fault::kTypeDeprecated:
+    case Fault::kTypeNotDeprecated:
+    case Fault::kWorkflowExecutionAlreadyStarted:
+    case Fault::kDefaultUndefined:
+    case Fault::kLimitExceeded:
+    case Fault::kOperationNotPermitted:
+    case Fault::kTooManyTags:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string EscapeLabel(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FaultType(Fault fault) {
+  std::string name(FaultName(fault));
+  if (IsSwfModeledFault(fault)) return "com.amazonaws.swf.base.model#" + name;
+  if (fault == Fault::kValidation) return "com.amazon.coral.validate#" + name;
+  return "com.amazon.coral.service#" + name;
+}
+
+std::string FaultBody(const Status& status) {
+  Json body = {{"__type", FaultType(status.fault())}, {"message", status.message()}};
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::uint64_t hi = rng();
+  const std::uint64_t lo = rng();
+  // Version 4, variant 10xx.
+  const std::uint64_t h = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  const std::uint64_t l = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(h >> 32), static_cast<unsigned>((h >> 16) & 0xffff),
+                static_cast<unsigned>(h & 0xffff), static_cast<unsigned>(l >> 48),
+                static_cast<unsigned long long>(l & 0xffffffffffffULL));
+  return buf;
+}
+
+Result<std::string> OperationFromTarget(std::string_view target) {
+  if (target.empty()) {
+    return Status(Fault::kUnknownOperation, "Missing X-Amz-Target header");
+  }
+  if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
+    return Status(Fault::kUnknownOperation,
+                  "Unknown operation (X-Amz-Target must be " + std::string(kTargetPrefix) +
+                      "<Operation>): " + std::string(target));
+  }
+  std::string operation(target.substr(kTargetPrefix.size()));
+  if (!protocol::Model::Get().HasOperation(operation)) {
+    return Status(Fault::kUnknownOperation, "Unknown operation: " + operation);
+  }
+  return operation;
+}
+
+Result<Json> ParseRequestBody(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return Json::object();
+  Json json;
+  try {
+    json = Json::parse(body);
+  } catch (const Json::parse_error& e) {
+    return SerializationError(std::string("Malformed JSON request body: ") + e.what());
+  }
+  if (!json.is_object()) {
+    return SerializationError("The request body must be a JSON object, not " +
+                              std::string(json.type_name()));
+  }
+  return json;
+}
+
+std::string ResponseBody(const Json& response) {
+  if (response.is_null()) return "{}";
+  return response.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// --- Metrics -------------------------------------------------------------------
+
+void Metrics::CountRequest(std::string_view operation, int http_status, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = operations_.find(operation);
+  if (it == operations_.end()) it = operations_.emplace(std::string(operation), PerOperation{}).first;
+  ++it->second.by_status[http_status];
+  it->second.seconds_sum += seconds;
+  ++it->second.count;
+}
+
+void Metrics::ConnectionOpened() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++connections_open_;
+  ++connections_total_;
+}
+
+void Metrics::ConnectionClosed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --connections_open_;
+}
+
+void Metrics::PollHeld() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++polls_held_;
+}
+
+void Metrics::PollReleased() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --polls_held_;
+}
+
+std::string Metrics::Text(const engine::Engine::Stats& stats) const {
+  std::string out;
+  auto line = [&out](const std::string& s) {
+    out += s;
+    out += '\n';
+  };
+  std::lock_guard<std::mutex> lock(mu_);
+  line("# HELP garcon_requests_total Requests answered, by operation and HTTP status.");
+  line("# TYPE garcon_requests_total counter");
+  for (const auto& [op, per] : operations_) {
+    for (const auto& [status, count] : per.by_status) {
+      line("garcon_requests_total{operation=\"" + EscapeLabel(op) + "\",status=\"" +
+           std::to_string(status) + "\"} " + std::to_string(count));
+    }
+  }
+  line("# HELP garcon_request_duration_seconds Time from a request's last byte to its "
+       "response, long polls included.");
+  line("# TYPE garcon_request_duration_seconds summary");
+  for (const auto& [op, per] : operations_) {
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%.6f", per.seconds_sum);
+    line("garcon_request_duration_seconds_sum{operation=\"" + EscapeLabel(op) + "\"} " + sum);
+    line("garcon_request_duration_seconds_count{operation=\"" + EscapeLabel(op) + "\"} " +
+         std::to_string(per.count));
+  }
+  auto gauge = [&line](const char* name, const char* help, auto value) {
+    line(std::string("# HELP ") + name + " " + help);
+    line(std::string("# TYPE ") + name + " gauge");
+    line(std::string(name) + " " + std::to_string(value));
+  };
+  gauge("garcon_http_connections_open", "Open HTTP connections.", connections_open_);
+  line("# HELP garcon_http_connections_total HTTP connections accepted.");
+  line("# TYPE garcon_http_connections_total counter");
+  line("garcon_http_connections_total " + std::to_string(connections_total_));
+  gauge("garcon_http_polls_held", "Long polls this server holds open.", polls_held_);
+  gauge("garcon_open_executions", "Open workflow executions.", stats.open_executions);
+  gauge("garcon_closed_executions", "Closed workflow executions still retained.",
+        stats.closed_executions);
+  gauge("garcon_queued_decision_tasks", "Decision tasks scheduled, not yet started.",
+        stats.queued_decision_tasks);
+  gauge("garcon_queued_activity_tasks", "Activity tasks scheduled, not yet started.",
+        stats.queued_activity_tasks);
+  gauge("garcon_poll_waiters", "Long polls waiting in the engine.", stats.poll_waiters);
+  return out;
+}
+
+}  // namespace garcon::server

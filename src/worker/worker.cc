@@ -1,0 +1,170 @@
+#include "garcon/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "base/backoff.h"
+#include "base/limits.h"
+#include "garcon/activity_execution.h"
+
+namespace garcon {
+namespace {
+
+std::string DefaultIdentity() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":worker";
+}
+
+void Report(const ExceptionHandler& handler, const std::string& actor, const std::exception& e) {
+  if (!handler) return;
+  try {
+    handler(actor, e);
+  } catch (const std::exception& inner) {
+    spdlog::warn("the exception handler of {} threw: {}", actor, inner.what());
+  }
+}
+
+// Heartbeats on a timer while a task runs.
+class HeartbeatTicker {
+ public:
+  HeartbeatTicker(ActivityExecution& activity, std::chrono::milliseconds interval)
+      : thread_([this, &activity, interval](std::stop_token stop) {
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, stop, interval, [] { return false; }) &&
+                 !stop.stop_requested()) {
+            lock.unlock();
+            activity.Heartbeat();
+            lock.lock();
+          }
+        }) {}
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::jthread thread_;  // last: stopped and joined first
+};
+
+}  // namespace
+
+ActivityWorker::ActivityWorker(const Flow& flow, swf::Service& service, WorkerOptions options)
+    : flow_(flow), service_(service), options_(std::move(options)) {
+  if (options_.identity.empty()) options_.identity = DefaultIdentity();
+  if (options_.activities.empty()) {
+    for (const auto& a : flow_.activities()) {
+      if (!a->external()) activities_.push_back(a.get());
+    }
+  } else {
+    for (const auto& name : options_.activities) {
+      const Activity* a = flow_.FindActivity(name);
+      if (a == nullptr) throw std::invalid_argument("unknown activity: " + name);
+      if (a->external()) {
+        throw std::invalid_argument("activity " + name + " is External: another worker runs it");
+      }
+      activities_.push_back(a);
+    }
+  }
+}
+
+Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
+  ASSIGN_OR_RETURN(Json task, service_.Call("PollForActivityTask",
+                                            {{"domain", flow_.domain()},
+                                             {"taskList", {{"name", activity.name()}}},
+                                             {"identity", options_.identity}}));
+  if (!swf::HasTask(task)) return false;
+  const std::string token = task.at("taskToken").get<std::string>();
+  const Json& execution = task.value("workflowExecution", Json::object());
+  ExecutionInfo info{flow_.domain(), execution.value("workflowId", ""),
+                     execution.value("runId", ""), task.value("activityId", ""),
+                     activity.name()};
+  ActivityExecution run(std::move(info), [this, &token](std::string_view details) {
+    Json request = {{"taskToken", token}};
+    if (!details.empty()) request["details"] = std::string(details);
+    auto r = service_.Call("RecordActivityTaskHeartbeat", request);
+    if (!r.ok()) throw std::runtime_error(r.status().ToString());
+    return r->value("cancelRequested", false);
+  });
+
+  std::string result_text;
+  std::string failure;
+  std::string details;
+  try {
+    Context context = Json::parse(task.value("input", std::string("{}")));
+    if (!context.is_object()) throw std::runtime_error("the activity input is not a JSON object");
+    std::chrono::milliseconds interval = options_.heartbeat_interval;
+    const int heartbeat_timeout = activity.runner().Heartbeat(context);
+    if (heartbeat_timeout > 0) {
+      // In 64 bits: a timeout over 24 days would overflow an int.
+      interval = std::min(interval,
+                          std::chrono::milliseconds(std::int64_t{heartbeat_timeout} * 1000 / 3));
+    }
+    interval = std::max(interval, std::chrono::milliseconds(100));
+    Context result;
+    {
+      HeartbeatTicker ticker(run, interval);
+      result = activity.runner().Execute(run, context);
+    }
+    result_text = result.dump();  // throws on invalid UTF-8: not serialisable
+    const std::size_t size = limits::Characters(result_text);
+    if (size > limits::kMaxDataCharacters) {
+      throw std::length_error("the activity result is " + std::to_string(size) +
+                              " characters; SWF allows 32768");
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+    details = failure;
+    run.logger()->warn("activity {} failed: {}", run.info().activity_id, failure);
+    Report(activity.exception_handler(), activity.name(), e);
+  } catch (...) {
+    // A task may throw anything; it must not escape into the poll loop.
+    failure = "unknown exception (not a std::exception)";
+    details = failure;
+    run.logger()->warn("activity {} failed: {}", run.info().activity_id, failure);
+    Report(activity.exception_handler(), activity.name(), std::runtime_error(failure));
+  }
+
+  if (failure.empty()) {
+    RETURN_IF_ERROR(
+        service_.Call("RespondActivityTaskCompleted", {{"taskToken", token}, {"result", result_text}})
+            .status());
+  } else {
+    // The original cuts the reason to 255 characters.
+    RETURN_IF_ERROR(service_
+                        .Call("RespondActivityTaskFailed",
+                              {{"taskToken", token},
+                               {"reason", limits::CutToCharacters(failure, 255)},
+                               {"details", limits::CutToCharacters(
+                                               details, limits::kMaxDataCharacters)}})
+                        .status());
+  }
+  return true;
+}
+
+void ActivityWorker::Run(std::stop_token stop) {
+  std::vector<std::jthread> loops;
+  for (const Activity* activity : activities_) {
+    loops.emplace_back([this, activity, stop] {
+      Backoff backoff;
+      while (!stop.stop_requested()) {
+        Result<bool> handled = PollOnce(*activity);
+        if (handled.ok()) {
+          backoff.Reset();
+          continue;
+        }
+        spdlog::warn("worker of {}: {}", activity->name(), handled.status().ToString());
+        Report(activity->exception_handler(), activity->name(),
+               std::runtime_error(handled.status().ToString()));
+        backoff.Wait(stop);
+      }
+    });
+  }
+}
+
+}  // namespace garcon

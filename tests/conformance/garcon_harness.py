@@ -1,0 +1,104 @@
+"""Starts `garcon server` on a free loopback port for the conformance tests.
+
+The binary comes from $GARCON_BIN (set by ctest), else the usual build
+folders. The server prints `listening on 127.0.0.1:PORT ...` on stdout once
+it is accepting connections.
+"""
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def garcon_binary():
+    env = os.environ.get("GARCON_BIN")
+    if env:
+        return env
+    for build in ("build", "build-server", "build-asan"):
+        path = os.path.join(ROOT, build, "tools", "garcon", "garcon")
+        if os.path.exists(path):
+            return path
+    raise RuntimeError("garcon binary not found: set GARCON_BIN")
+
+
+class GarconServer:
+    def __init__(self, *args, poll_timeout=5):
+        self.args = ["server", "--port", "0", "--poll-timeout", str(poll_timeout), *args]
+        self.proc = None
+        self.port = None
+        self.stderr = b""
+        self._stderr_thread = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [garcon_binary(), "-q", *self.args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        # Drain stderr so the server never blocks on a full pipe.
+        self._stderr_chunks = []
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_thread.start()
+        line = self._read_line(timeout=20)
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if not match:
+            self.proc.kill()
+            raise RuntimeError(f"garcon server did not start: {line!r}")
+        self.port = int(match.group(1))
+
+    def _drain_stderr(self):
+        for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
+            self._stderr_chunks.append(chunk)
+
+    def _read_line(self, timeout):
+        result = {}
+
+        def read():
+            result["line"] = self.proc.stdout.readline().decode()
+
+        t = threading.Thread(target=read, daemon=True)
+        t.start()
+        t.join(timeout)
+        return result.get("line", "")
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def terminate(self, timeout=20):
+        """SIGTERM; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.terminate()
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+            if self._stderr_thread:
+                self._stderr_thread.join(5)
+            self.proc.stderr.close()
+        self.stderr = b"".join(getattr(self, "_stderr_chunks", []))
+
+
+def wait_for(pred, timeout=5.0, interval=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(interval)
+    return pred()

@@ -1,0 +1,934 @@
+// The decider: HistoryState rebuilt from SWF-shaped events, Decide() for the
+// derived flow decider and for custom deciders, the decision-task loop
+// (paging, per-run cache) and registration. Ported from the original
+// Garcon's test_decider.py and test_activity.py, plus the weaknesses the C++
+// version fixes (timeouts, scheduling failures, empty generators, sizes).
+#include "garcon/decider.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "garcon/flow.h"
+#include "garcon/runner.h"
+#include "garcon/service.h"
+
+namespace garcon {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const ExecutionRef kRun{"dev", "wf-1", "run-1"};
+
+// An SWF execution history built event by event.
+class History {
+ public:
+  std::int64_t Add(const std::string& type, Json attributes = Json::object()) {
+    const auto id = static_cast<std::int64_t>(events_.size()) + 1;
+    std::string key = type;
+    key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+    key += "EventAttributes";
+    events_.push_back({{"eventId", id},
+                       {"eventTimestamp", 1700000000.0 + static_cast<double>(id)},
+                       {"eventType", type},
+                       {key, std::move(attributes)}});
+    return id;
+  }
+
+  std::int64_t Started(const Json& input = nullptr) {
+    Json attributes = {{"workflowType", {{"name", "flow"}, {"version", "1.0"}}},
+                       {"taskList", {{"name", "flow"}}},
+                       {"childPolicy", "TERMINATE"},
+                       {"executionStartToCloseTimeout", "3600"},
+                       {"taskStartToCloseTimeout", "60"}};
+    if (input.is_string()) attributes["input"] = input;
+    if (input.is_object()) attributes["input"] = input.dump();
+    return Add("WorkflowExecutionStarted", std::move(attributes));
+  }
+
+  // DecisionTaskScheduled and DecisionTaskStarted; returns the started id.
+  std::int64_t DecisionTask() {
+    scheduled_decision_ = Add("DecisionTaskScheduled",
+                              {{"taskList", {{"name", "flow"}}}, {"startToCloseTimeout", "60"}});
+    started_decision_ = Add("DecisionTaskStarted",
+                            {{"scheduledEventId", scheduled_decision_}, {"identity", "decider"}});
+    return started_decision_;
+  }
+
+  std::int64_t DecisionCompleted() {
+    return Add("DecisionTaskCompleted",
+               {{"scheduledEventId", scheduled_decision_}, {"startedEventId", started_decision_}});
+  }
+
+  std::int64_t Scheduled(const std::string& activity_id, const std::string& type_name) {
+    return Add("ActivityTaskScheduled",
+               {{"activityType", {{"name", type_name}, {"version", "1.0"}}},
+                {"activityId", activity_id},
+                {"taskList", {{"name", type_name}}},
+                {"decisionTaskCompletedEventId", events_.size()}});
+  }
+
+  std::int64_t ActivityStarted(std::int64_t scheduled) {
+    return Add("ActivityTaskStarted", {{"scheduledEventId", scheduled}, {"identity", "worker"}});
+  }
+
+  std::int64_t Completed(std::int64_t scheduled, const Json& result) {
+    Json attributes = {{"scheduledEventId", scheduled}, {"startedEventId", scheduled + 1}};
+    if (!result.is_null()) attributes["result"] = result.is_string() ? result : Json(result.dump());
+    return Add("ActivityTaskCompleted", std::move(attributes));
+  }
+
+  std::int64_t Failed(std::int64_t scheduled, const std::string& reason,
+                      const std::string& details = "") {
+    return Add("ActivityTaskFailed", {{"scheduledEventId", scheduled},
+                                      {"startedEventId", scheduled + 1},
+                                      {"reason", reason},
+                                      {"details", details}});
+  }
+
+  std::int64_t TimedOut(std::int64_t scheduled, const std::string& timeout_type) {
+    return Add("ActivityTaskTimedOut",
+               {{"scheduledEventId", scheduled}, {"timeoutType", timeout_type}});
+  }
+
+  std::int64_t ScheduleFailed(const std::string& activity_id, const std::string& type_name,
+                              const std::string& cause) {
+    return Add("ScheduleActivityTaskFailed",
+               {{"activityType", {{"name", type_name}, {"version", "1.0"}}},
+                {"activityId", activity_id},
+                {"cause", cause},
+                {"decisionTaskCompletedEventId", events_.size()}});
+  }
+
+  const std::vector<Json>& events() const { return events_; }
+  std::size_t size() const { return events_.size(); }
+
+  // The state after the first `n` events (all when n is 0).
+  HistoryState State(std::size_t n = 0) const {
+    if (n == 0) n = events_.size();
+    HistoryState state;
+    for (std::size_t i = 0; i < n; ++i) state.Apply(events_[i]);
+    return state;
+  }
+
+ private:
+  std::vector<Json> events_;
+  std::int64_t scheduled_decision_ = 0;
+  std::int64_t started_decision_ = 0;
+};
+
+std::vector<std::string> Types(const std::vector<Json>& decisions) {
+  std::vector<std::string> out;
+  for (const auto& d : decisions) out.push_back(d.at("decisionType").get<std::string>());
+  return out;
+}
+
+// The activityIds of the ScheduleActivityTask decisions.
+std::vector<std::string> ScheduledIds(const std::vector<Json>& decisions) {
+  std::vector<std::string> out;
+  for (const auto& d : decisions) {
+    if (d.at("decisionType") == "ScheduleActivityTask") {
+      out.push_back(d.at("scheduleActivityTaskDecisionAttributes").at("activityId"));
+    }
+  }
+  return out;
+}
+
+const Json& ScheduleAttributes(const std::vector<Json>& decisions, const std::string& id) {
+  for (const auto& d : decisions) {
+    if (d.at("decisionType") == "ScheduleActivityTask" &&
+        d.at("scheduleActivityTaskDecisionAttributes").at("activityId") == id) {
+      return d.at("scheduleActivityTaskDecisionAttributes");
+    }
+  }
+  static const Json kNone;
+  ADD_FAILURE() << "no ScheduleActivityTask for " << id;
+  return kNone;
+}
+
+// The single FailWorkflowExecution decision's attributes.
+Json FailAttributes(const std::vector<Json>& decisions) {
+  EXPECT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
+  if (decisions.size() != 1 || decisions[0].at("decisionType") != "FailWorkflowExecution") {
+    return Json::object();
+  }
+  return decisions[0].at("failWorkflowExecutionDecisionAttributes");
+}
+
+// The single CompleteWorkflowExecution decision's result, parsed.
+Json CompletedResult(const std::vector<Json>& decisions) {
+  EXPECT_THAT(Types(decisions), ElementsAre("CompleteWorkflowExecution"));
+  if (decisions.size() != 1 || decisions[0].at("decisionType") != "CompleteWorkflowExecution") {
+    return nullptr;
+  }
+  return Json::parse(decisions[0]
+                         .at("completeWorkflowExecutionDecisionAttributes")
+                         .at("result")
+                         .get<std::string>());
+}
+
+Task WholeContext() {
+  return Task([](ActivityExecution&, const Context&) {});
+}
+
+// ---------------------------------------------------------------------------
+// The original's 4-activity flow against growing prefixes of one history.
+
+class FourActivityFlowTest : public ::testing::Test {
+ protected:
+  FourActivityFlowTest() {
+    auto& a1 = flow_.Activity("activity_1").Run(Sync(WholeContext()));
+    auto& a2 =
+        flow_.Activity("activity_2").Requires({&a1}).Run(Async(WholeContext(), WholeContext()));
+    auto& a3 = flow_.Activity("activity_3").Requires({&a1}).Run(Sync(WholeContext()));
+    flow_.Activity("activity_4").Requires({&a3, &a2}).Run(Sync(WholeContext()));
+
+    history_.Started();                                                          // 1
+    history_.DecisionTask();                                                     // 2, 3
+    history_.DecisionCompleted();                                                // 4
+    const auto s1 = history_.Scheduled("flow_activity_1-1", "flow_activity_1");  // 5
+    history_.ActivityStarted(s1);                                                // 6
+    history_.Completed(s1, Json{{"activity_1", "done"}});                        // 7
+    history_.DecisionTask();                                                     // 8, 9
+    history_.DecisionCompleted();                                                // 10
+    const auto s2 = history_.Scheduled("flow_activity_2-1", "flow_activity_2");  // 11
+    const auto s3 = history_.Scheduled("flow_activity_3-1", "flow_activity_3");  // 12
+    history_.ActivityStarted(s2);                                                // 13
+    history_.ActivityStarted(s3);                                                // 14
+    history_.Completed(s2, Json{{"activity_2", "done"}, {"shared", "from 2"}});  // 15
+    history_.DecisionTask();                                                     // 16, 17
+    history_.Completed(s3, Json{{"activity_3", "done"}, {"shared", "from 3"}});  // 18
+    history_.DecisionCompleted();                                                // 19
+    history_.DecisionTask();                                                     // 20, 21
+    history_.DecisionCompleted();                                                // 22
+    const auto s4 = history_.Scheduled("flow_activity_4-1", "flow_activity_4");  // 23
+    history_.ActivityStarted(s4);                                                // 24
+    history_.Completed(s4, Json{{"activity_4", "done"}});                        // 25
+    history_.DecisionTask();                                                     // 26, 27
+  }
+
+  std::vector<Json> DecideAfter(std::size_t n) { return Decide(flow_, history_.State(n), kRun); }
+
+  Flow flow_{"dev", "flow"};
+  History history_;
+};
+
+TEST_F(FourActivityFlowTest, HistoryHas27Events) { EXPECT_EQ(history_.size(), 27u); }
+
+TEST_F(FourActivityFlowTest, FirstDecisionSchedulesActivity1) {
+  const auto decisions = DecideAfter(3);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_activity_1-1"));
+  EXPECT_EQ(decisions[0],
+            (Json{{"decisionType", "ScheduleActivityTask"},
+                  {"scheduleActivityTaskDecisionAttributes",
+                   {{"activityType", {{"name", "flow_activity_1"}, {"version", "1.0"}}},
+                    {"activityId", "flow_activity_1-1"},
+                    {"taskList", {{"name", "flow_activity_1"}}},
+                    {"input", "{}"},
+                    {"startToCloseTimeout", "600"},
+                    {"heartbeatTimeout", "600"},
+                    {"scheduleToStartTimeout", "600"},
+                    {"scheduleToCloseTimeout", "1200"}}}}));
+}
+
+TEST_F(FourActivityFlowTest, AfterActivity1Activities2And3AreScheduledTogether) {
+  const auto decisions = DecideAfter(9);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_activity_2-1", "flow_activity_3-1"));
+  const Json& a2 = ScheduleAttributes(decisions, "flow_activity_2-1");
+  EXPECT_EQ(Json::parse(a2.at("input").get<std::string>()), (Json{{"activity_1", "done"}}));
+  EXPECT_EQ(a2.at("startToCloseTimeout"), "1200") << "two undecorated tasks";
+  EXPECT_EQ(a2.at("heartbeatTimeout"), "600");
+  EXPECT_EQ(a2.at("scheduleToStartTimeout"), "600");
+  EXPECT_EQ(a2.at("scheduleToCloseTimeout"), "1800");
+  EXPECT_EQ(ScheduleAttributes(decisions, "flow_activity_3-1").at("startToCloseTimeout"), "600");
+}
+
+TEST_F(FourActivityFlowTest, NothingWhileActivity3Runs) { EXPECT_THAT(DecideAfter(17), IsEmpty()); }
+
+TEST_F(FourActivityFlowTest, AfterBoth2And3Activity4) {
+  const auto decisions = DecideAfter(21);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_activity_4-1"));
+  // Results merged in event order: activity_3 completed last.
+  EXPECT_EQ(Json::parse(
+                ScheduleAttributes(decisions, "flow_activity_4-1").at("input").get<std::string>()),
+            (Json{{"activity_1", "done"},
+                  {"activity_2", "done"},
+                  {"activity_3", "done"},
+                  {"shared", "from 3"}}));
+}
+
+TEST_F(FourActivityFlowTest, AfterActivity4TheWorkflowCompletesWithTheContext) {
+  EXPECT_EQ(CompletedResult(DecideAfter(27)), (Json{{"activity_1", "done"},
+                                                    {"activity_2", "done"},
+                                                    {"activity_3", "done"},
+                                                    {"activity_4", "done"},
+                                                    {"shared", "from 3"}}));
+}
+
+TEST_F(FourActivityFlowTest, EveryPrefix) {
+  // What Decide answers after each prefix: it never schedules twice.
+  for (std::size_t n = 1; n <= history_.size(); ++n) {
+    SCOPED_TRACE("after " + std::to_string(n) + " events");
+    const auto decisions = DecideAfter(n);
+    if (n < 5) {
+      EXPECT_THAT(ScheduledIds(decisions), ElementsAre("flow_activity_1-1"));
+    } else if (n < 7) {
+      EXPECT_THAT(decisions, IsEmpty());
+    } else if (n < 11) {
+      EXPECT_THAT(ScheduledIds(decisions), ElementsAre("flow_activity_2-1", "flow_activity_3-1"));
+    } else if (n == 11) {
+      EXPECT_THAT(ScheduledIds(decisions), ElementsAre("flow_activity_3-1"));
+    } else if (n < 18) {
+      EXPECT_THAT(decisions, IsEmpty());
+    } else if (n < 23) {
+      EXPECT_THAT(ScheduledIds(decisions), ElementsAre("flow_activity_4-1"));
+    } else if (n < 25) {
+      EXPECT_THAT(decisions, IsEmpty());
+    } else {
+      EXPECT_THAT(Types(decisions), ElementsAre("CompleteWorkflowExecution"));
+    }
+  }
+}
+
+TEST_F(FourActivityFlowTest, IncrementalApplicationGivesTheSameDecisions) {
+  for (std::size_t split = 1; split < history_.size(); ++split) {
+    SCOPED_TRACE("split after " + std::to_string(split));
+    HistoryState first_half = history_.State(split);
+    HistoryState state = first_half;  // copied forward
+    for (std::size_t i = split; i < history_.size(); ++i) state.Apply(history_.events()[i]);
+    EXPECT_EQ(state.last_event_id(), 27);
+    EXPECT_EQ(Decide(flow_, state, kRun), DecideAfter(27));
+    EXPECT_EQ(state.context(), history_.State().context());
+    // The copy did not change the half it came from.
+    EXPECT_EQ(first_half.last_event_id(), static_cast<std::int64_t>(split));
+  }
+}
+
+TEST_F(FourActivityFlowTest, StateRecords) {
+  const HistoryState state = history_.State(17);
+  EXPECT_EQ(state.last_event_id(), 17);
+  EXPECT_EQ(state.input(), Json::object());
+  EXPECT_EQ(state.context(),
+            (Json{{"activity_1", "done"}, {"activity_2", "done"}, {"shared", "from 2"}}));
+  ASSERT_NE(state.Find("flow_activity_3-1"), nullptr);
+  EXPECT_EQ(state.Find("flow_activity_3-1")->status, ActivityRecord::Status::kScheduled);
+  EXPECT_EQ(state.Find("flow_activity_3-1")->scheduled_event_id, 12);
+  ASSERT_NE(state.Find("flow_activity_2-1"), nullptr);
+  EXPECT_EQ(state.Find("flow_activity_2-1")->status, ActivityRecord::Status::kCompleted);
+  EXPECT_EQ(state.Find("flow_activity_2-1")->result,
+            (Json{{"activity_2", "done"}, {"shared", "from 2"}}));
+  EXPECT_EQ(state.Find("flow_activity_4-1"), nullptr);
+  EXPECT_FALSE(state.closed());
+  EXPECT_EQ(state.fatal_error(), "");
+}
+
+TEST_F(FourActivityFlowTest, AClosedRunGetsNoDecision) {
+  History closed = history_;
+  closed.DecisionCompleted();
+  closed.Add("WorkflowExecutionCompleted", {{"result", "{}"}});
+  const HistoryState state = closed.State();
+  EXPECT_TRUE(state.closed());
+  EXPECT_THAT(Decide(flow_, state, kRun), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------
+// Failures, timeouts and retries.
+
+class RetryTest : public ::testing::Test {
+ protected:
+  // One activity, retried `retries` times; returns its scheduled event id.
+  std::int64_t Start(int retries) {
+    flow_.Activity("a").Retry(retries).Run(Sync(WholeContext()));
+    history_.Started();
+    history_.DecisionTask();
+    history_.DecisionCompleted();
+    return Attempt();
+  }
+  std::int64_t Attempt() {
+    const auto s = history_.Scheduled("flow_a-1", "flow_a");
+    history_.ActivityStarted(s);
+    return s;
+  }
+  std::vector<Json> DecideNow() {
+    history_.DecisionTask();
+    auto decisions = Decide(flow_, history_.State(), kRun);
+    history_.DecisionCompleted();
+    return decisions;
+  }
+
+  Flow flow_{"dev", "flow"};
+  History history_;
+};
+
+TEST_F(RetryTest, TimedOutIsAFailedAttemptRescheduledWithinRetries) {
+  history_.TimedOut(Start(1), "START_TO_CLOSE");
+  EXPECT_THAT(ScheduledIds(DecideNow()), ElementsAre("flow_a-1"));
+  EXPECT_EQ(history_.State().Find("flow_a-1")->failures, 1);
+  EXPECT_EQ(history_.State().Find("flow_a-1")->status, ActivityRecord::Status::kFailed);
+
+  history_.TimedOut(Attempt(), "HEARTBEAT");
+  const Json failure = FailAttributes(DecideNow());
+  EXPECT_EQ(failure.value("reason", ""), "timed out: HEARTBEAT");
+  const Json details = Json::parse(failure.value("details", "{}"));
+  EXPECT_EQ(details.value("activityId", ""), "flow_a-1");
+  EXPECT_EQ(details.value("attempts", 0), 2);
+}
+
+TEST_F(RetryTest, TimedOutWithoutRetriesFailsTheWorkflowAtOnce) {
+  const auto s = Start(0);
+  history_.TimedOut(s, "SCHEDULE_TO_CLOSE");
+  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "timed out: SCHEDULE_TO_CLOSE");
+}
+
+TEST_F(RetryTest, CanceledCountsAsAFailedAttempt) {
+  const auto s = Start(0);
+  history_.Add("ActivityTaskCanceled", {{"scheduledEventId", s}, {"details", "stop"}});
+  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "canceled");
+}
+
+TEST_F(RetryTest, FailedIsRescheduledUntilTheLimitThenFailsWithItsOwnReason) {
+  history_.Failed(Start(2), "first failure", "trace 1");
+  EXPECT_THAT(ScheduledIds(DecideNow()), ElementsAre("flow_a-1"));
+  history_.Failed(Attempt(), "second failure", "trace 2");
+  EXPECT_THAT(ScheduledIds(DecideNow()), ElementsAre("flow_a-1"));
+  const std::string long_reason = "ValueError: " + std::string(400, 'x');
+  history_.Failed(Attempt(), long_reason, "trace 3");
+  const Json failure = FailAttributes(DecideNow());
+  EXPECT_EQ(failure.value("reason", ""), long_reason.substr(0, 256));
+  const Json details = Json::parse(failure.value("details", "{}"));
+  EXPECT_EQ(details, (Json{{"activityId", "flow_a-1"}, {"attempts", 3}, {"details", "trace 3"}}));
+}
+
+TEST_F(RetryTest, AFailureAfterASuccessfulRetryIsForgotten) {
+  history_.Failed(Start(1), "flaky");
+  EXPECT_THAT(ScheduledIds(DecideNow()), ElementsAre("flow_a-1"));
+  history_.Completed(Attempt(), Json{{"ok", true}});
+  EXPECT_EQ(CompletedResult(DecideNow()), (Json{{"ok", true}}));
+}
+
+TEST_F(RetryTest, ScheduleActivityTaskFailedFailsTheWorkflowWithTheCause) {
+  flow_.Activity("a").Run(Sync(WholeContext()));
+  history_.Started();
+  history_.DecisionTask();
+  history_.DecisionCompleted();
+  history_.ScheduleFailed("flow_a-1", "flow_a", "ACTIVITY_TYPE_DOES_NOT_EXIST");
+  const auto decisions = DecideNow();
+  const Json failure = FailAttributes(decisions);
+  EXPECT_THAT(failure.value("reason", ""), HasSubstr("ACTIVITY_TYPE_DOES_NOT_EXIST"));
+  EXPECT_THAT(failure.value("reason", ""), HasSubstr("flow_a-1"));
+  EXPECT_THAT(ScheduledIds(decisions), IsEmpty()) << "never rescheduled forever";
+}
+
+TEST(DecideTest, WorkflowInputThatIsNotAnObjectFailsTheWorkflow) {
+  Flow flow("dev", "flow");
+  flow.Activity("a").Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json("[1, 2]"));
+  history.DecisionTask();
+  EXPECT_THAT(FailAttributes(Decide(flow, history.State(), kRun)).value("reason", ""),
+              HasSubstr("JSON object"));
+}
+
+TEST(DecideTest, AnExceptionInTheDeciderFailsTheWorkflowWithItsMessage) {
+  Flow flow("dev", "flow");
+  flow.Activity("a")
+      .Generator([](const Context&) -> std::vector<Context> {
+        throw std::runtime_error("generator exploded");
+      })
+      .Run(Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  EXPECT_EQ(FailAttributes(Decide(flow, history.State(), kRun)).value("reason", ""),
+            "generator exploded");
+}
+
+// ---------------------------------------------------------------------------
+// Generators, External activities, sizes.
+
+TEST(DecideTest, WorkflowInputIsTheFirstContext) {
+  Flow flow("dev", "flow");
+  flow.Activity("a").Run(Sync(Task([](ActivityExecution&, int) {}).Fill("n")));
+  History history;
+  history.Started(Json{{"n", 5}, {"unused", "u"}});
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_a-1").at("input").get<std::string>()),
+            (Json{{"n", 5},
+                  {"execution.domain", "dev"},
+                  {"execution.workflow_id", "wf-1"},
+                  {"execution.run_id", "run-1"}}));
+}
+
+TEST(DecideTest, GeneratorInstancesAreScheduledWithPessimisticScheduleToStart) {
+  Flow flow("dev", "flow");
+  flow.Activity("a")
+      .ScheduleToStart(100)
+      .Generator([](const Context&) {
+        return std::vector<Context>{{{"i", 0}, {"d", 0}}, {{"i", 1}, {"d", 0}}};
+      })
+      .Run(Sync(Task([](ActivityExecution&, int) {}).Fill("i").Timeout(30)));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_EQ(decisions.size(), 2u);
+  // sha1 of "'d':'0';'i':'0';", checked with `printf "'d':'0';'i':'0';" | sha1sum`.
+  const Json& first =
+      ScheduleAttributes(decisions, "flow_a-556ecdd6396db6eb2d02bab8ffc05c75488da20a");
+  EXPECT_EQ(first.at("startToCloseTimeout"), "30");
+  EXPECT_EQ(first.at("scheduleToStartTimeout"), "200");
+  EXPECT_EQ(first.at("scheduleToCloseTimeout"), "230");
+  EXPECT_EQ(Json::parse(first.at("input").get<std::string>()).at("i"), 0);
+}
+
+TEST(DecideTest, AnEmptyRunnerHasNoStartToCloseOrHeartbeatLimit) {
+  Flow flow("dev", "flow");
+  flow.Activity("empty");
+  History history;
+  history.Started();
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  const Json& a = ScheduleAttributes(decisions, "flow_empty-1");
+  EXPECT_EQ(a.at("startToCloseTimeout"), "NONE");
+  EXPECT_EQ(a.at("heartbeatTimeout"), "NONE");
+  EXPECT_EQ(a.at("scheduleToStartTimeout"), "600");
+  EXPECT_EQ(a.at("scheduleToCloseTimeout"), "600");
+  EXPECT_EQ(Json::parse(a.at("input").get<std::string>()), (Json{{"execution.domain", "dev"},
+                                                                 {"execution.workflow_id", "wf-1"},
+                                                                 {"execution.run_id", "run-1"}}));
+}
+
+TEST(DecideTest, AGeneratorWithZeroInstancesCountsAsComplete) {
+  Flow flow("dev", "flow");
+  auto& none = flow.Activity("none")
+                   .Generator([](const Context&) { return std::vector<Context>{}; })
+                   .Run(Sync(WholeContext()));
+  flow.Activity("after").Requires({&none}).Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json{{"start", 1}});
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_after-1"));
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_after-1", "flow_after");
+  history.ActivityStarted(s);
+  history.Completed(s, Json{{"after", true}});
+  history.DecisionTask();
+  EXPECT_EQ(CompletedResult(Decide(flow, history.State(), kRun)),
+            (Json{{"start", 1}, {"after", true}}));
+}
+
+TEST(DecideTest, OnlyEmptyGeneratorsCompleteAtOnce) {
+  Flow flow("dev", "flow");
+  flow.Activity("none")
+      .Generator([](const Context&) { return std::vector<Context>{}; })
+      .Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json{{"x", 1}});
+  history.DecisionTask();
+  EXPECT_EQ(CompletedResult(Decide(flow, history.State(), kRun)), (Json{{"x", 1}}));
+}
+
+TEST(DecideTest, ExternalActivitiesGetTheirTimeoutsAndTheWholeContext) {
+  Flow flow("dev", "flow");
+  auto& first = flow.Activity("first").Run(Sync(WholeContext()));
+  flow.Activity("external").Requires({&first}).External(3600, 60);
+  History history;
+  history.Started(Json{{"in", "put"}});
+  history.DecisionTask();
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_first-1", "flow_first");
+  history.ActivityStarted(s);
+  history.Completed(s, Json{{"first", 1}});
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_external-1"));
+  const Json& a = ScheduleAttributes(decisions, "flow_external-1");
+  EXPECT_EQ(a.at("activityType"), (Json{{"name", "flow_external"}, {"version", "1.0"}}));
+  EXPECT_EQ(a.at("taskList"), (Json{{"name", "flow_external"}}));
+  EXPECT_EQ(a.at("startToCloseTimeout"), "3600");
+  EXPECT_EQ(a.at("heartbeatTimeout"), "60");
+  EXPECT_EQ(a.at("scheduleToStartTimeout"), "600");
+  EXPECT_EQ(a.at("scheduleToCloseTimeout"), "4200");
+  EXPECT_EQ(Json::parse(a.at("input").get<std::string>()), (Json{{"in", "put"}, {"first", 1}}));
+}
+
+TEST(DecideTest, AnInputOver32768CharactersFailsTheWorkflow) {
+  Flow flow("dev", "flow");
+  flow.Activity("whole").Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json{{"big", std::string(40000, 'b')}, {"small", 1}});
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  const std::string reason = FailAttributes(decisions).value("reason", "");
+  EXPECT_THAT(reason, HasSubstr("input of activity flow_whole-1"));
+  EXPECT_THAT(reason, HasSubstr("32768"));
+  EXPECT_LE(reason.size(), 256u);
+  EXPECT_THAT(ScheduledIds(decisions), IsEmpty());
+}
+
+TEST(DecideTest, TrimmedInputOfABigContextIsScheduled) {
+  Flow flow("dev", "flow");
+  flow.Activity("trimmed").Run(Sync(Task([](ActivityExecution&, int) {}).Fill("small")));
+  History history;
+  history.Started(Json{{"big", std::string(40000, 'b')}, {"small", 1}});
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_trimmed-1"));
+}
+
+TEST(DecideTest, SizesCountCharactersNotBytes) {
+  Flow flow("dev", "flow");
+  flow.Activity("whole").Run(Sync(WholeContext()));
+  History history;
+  std::string accents;
+  for (int i = 0; i < 20000; ++i) accents += "\xc3\xa9";  // 40000 bytes, 20000 characters
+  history.Started(Json{{"text", accents}});
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_whole-1"));
+}
+
+TEST(DecideTest, AResultOver32768CharactersFailsInsteadOfCompleting) {
+  Flow flow("dev", "flow");
+  flow.Activity("a").Run(Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.ActivityStarted(s);
+  history.Completed(s, Json{{"huge", std::string(33000, 'h')}});
+  history.DecisionTask();
+  const std::string reason =
+      FailAttributes(Decide(flow, history.State(), kRun)).value("reason", "");
+  EXPECT_THAT(reason, HasSubstr("workflow result"));
+  EXPECT_THAT(reason, HasSubstr("32768"));
+}
+
+// ---------------------------------------------------------------------------
+// Custom deciders.
+
+class CustomDeciderTest : public ::testing::Test {
+ protected:
+  CustomDeciderTest() {
+    one_ = &flow_.Activity("one").Run(Sync(WholeContext()));
+    two_ = &flow_.Activity("two").Retry(1).Run(Sync(WholeContext()));
+    history_.Started(Json{{"user", "ann"}});
+    history_.DecisionTask();
+  }
+
+  std::vector<Json> DecideNow() { return Decide(flow_, history_.State(), kRun); }
+
+  // Applies the decisions as SWF would record them: the decision task
+  // completes, each scheduled activity gets its event. Returns the scheduled
+  // event id of each, in order.
+  std::vector<std::int64_t> Record(const std::vector<Json>& decisions) {
+    history_.DecisionCompleted();
+    std::vector<std::int64_t> ids;
+    for (const auto& d : decisions) {
+      const Json& a = d.at("scheduleActivityTaskDecisionAttributes");
+      ids.push_back(history_.Scheduled(a.at("activityId"), a.at("activityType").at("name")));
+    }
+    return ids;
+  }
+
+  Flow flow_{"dev", "flow"};
+  const Activity* one_ = nullptr;
+  const Activity* two_ = nullptr;
+  History history_;
+};
+
+TEST_F(CustomDeciderTest, NotScheduledIsScheduledScheduledIsNotAgainCompletedIsReady) {
+  std::vector<ActivityState> seen;
+  Context seen_input;
+  flow_.Decider([&](Schedule& schedule, const Context& input) {
+    seen_input = input;
+    seen.push_back(schedule("first", *one_));
+  });
+
+  // Not yet scheduled: scheduled, not ready.
+  auto decisions = DecideNow();
+  EXPECT_EQ(seen_input, (Context{{"user", "ann"}}));
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_one-1-first"));
+  EXPECT_EQ(
+      Json::parse(ScheduleAttributes(decisions, "flow_one-1-first").at("input").get<std::string>()),
+      (Json{{"user", "ann"}}));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_FALSE(seen.back().ready());
+  const auto s = Record(decisions).at(0);
+
+  // Scheduled: not again, not ready.
+  history_.DecisionTask();
+  EXPECT_THAT(DecideNow(), IsEmpty());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_FALSE(seen.back().ready());
+  EXPECT_THROW(seen.back().result(), NotReady);
+  EXPECT_THROW(seen.back().Wait(), NotReady);
+
+  // Completed: ready with its result; everything complete: the workflow
+  // completes with the context.
+  history_.DecisionCompleted();
+  history_.ActivityStarted(s);
+  history_.Completed(s, Json{{"first", "result"}});
+  history_.DecisionTask();
+  decisions = DecideNow();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_TRUE(seen.back().ready());
+  EXPECT_EQ(seen.back().result(), (Context{{"first", "result"}}));
+  EXPECT_NO_THROW(seen.back().Wait());
+  EXPECT_EQ(CompletedResult(decisions), (Json{{"user", "ann"}, {"first", "result"}}));
+}
+
+TEST_F(CustomDeciderTest, ItReceivesTheWorkflowInputNotTheCurrentContext) {
+  std::vector<Context> inputs;
+  flow_.Decider([&](Schedule& schedule, const Context& input) {
+    inputs.push_back(input);
+    schedule("a", *one_).Wait();
+    schedule("b", *two_);
+  });
+  const auto s = Record(DecideNow()).at(0);
+  history_.ActivityStarted(s);
+  history_.Completed(s, Json{{"a", 1}});
+  history_.DecisionTask();
+  ASSERT_THAT(ScheduledIds(DecideNow()), ElementsAre("flow_two-1-b"));
+  EXPECT_THAT(inputs, ElementsAre(Context{{"user", "ann"}}, Context{{"user", "ann"}}));
+}
+
+TEST_F(CustomDeciderTest, AGeneratorWithZeroInstancesIsReady) {
+  auto& none = flow_.Activity("none")
+                   .Generator([](const Context&) { return std::vector<Context>{}; })
+                   .Run(Sync(WholeContext()));
+  std::optional<ActivityState> state;
+  flow_.Decider([&](Schedule& schedule, const Context&) { state = schedule("n", none); });
+  EXPECT_EQ(CompletedResult(DecideNow()), (Json{{"user", "ann"}}));
+  ASSERT_TRUE(state.has_value());
+  EXPECT_TRUE(state->ready());
+  EXPECT_EQ(state->result(), Context::object());
+}
+
+TEST_F(CustomDeciderTest, ResultOfANotReadyStateStopsQuietly) {
+  bool reached = false;
+  flow_.Decider([&](Schedule& schedule, const Context&) {
+    auto first = schedule("a", *one_);
+    schedule("b", *two_);
+    const Context result = first.result();  // not ready: stops here
+    reached = true;
+    schedule("c", *one_, {}, result);
+  });
+  const auto decisions = DecideNow();
+  EXPECT_THAT(ScheduledIds(decisions), ElementsAre("flow_one-1-a", "flow_two-1-b"));
+  EXPECT_FALSE(reached);
+}
+
+TEST_F(CustomDeciderTest, AfterAndInputChainActivities) {
+  flow_.Decider([&](Schedule& schedule, const Context&) {
+    auto first = schedule("a", *one_);
+    schedule("b", *two_, {first}, {{"from_a", first.ready() ? first.result() : Json()}});
+  });
+  auto decisions = DecideNow();
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_one-1-a"))
+      << "b waits for a: Schedule throws NotReady";
+  const auto s = Record(decisions).at(0);
+  history_.ActivityStarted(s);
+  history_.Completed(s, Json{{"a", 1}});
+  history_.DecisionTask();
+  decisions = DecideNow();
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_two-1-b"));
+  EXPECT_EQ(
+      Json::parse(ScheduleAttributes(decisions, "flow_two-1-b").at("input").get<std::string>()),
+      (Json{{"user", "ann"}, {"a", 1}, {"from_a", {{"a", 1}}}}));
+}
+
+TEST_F(CustomDeciderTest, FailedIsRescheduledWithinRetriesThenFailsTheWorkflow) {
+  flow_.Decider([&](Schedule& schedule, const Context&) { schedule("x", *two_); });
+  auto s = Record(DecideNow()).at(0);
+  history_.ActivityStarted(s);
+  history_.Failed(s, "first try failed");
+  history_.DecisionTask();
+  auto decisions = DecideNow();
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_two-1-x"));
+  s = Record(decisions).at(0);
+  history_.ActivityStarted(s);
+  history_.Failed(s, "second try failed");
+  history_.DecisionTask();
+  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "second try failed");
+}
+
+TEST_F(CustomDeciderTest, AnExceptionFailsTheWorkflowWithItsMessage) {
+  flow_.Decider([&](Schedule& schedule, const Context&) {
+    schedule("a", *one_);
+    throw std::runtime_error("custom decider bug");
+  });
+  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "custom decider bug");
+}
+
+TEST_F(CustomDeciderTest, ANonStandardExceptionFailsTheWorkflow) {
+  flow_.Decider([&](Schedule&, const Context&) { throw 42; });
+  EXPECT_THAT(FailAttributes(DecideNow()).value("reason", ""), HasSubstr("unknown exception"));
+}
+
+TEST_F(CustomDeciderTest, ADeciderSchedulingNothingCompletes) {
+  flow_.Decider([](Schedule&, const Context&) {});
+  EXPECT_EQ(CompletedResult(DecideNow()), (Json{{"user", "ann"}}));
+}
+
+// ---------------------------------------------------------------------------
+// The decision-task loop and registration, against a scripted service.
+
+class FakeService : public swf::Service {
+ public:
+  Result<Json> Call(std::string_view operation, const Json& request) override {
+    std::lock_guard lock(mu_);
+    calls.emplace_back(std::string(operation), request);
+    if (operation == "PollForDecisionTask") {
+      if (polls.empty()) return Status(Fault::kInternalFailure, "unexpected poll");
+      Result<Json> next = std::move(polls.front());
+      polls.pop_front();
+      return next;
+    }
+    auto it = faults.find(std::string(operation));
+    if (it != faults.end()) return it->second;
+    return Json::object();
+  }
+
+  std::vector<Json> Requests(const std::string& operation) const {
+    std::vector<Json> out;
+    for (const auto& [op, request] : calls) {
+      if (op == operation) out.push_back(request);
+    }
+    return out;
+  }
+
+  std::mutex mu_;
+  std::deque<Result<Json>> polls;
+  std::map<std::string, Status> faults;
+  std::vector<std::pair<std::string, Json>> calls;
+};
+
+// A decision task page holding `events` newest first.
+Json Page(const std::vector<Json>& events, std::size_t from, std::size_t to,
+          const std::string& next_page_token) {
+  Json page = {{"taskToken", "token-" + std::to_string(to)},
+               {"startedEventId", to},
+               {"workflowExecution", {{"workflowId", "wf-1"}, {"runId", "run-1"}}},
+               {"workflowType", {{"name", "flow"}, {"version", "1.0"}}},
+               {"events", Json::array()}};
+  for (std::size_t i = to; i >= from; --i) page["events"].push_back(events[i - 1]);
+  if (!next_page_token.empty()) page["nextPageToken"] = next_page_token;
+  return page;
+}
+
+TEST_F(FourActivityFlowTest, DeciderFollowsPagesAndReadsOnlyNewEvents) {
+  FakeService service;
+  Decider decider(flow_, service, DeciderOptions{"test-decider"});
+  const auto& events = history_.events();
+
+  // First task: events 3..2 then 1 on a second page.
+  service.polls.push_back(Page(events, 2, 3, "page-2"));
+  service.polls.push_back(Page(events, 1, 1, ""));
+  Result<bool> handled = decider.PollOnce();
+  ASSERT_TRUE(handled.ok()) << handled.status().ToString();
+  EXPECT_TRUE(*handled);
+  auto polls = service.Requests("PollForDecisionTask");
+  ASSERT_EQ(polls.size(), 2u);
+  EXPECT_EQ(polls[0].at("domain"), "dev");
+  EXPECT_EQ(polls[0].at("taskList"), (Json{{"name", "flow"}}));
+  EXPECT_EQ(polls[0].at("identity"), "test-decider");
+  EXPECT_EQ(polls[0].at("reverseOrder"), true);
+  EXPECT_FALSE(polls[0].contains("nextPageToken"));
+  EXPECT_EQ(polls[1].at("nextPageToken"), "page-2");
+  auto responses = service.Requests("RespondDecisionTaskCompleted");
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].at("taskToken"), "token-3");
+  EXPECT_EQ(responses[0].at("decisions"), Json(DecideAfter(3)));
+
+  // Second task for the same run: the page reaches the known events, so the
+  // next page is never asked for (the service would answer with an error).
+  service.polls.push_back(Page(events, 3, 9, "older-events"));
+  handled = decider.PollOnce();
+  ASSERT_TRUE(handled.ok()) << handled.status().ToString();
+  EXPECT_EQ(service.Requests("PollForDecisionTask").size(), 3u);
+  responses = service.Requests("RespondDecisionTaskCompleted");
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_EQ(responses[1].at("taskToken"), "token-9");
+  EXPECT_THAT(ScheduledIds(responses[1].at("decisions").get<std::vector<Json>>()),
+              ElementsAre("flow_activity_2-1", "flow_activity_3-1"));
+
+  // Last task: completes.
+  service.polls.push_back(Page(events, 9, 27, ""));
+  ASSERT_TRUE(decider.PollOnce().ok());
+  responses = service.Requests("RespondDecisionTaskCompleted");
+  ASSERT_EQ(responses.size(), 3u);
+  EXPECT_EQ(responses[2].at("decisions"), Json(DecideAfter(27)));
+}
+
+TEST_F(FourActivityFlowTest, DeciderWithoutCacheReplaysTheWholeHistory) {
+  FakeService service;
+  Decider decider(flow_, service, DeciderOptions{"d", 0});
+  service.polls.push_back(Page(history_.events(), 1, 3, ""));
+  ASSERT_TRUE(decider.PollOnce().ok());
+  service.polls.push_back(Page(history_.events(), 1, 21, ""));
+  ASSERT_TRUE(decider.PollOnce().ok());
+  const auto responses = service.Requests("RespondDecisionTaskCompleted");
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_EQ(responses[1].at("decisions"), Json(DecideAfter(21)));
+}
+
+TEST_F(FourActivityFlowTest, DeciderEmptyPollAndErrors) {
+  FakeService service;
+  Decider decider(flow_, service);
+  service.polls.push_back(Json{{"startedEventId", 0}});
+  Result<bool> handled = decider.PollOnce();
+  ASSERT_TRUE(handled.ok());
+  EXPECT_FALSE(*handled);
+
+  service.polls.push_back(Status(Fault::kThrottling, "Rate exceeded"));
+  handled = decider.PollOnce();
+  ASSERT_FALSE(handled.ok());
+  EXPECT_EQ(handled.status(), Status(Fault::kThrottling, "Rate exceeded"));
+
+  service.polls.push_back(Page(history_.events(), 1, 3, ""));
+  service.faults["RespondDecisionTaskCompleted"] =
+      Status(Fault::kUnknownResource, "Unknown execution");
+  handled = decider.PollOnce();
+  ASSERT_FALSE(handled.ok());
+  EXPECT_EQ(handled.fault(), Fault::kUnknownResource);
+  EXPECT_THAT(service.Requests("RespondDecisionTaskCompleted"), ::testing::SizeIs(1));
+}
+
+TEST(RegisterTest, RegistersEverythingAndAlreadyExistsIsNotAnError) {
+  Flow flow("dev", "flow", "2.0");
+  flow.RetentionDays(30);
+  flow.Activity("a");
+  flow.Activity("b").External(10);
+  FakeService service;
+  service.faults["RegisterDomain"] = Status(Fault::kDomainAlreadyExists, "dev");
+  service.faults["RegisterActivityType"] = Status(Fault::kTypeAlreadyExists, "exists");
+  EXPECT_TRUE(Register(flow, service).ok());
+  std::vector<std::string> operations;
+  for (const auto& [op, request] : service.calls) operations.push_back(op);
+  EXPECT_THAT(operations, ElementsAre("RegisterDomain", "RegisterWorkflowType",
+                                      "RegisterActivityType", "RegisterActivityType"));
+  EXPECT_EQ(service.calls[0].second.at("workflowExecutionRetentionPeriodInDays"), "30");
+  EXPECT_EQ(service.calls[1].second.at("name"), "flow");
+  EXPECT_EQ(service.calls[1].second.at("version"), "2.0");
+  EXPECT_EQ(service.calls[2].second.at("name"), "flow_a");
+  EXPECT_EQ(service.calls[2].second.at("defaultTaskList"), (Json{{"name", "flow_a"}}));
+  EXPECT_EQ(service.calls[3].second.at("name"), "flow_b");
+
+  service.faults["RegisterWorkflowType"] = Status(Fault::kAccessDenied, "no");
+  EXPECT_EQ(Register(flow, service), Status(Fault::kAccessDenied, "no"));
+}
+
+}  // namespace
+}  // namespace garcon
