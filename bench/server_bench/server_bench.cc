@@ -46,8 +46,8 @@ int Connect(std::uint16_t port) {
 }
 
 std::string Request(const std::string& operation, const std::string& body) {
-  return "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: SimpleWorkflowService." +
-         operation + "\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: " +
+  return "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: SimpleWorkflowService." + operation +
+         "\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
@@ -128,39 +128,46 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }
-  (void)engine.Call("RegisterDomain", {{"name", "bench"},
-                                       {"workflowExecutionRetentionPeriodInDays", "1"}});
+  (void)engine.Call("RegisterDomain",
+                    {{"name", "bench"}, {"workflowExecutionRetentionPeriodInDays", "1"}});
 
-  // 1. Calls per second.
-  std::atomic<long> calls{0}, failures{0};
-  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                           std::chrono::duration<double>(seconds));
+  // 1. Calls per second: GET /health (the HTTP layer alone), then
+  // DescribeDomain (HTTP + JSON + the engine).
   const std::string describe = Request("DescribeDomain", R"({"name":"bench"})");
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&] {
-      int fd = Connect(server.port());
-      std::string buffer;
-      while (fd >= 0 && Clock::now() < deadline) {
-        if (!SendAll(fd, describe) || ReadResponse(fd, buffer) != 200) {
-          ++failures;
-          break;
+  const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  for (const auto& [name, request] :
+       {std::pair<std::string, std::string>{"GET /health", health}, {"DescribeDomain", describe}}) {
+    std::atomic<long> calls{0}, failures{0};
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(seconds));
+    std::vector<std::thread> threads;
+    const auto start = Clock::now();
+    for (int c = 0; c < clients; ++c) {
+      threads.emplace_back([&, req = request] {
+        int fd = Connect(server.port());
+        std::string buffer;
+        while (fd >= 0 && Clock::now() < deadline) {
+          if (!SendAll(fd, req) || ReadResponse(fd, buffer) != 200) {
+            ++failures;
+            break;
+          }
+          ++calls;
         }
-        ++calls;
-      }
-      if (fd >= 0) ::close(fd);
-    });
+        if (fd >= 0) ::close(fd);
+      });
+    }
+    for (auto& t : threads) t.join();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf(
+        "calls: %ld %s in %.2f s over %d keep-alive connections: %.0f calls/s "
+        "(%ld failures)\n",
+        calls.load(), name.c_str(), elapsed, clients, static_cast<double>(calls.load()) / elapsed,
+        failures.load());
   }
-  for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("calls: %ld DescribeDomain in %.2f s over %d keep-alive connections: %.0f calls/s "
-              "(%ld failures)\n",
-              calls.load(), elapsed, clients, static_cast<double>(calls.load()) / elapsed,
-              failures.load());
 
   // 2. Idle long polls.
-  (void)engine.Call("RegisterWorkflowType", {{"domain", "bench"}, {"name", "wf"}, {"version", "1"}});
+  (void)engine.Call("RegisterWorkflowType",
+                    {{"domain", "bench"}, {"name", "wf"}, {"version", "1"}});
   const long rss_before = StatusField("VmRSS:");
   const long threads_before = StatusField("Threads:");
   std::vector<int> pollers;
@@ -184,12 +191,13 @@ int main(int argc, char** argv) {
   const double cpu_before = CpuSeconds();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const double idle_cpu = CpuSeconds() - cpu_before;
-  std::printf("idle polls: %zu held; resident memory %+ld KiB (%.1f KiB per poll, client "
-              "sockets of this process included); threads %ld -> %ld; CPU while held: %.3f s "
-              "per s\n",
-              held, rss_after - rss_before,
-              held ? static_cast<double>(rss_after - rss_before) / static_cast<double>(held) : 0.0,
-              threads_before, StatusField("Threads:"), idle_cpu);
+  std::printf(
+      "idle polls: %zu held; resident memory %+ld KiB (%.1f KiB per poll, client "
+      "sockets of this process included); threads %ld -> %ld; CPU while held: %.3f s "
+      "per s\n",
+      held, rss_after - rss_before,
+      held ? static_cast<double>(rss_after - rss_before) / static_cast<double>(held) : 0.0,
+      threads_before, StatusField("Threads:"), idle_cpu);
   for (int fd : pollers) ::close(fd);
   const auto drain_until = Clock::now() + std::chrono::seconds(30);
   while (engine.GetStats().poll_waiters > 0 && Clock::now() < drain_until) {

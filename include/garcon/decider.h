@@ -112,6 +112,10 @@ struct DeciderOptions {
   // Runs whose state is kept between decision tasks (least recently used
   // are dropped; a dropped run is replayed from its full history).
   std::size_t cache_size = 1000;
+  // Events per history page. Pages come newest first and reading stops at
+  // the first known event, so a small page keeps a cached run's decision
+  // cheap; a run not in the cache reads history/page_size pages.
+  int page_size = 100;
 };
 
 // Polls the flow's decision task list and answers decision tasks.

@@ -11,6 +11,7 @@
 
 #include "garcon/clock.h"
 #include "garcon/service.h"
+#include "garcon/store.h"
 
 namespace garcon::engine {
 
@@ -23,6 +24,11 @@ struct EngineOptions {
   // clock. With a FakeClock, deadlines fire inside FakeClock::Advance and on
   // every call, so the thread is not needed; it is harmless either way.
   bool timer_thread = true;
+  // Where state is written through, so a restart resumes everything: open
+  // executions, queued and started tasks, timers and every pending timeout
+  // (deadlines that passed while the engine was down fire at once). Null:
+  // memory only, nothing written.
+  std::shared_ptr<store::Store> store;
 };
 
 class EngineImpl;
@@ -31,7 +37,10 @@ class EngineImpl;
 // empty-poll shape.
 class Engine final : public swf::Service {
  public:
+  // Throws std::runtime_error when the store cannot be loaded; Open reports
+  // it as a Status instead.
   explicit Engine(EngineOptions options = {});
+  static Result<std::unique_ptr<Engine>> Open(EngineOptions options);
   ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -99,6 +99,12 @@ T FromContextValue(const Json& value, const std::string& where) {
   }
 }
 
+// True for the argument list (ActivityExecution&, const Context&).
+template <typename Args>
+struct ReadsWholeContext : std::false_type {};
+template <typename A>
+struct ReadsWholeContext<std::tuple<A, const Context&>> : std::true_type {};
+
 template <typename R>
 Json ResultToJson(R&& r) {
   return Json(std::forward<R>(r));
@@ -126,8 +132,7 @@ class Task {
     static_assert(std::is_same_v<std::tuple_element_t<0, Args>, ActivityExecution&>,
                   "a task's first parameter is ActivityExecution&");
     constexpr std::size_t kArity = std::tuple_size_v<Args> - 1;
-    if constexpr (kArity == 1 &&
-                  std::is_same_v<std::tuple_element_t<1, Args>, const Context&>) {
+    if constexpr (detail::ReadsWholeContext<Args>::value) {
       arity_ = -1;
       invoke_ = [fn = std::move(fn)](ActivityExecution& a, const Context& c,
                                      const std::vector<Json>&) -> Json {

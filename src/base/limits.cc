@@ -1,5 +1,7 @@
 #include "base/limits.h"
 
+#include <nlohmann/json.hpp>
+
 namespace garcon::limits {
 namespace {
 bool IsContinuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
@@ -19,6 +21,12 @@ std::string CutToCharacters(std::string_view utf8, std::size_t max_characters) {
     ++n;
   }
   return std::string(utf8);
+}
+
+std::string ValidUtf8(std::string_view text) {
+  const std::string dumped = nlohmann::json(std::string(text))
+                                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json::parse(dumped).get<std::string>();
 }
 
 }  // namespace garcon::limits

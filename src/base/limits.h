@@ -17,4 +17,8 @@ std::size_t Characters(std::string_view utf8);
 // character in two.
 std::string CutToCharacters(std::string_view utf8, std::size_t max_characters);
 
+// `text` with every invalid UTF-8 sequence replaced by U+FFFD, so that it can
+// travel in JSON (an exception's message may hold any bytes).
+std::string ValidUtf8(std::string_view text);
+
 }  // namespace garcon::limits

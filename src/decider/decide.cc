@@ -23,8 +23,10 @@ std::string Seconds(int seconds) {
 Json FailDecision(const std::string& reason, const std::string& details) {
   return {{"decisionType", "FailWorkflowExecution"},
           {"failWorkflowExecutionDecisionAttributes",
-           {{"reason", limits::CutToCharacters(reason, limits::kMaxReasonCharacters)},
-            {"details", limits::CutToCharacters(details, limits::kMaxDataCharacters)}}}};
+           {{"reason", limits::CutToCharacters(limits::ValidUtf8(reason),
+                                               limits::kMaxReasonCharacters)},
+            {"details", limits::CutToCharacters(limits::ValidUtf8(details),
+                                                limits::kMaxDataCharacters)}}}};
 }
 
 std::string FailureDetails(const std::string& activity_id, const ActivityRecord& r) {

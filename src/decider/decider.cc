@@ -68,7 +68,7 @@ Result<bool> Decider::PollOnce() {
                   {"taskList", {{"name", flow_.task_list()}}},
                   {"identity", options_.identity},
                   {"reverseOrder", true},
-                  {"maximumPageSize", 1000}};
+                  {"maximumPageSize", options_.page_size}};
   ASSIGN_OR_RETURN(Json task, service_.Call("PollForDecisionTask", request));
   if (!swf::HasTask(task)) return false;
 

@@ -54,6 +54,7 @@ Result<Json> EngineImpl::RecordActivityTaskHeartbeat(const Json& request) {
   auto [run, activity] = task;
   if (auto details = OptString(request, "details")) activity->heartbeat_details = *details;
   ArmHeartbeat(*run, *activity);
+  MarkRunDirty(*run);
   return Json{{"cancelRequested", activity->cancel_requested}};
 }
 

@@ -23,11 +23,15 @@ namespace {
 
 Status ValidateDecision(const Json& decision, std::size_t index) {
   static const std::set<std::string_view> kAttributesRequired = {
-      "ScheduleActivityTask",   "RequestCancelActivityTask",
-      "RecordMarker",           "StartTimer",
-      "CancelTimer",            "SignalExternalWorkflowExecution",
+      "ScheduleActivityTask",
+      "RequestCancelActivityTask",
+      "RecordMarker",
+      "StartTimer",
+      "CancelTimer",
+      "SignalExternalWorkflowExecution",
       "RequestCancelExternalWorkflowExecution",
-      "StartChildWorkflowExecution", "ScheduleLambdaFunction"};
+      "StartChildWorkflowExecution",
+      "ScheduleLambdaFunction"};
   const std::string type = StringOr(decision, "decisionType");
   const std::string key = DecisionAttributesKey(type);
   const std::string path = "decisions." + std::to_string(index + 1) + ".member." + key;
@@ -122,8 +126,7 @@ Result<Json> EngineImpl::StartDecisionTask(RunState& run, EventId scheduled_even
 Result<Json> EngineImpl::DecisionTaskResponse(const RunState& run, const std::string& token,
                                               EventId started_event_id,
                                               EventId previous_started_event_id,
-                                              EventId first_event_id,
-                                              std::optional<EventId> cursor,
+                                              EventId first_event_id, std::optional<EventId> cursor,
                                               const PollParams& params) {
   EventPage page = PageEvents(run.events, first_event_id, started_event_id, cursor,
                               params.page_size, params.reverse);
@@ -134,15 +137,14 @@ Result<Json> EngineImpl::DecisionTaskResponse(const RunState& run, const std::st
                 {"workflowType", TypeJson(run.type.first, run.type.second)},
                 {"events", std::move(page.events)}};
   if (page.next) {
-    response["nextPageToken"] = EncodePageToken(
-        "decision", Json{{"d", run.domain},
-                         {"r", run.run_id},
-                         {"t", token},
-                         {"s", started_event_id},
-                         {"p", previous_started_event_id},
-                         {"f", first_event_id},
-                         {"n", *page.next},
-                         {"rv", params.reverse}});
+    response["nextPageToken"] = EncodePageToken("decision", Json{{"d", run.domain},
+                                                                 {"r", run.run_id},
+                                                                 {"t", token},
+                                                                 {"s", started_event_id},
+                                                                 {"p", previous_started_event_id},
+                                                                 {"f", first_event_id},
+                                                                 {"n", *page.next},
+                                                                 {"rv", params.reverse}});
   }
   return response;
 }
@@ -269,7 +271,7 @@ void EngineImpl::ApplyDecision(RunState& run, const Json& decision, DecisionCont
 
 void EngineImpl::DecideScheduleActivityTask(RunState& run, const Json& attributes,
                                             DecisionContext& context) {
-  const Json& type_json = attributes["activityType"];
+  const Json& type_json = Member(attributes, "activityType");
   const TypeKey key{StringOr(type_json, "name"), StringOr(type_json, "version")};
   const std::string activity_id = StringOr(attributes, "activityId");
   const auto fail = [&](std::string_view cause) {
@@ -290,17 +292,16 @@ void EngineImpl::DecideScheduleActivityTask(RunState& run, const Json& attribute
   auto task_list = OptTaskList(attributes, "taskList");
   if (!task_list) task_list = type.default_task_list;
   if (!task_list) return fail("DEFAULT_TASK_LIST_UNDEFINED");
-  auto schedule_to_start = OrDefault(attributes, "scheduleToStartTimeout",
-                                     type.default_task_schedule_to_start_timeout);
+  auto schedule_to_start =
+      OrDefault(attributes, "scheduleToStartTimeout", type.default_task_schedule_to_start_timeout);
   if (!schedule_to_start) return fail("DEFAULT_SCHEDULE_TO_START_TIMEOUT_UNDEFINED");
-  auto schedule_to_close = OrDefault(attributes, "scheduleToCloseTimeout",
-                                     type.default_task_schedule_to_close_timeout);
+  auto schedule_to_close =
+      OrDefault(attributes, "scheduleToCloseTimeout", type.default_task_schedule_to_close_timeout);
   if (!schedule_to_close) return fail("DEFAULT_SCHEDULE_TO_CLOSE_TIMEOUT_UNDEFINED");
   auto start_to_close =
       OrDefault(attributes, "startToCloseTimeout", type.default_task_start_to_close_timeout);
   if (!start_to_close) return fail("DEFAULT_START_TO_CLOSE_TIMEOUT_UNDEFINED");
-  auto heartbeat =
-      OrDefault(attributes, "heartbeatTimeout", type.default_task_heartbeat_timeout);
+  auto heartbeat = OrDefault(attributes, "heartbeatTimeout", type.default_task_heartbeat_timeout);
   if (!heartbeat) return fail("DEFAULT_HEARTBEAT_TIMEOUT_UNDEFINED");
   const auto priority = OrDefault(attributes, "taskPriority", type.default_task_priority);
 
@@ -377,8 +378,7 @@ void EngineImpl::DecideRequestCancelActivityTask(RunState& run, const Json& attr
   }
 }
 
-void EngineImpl::DecideStartTimer(RunState& run, const Json& attributes,
-                                  DecisionContext& context) {
+void EngineImpl::DecideStartTimer(RunState& run, const Json& attributes, DecisionContext& context) {
   const std::string timer_id = StringOr(attributes, "timerId");
   const auto fail = [&](std::string_view cause) {
     AppendEvent(run, "StartTimerFailed",
@@ -468,9 +468,9 @@ void EngineImpl::DecideClose(RunState& run, std::string_view type, const Json& a
 void EngineImpl::DecideContinueAsNew(RunState& run, const Json& attributes,
                                      DecisionContext& context) {
   const auto fail = [&](std::string_view cause) {
-    AppendEvent(run, "ContinueAsNewWorkflowExecutionFailed",
-                Json{{"cause", cause},
-                     {"decisionTaskCompletedEventId", context.completed_event_id}});
+    AppendEvent(
+        run, "ContinueAsNewWorkflowExecutionFailed",
+        Json{{"cause", cause}, {"decisionTaskCompletedEventId", context.completed_event_id}});
     NeedDecision(run);
   };
   if (context.unhandled || !context.is_last) return fail("UNHANDLED_DECISION");
@@ -483,8 +483,8 @@ void EngineImpl::DecideContinueAsNew(RunState& run, const Json& attributes,
   const auto execution_timeout = OrDefault(attributes, "executionStartToCloseTimeout",
                                            type.default_execution_start_to_close_timeout);
   if (!execution_timeout) return fail("DEFAULT_EXECUTION_START_TO_CLOSE_TIMEOUT_UNDEFINED");
-  const auto task_timeout = OrDefault(attributes, "taskStartToCloseTimeout",
-                                      type.default_task_start_to_close_timeout);
+  const auto task_timeout =
+      OrDefault(attributes, "taskStartToCloseTimeout", type.default_task_start_to_close_timeout);
   if (!task_timeout) return fail("DEFAULT_TASK_START_TO_CLOSE_TIMEOUT_UNDEFINED");
   auto task_list = OptTaskList(attributes, "taskList");
   if (!task_list) task_list = type.default_task_list;
@@ -549,8 +549,8 @@ void EngineImpl::DecideSignalExternal(RunState& run, const Json& attributes,
   const EventId initiated =
       AppendEvent(run, "SignalExternalWorkflowExecutionInitiated", std::move(event));
   const EventId completed = context.completed_event_id;
-  context.after.push_back([this, source_id = run.run_id, domain = run.domain, workflow_id,
-                           run_id, control, initiated, completed,
+  context.after.push_back([this, source_id = run.run_id, domain = run.domain, workflow_id, run_id,
+                           control, initiated, completed,
                            signal_name = StringOr(attributes, "signalName"),
                            input = OptString(attributes, "input")] {
     RunState* source = FindRun(source_id);
@@ -596,8 +596,8 @@ void EngineImpl::DecideRequestCancelExternal(RunState& run, const Json& attribut
   const EventId initiated =
       AppendEvent(run, "RequestCancelExternalWorkflowExecutionInitiated", std::move(event));
   const EventId completed = context.completed_event_id;
-  context.after.push_back([this, source_id = run.run_id, domain = run.domain, workflow_id,
-                           run_id, control, initiated, completed] {
+  context.after.push_back([this, source_id = run.run_id, domain = run.domain, workflow_id, run_id,
+                           control, initiated, completed] {
     RunState* source = FindRun(source_id);
     auto target = RequireOpenRun(domain, workflow_id, run_id.value_or(""));
     if (!target.ok()) {
@@ -628,9 +628,8 @@ void EngineImpl::DecideRequestCancelExternal(RunState& run, const Json& attribut
   });
 }
 
-void EngineImpl::DecideStartChild(RunState& run, const Json& attributes,
-                                  DecisionContext& context) {
-  const Json& type_json = attributes["workflowType"];
+void EngineImpl::DecideStartChild(RunState& run, const Json& attributes, DecisionContext& context) {
+  const Json& type_json = Member(attributes, "workflowType");
   const TypeKey key{StringOr(type_json, "name"), StringOr(type_json, "version")};
   const std::string workflow_id = StringOr(attributes, "workflowId");
   const auto control = OptString(attributes, "control");
@@ -661,8 +660,8 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes,
   auto task_list = OptTaskList(attributes, "taskList");
   if (!task_list) task_list = type.default_task_list;
   if (!task_list) return fail("DEFAULT_TASK_LIST_UNDEFINED");
-  const auto task_timeout = OrDefault(attributes, "taskStartToCloseTimeout",
-                                      type.default_task_start_to_close_timeout);
+  const auto task_timeout =
+      OrDefault(attributes, "taskStartToCloseTimeout", type.default_task_start_to_close_timeout);
   if (!task_timeout) return fail("DEFAULT_TASK_START_TO_CLOSE_TIMEOUT_UNDEFINED");
   const auto child_policy = OrDefault(attributes, "childPolicy", type.default_child_policy);
   if (!child_policy) return fail("DEFAULT_CHILD_POLICY_UNDEFINED");
@@ -704,11 +703,16 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes,
                            child = std::move(child), input, initiated, failed_event]() mutable {
     DomainState* child_domain = FindDomain(domain_name);
     RunState* parent = FindRun(parent_id);
+    std::string_view cause;
     if (child_domain->open_run_by_workflow_id.count(child.workflow_id) > 0) {
+      cause = "WORKFLOW_ALREADY_RUNNING";
+    } else if (child_domain->open_run_by_workflow_id.size() >= kMaxOpenExecutionsPerDomain) {
+      cause = "OPEN_WORKFLOWS_LIMIT_EXCEEDED";
+    }
+    if (!cause.empty()) {
       if (parent == nullptr || !parent->open) return;
       parent->children.erase(initiated);
-      AppendEvent(*parent, "StartChildWorkflowExecutionFailed",
-                  failed_event("WORKFLOW_ALREADY_RUNNING", initiated));
+      AppendEvent(*parent, "StartChildWorkflowExecutionFailed", failed_event(cause, initiated));
       NeedDecision(*parent);
       return;
     }

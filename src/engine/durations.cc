@@ -8,8 +8,8 @@ namespace garcon::engine {
 namespace {
 
 Status Invalid(std::string_view text, std::string_view field, std::string_view rule) {
-  return ValidationError("1 validation error detected: Value '" + std::string(text) +
-                         "' at '" + std::string(field) +
+  return ValidationError("1 validation error detected: Value '" + std::string(text) + "' at '" +
+                         std::string(field) +
                          "' failed to satisfy constraint: " + std::string(rule));
 }
 

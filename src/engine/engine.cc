@@ -4,17 +4,26 @@
 
 #include <algorithm>
 #include <future>
+#include <stdexcept>
+#include <unordered_set>
 
-#include "engine/engine_impl.h"
 #include "engine/durations.h"
+#include "engine/engine_impl.h"
 #include "protocol/model.h"
 
 namespace garcon::engine {
 
 // --- Engine ------------------------------------------------------------------
 
-Engine::Engine(EngineOptions options)
-    : impl_(std::make_unique<EngineImpl>(std::move(options))) {}
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<EngineImpl>(std::move(options))) {}
+
+Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
+  try {
+    return std::make_unique<Engine>(std::move(options));
+  } catch (const std::exception& e) {
+    return InternalError(e.what());
+  }
+}
 
 Engine::~Engine() = default;
 
@@ -35,8 +44,7 @@ Result<Json> Engine::Call(std::string_view operation, const Json& request) {
   return std::move(*shared->result);
 }
 
-Engine::CallId Engine::CallAsync(std::string_view operation, const Json& request,
-                                 Callback done) {
+Engine::CallId Engine::CallAsync(std::string_view operation, const Json& request, Callback done) {
   return impl_->CallAsync(operation, request, std::move(done));
 }
 
@@ -50,7 +58,13 @@ Engine::Stats Engine::GetStats() const { return impl_->GetStats(); }
 EngineImpl::EngineImpl(EngineOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : SystemClockInstance()),
-      now_(clock_->Now()) {
+      now_(clock_->Now()),
+      store_(options_.store) {
+  if (store_) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Status loaded = LoadLocked();
+    if (!loaded.ok()) throw std::runtime_error(loaded.ToString());
+  }
   clock_subscription_ = clock_->Subscribe([this] { FireDueTimers(); });
   if (options_.timer_thread) timer_thread_ = std::thread([this] { TimerThreadMain(); });
 }
@@ -112,21 +126,44 @@ const std::unordered_map<std::string_view, EngineImpl::Handler>& EngineImpl::Han
 }
 
 template <typename Body>
-void EngineImpl::Locked(Body&& body) {
+Status EngineImpl::Locked(Body&& body) {
   std::vector<Completion> done;
+  Status stored;
   {
     std::lock_guard<std::mutex> lock(mu_);
     FireDueLocked();
     body();
     FinishOperationLocked();
+    stored = store_status_;
     done.swap(completions_);
   }
-  for (auto& completion : done) completion.done(std::move(completion.result));
+  for (auto& completion : done) {
+    // Nothing is acknowledged that the store does not hold.
+    if (!stored.ok() && completion.result.ok()) completion.result = stored;
+    completion.done(std::move(completion.result));
+  }
+  return stored;
 }
+
+namespace {
+
+// Operations that change domains or types (not runs).
+bool ChangesDomains(std::string_view operation) {
+  static const std::unordered_set<std::string_view> kOperations = {
+      "RegisterDomain",        "DeprecateDomain",          "UndeprecateDomain",
+      "RegisterActivityType",  "RegisterWorkflowType",     "DeprecateActivityType",
+      "DeprecateWorkflowType", "UndeprecateActivityType",  "UndeprecateWorkflowType",
+      "DeleteActivityType",    "DeleteWorkflowType",       "TagResource",
+      "UntagResource"};
+  return kOperations.count(operation) > 0;
+}
+
+}  // namespace
 
 Engine::CallId EngineImpl::CallAsync(std::string_view operation, const Json& request,
                                      Engine::Callback done) {
   const Engine::CallId id = next_call_id_++;
+  if (!done) done = [](Result<Json>) {};
   Status valid = protocol::Model::Get().ValidateInput(operation, request);
   if (!valid.ok()) {
     done(std::move(valid));
@@ -144,7 +181,13 @@ Engine::CallId EngineImpl::CallAsync(std::string_view operation, const Json& req
     handler = it->second;
   }
   std::optional<Result<Json>> immediate;
-  Locked([&] {
+  const bool changes_domains = ChangesDomains(operation);
+  const Status stored = Locked([&] {
+    if (!store_status_.ok()) {
+      immediate = Result<Json>(store_status_);
+      return;
+    }
+    if (changes_domains) domains_dirty_ = true;
     try {
       if (decision_poll) {
         immediate = Poll(TaskKind::kDecision, request, id, &done);
@@ -158,12 +201,13 @@ Engine::CallId EngineImpl::CallAsync(std::string_view operation, const Json& req
       immediate = Result<Json>(SerializationError(e.what()));
     }
   });
+  if (immediate && immediate->ok() && !stored.ok()) immediate = Result<Json>(stored);
   if (immediate) done(std::move(*immediate));
   return id;
 }
 
 void EngineImpl::Cancel(Engine::CallId id) {
-  Locked([&] {
+  (void)Locked([&] {
     auto it = waiters_.find(id);
     if (it == waiters_.end()) return;
     Waiter waiter = std::move(it->second);
@@ -180,7 +224,7 @@ void EngineImpl::Cancel(Engine::CallId id) {
 }
 
 void EngineImpl::Shutdown() {
-  Locked([&] {
+  (void)Locked([&] {
     shutdown_ = true;
     for (auto& [id, waiter] : waiters_) {
       auto& queues = Queues(waiter.kind);
@@ -197,7 +241,7 @@ void EngineImpl::Shutdown() {
 }
 
 void EngineImpl::FireDueTimers() {
-  Locked([] {});
+  (void)Locked([] {});
 }
 
 Engine::Stats EngineImpl::GetStats() const {
@@ -302,7 +346,8 @@ void EngineImpl::Answer(Engine::Callback done, Result<Json> result) {
 }
 
 Json EngineImpl::EmptyPoll(TaskKind kind) {
-  if (kind == TaskKind::kDecision) return Json{{"previousStartedEventId", 0}, {"startedEventId", 0}};
+  if (kind == TaskKind::kDecision)
+    return Json{{"previousStartedEventId", 0}, {"startedEventId", 0}};
   return Json{{"startedEventId", 0}};
 }
 
@@ -321,8 +366,7 @@ void EngineImpl::EnqueueTask(TaskKind kind, const std::string& queue_key, std::i
   dirty_queues_.emplace_back(kind, queue_key);
 }
 
-void EngineImpl::DequeueTask(TaskKind kind, const std::string& queue_key,
-                             QueuePosition* position) {
+void EngineImpl::DequeueTask(TaskKind kind, const std::string& queue_key, QueuePosition* position) {
   if (position->seq == 0) return;
   auto& queues = Queues(kind);
   auto q = queues.find(queue_key);
@@ -336,6 +380,7 @@ void EngineImpl::DequeueTask(TaskKind kind, const std::string& queue_key,
 void EngineImpl::FinishOperationLocked() {
   EnforceEventLimits();
   DispatchLocked();
+  if (store_ && store_status_.ok()) store_status_ = PersistLocked();
 }
 
 void EngineImpl::DispatchLocked() {
@@ -370,8 +415,8 @@ void EngineImpl::DispatchLocked() {
   }
 }
 
-std::optional<Result<Json>> EngineImpl::Poll(TaskKind kind, const Json& request,
-                                             Engine::CallId id, Engine::Callback* done) {
+std::optional<Result<Json>> EngineImpl::Poll(TaskKind kind, const Json& request, Engine::CallId id,
+                                             Engine::Callback* done) {
   PollParams params;
   params.domain = StringOr(request, "domain");
   params.identity = OptString(request, "identity");
@@ -404,8 +449,8 @@ std::optional<Result<Json>> EngineImpl::Poll(TaskKind kind, const Json& request,
   auto& queue = queues[key];
   if (queue.waiters() >= kMaxPollersPerTaskList) {
     if (queue.empty()) queues.erase(key);
-    return Result<Json>(Status(Fault::kLimitExceeded,
-                               "Too many pollers on the task list (limit 1000)"));
+    return Result<Json>(
+        Status(Fault::kLimitExceeded, "Too many pollers on the task list (limit 1000)"));
   }
   queue.AddWaiter(id);
   Waiter waiter;

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "engine/timer_queue.h"
 #include "engine/tokens.h"
 #include "garcon/engine.h"
+#include "garcon/store.h"
 
 namespace garcon::engine {
 
@@ -39,8 +41,7 @@ class EngineImpl {
   explicit EngineImpl(EngineOptions options);
   ~EngineImpl();
 
-  Engine::CallId CallAsync(std::string_view operation, const Json& request,
-                           Engine::Callback done);
+  Engine::CallId CallAsync(std::string_view operation, const Json& request, Engine::Callback done);
   void Cancel(Engine::CallId id);
   void Shutdown();
   void FireDueTimers();
@@ -71,8 +72,9 @@ class EngineImpl {
   // --- engine.cc: plumbing -------------------------------------------------
   // Runs `body` under the lock with due deadlines fired before and the
   // operation finished after; then runs the queued callbacks.
+  // Returns the store's status after the operation's changes were written.
   template <typename Body>
-  void Locked(Body&& body);
+  Status Locked(Body&& body);
   void FireDueLocked();
   void HandleDeadline(const Deadline& deadline);
   void FinishOperationLocked();
@@ -91,6 +93,19 @@ class EngineImpl {
                    QueuedTask task, QueuePosition* position);
   void DequeueTask(TaskKind kind, const std::string& queue_key, QueuePosition* position);
   static std::string QueueKey(const std::string& domain, const std::string& task_list);
+
+  // --- persistence.cc: writing state through to the store ----------------------
+  // Loads domains and runs, and re-arms queues and deadlines (constructor).
+  Status LoadLocked();
+  // Writes what the operation changed in one atomic batch; returns once
+  // durable. After a failure every later call fails (memory and store could
+  // differ).
+  Status PersistLocked();
+  void MarkRunDirty(const RunState& run);
+  Json DeadlineJson(DeadlineId id) const;
+  DeadlineId RestoreDeadline(const Json& json, const std::string& run_id);
+  Json RunJson(const RunState& run) const;
+  Json DomainJson(const DomainState& domain) const;
 
   // --- lookups -------------------------------------------------------------
   DomainState* FindDomain(const std::string& name);
@@ -146,8 +161,7 @@ class EngineImpl {
   struct DecisionContext;
   void ApplyDecision(RunState& run, const Json& decision, DecisionContext& context);
   void DecideScheduleActivityTask(RunState& run, const Json& attrs, DecisionContext& context);
-  void DecideRequestCancelActivityTask(RunState& run, const Json& attrs,
-                                       DecisionContext& context);
+  void DecideRequestCancelActivityTask(RunState& run, const Json& attrs, DecisionContext& context);
   void DecideStartTimer(RunState& run, const Json& attrs, DecisionContext& context);
   void DecideCancelTimer(RunState& run, const Json& attrs, DecisionContext& context);
   void DecideClose(RunState& run, std::string_view decision_type, const Json& attrs,
@@ -216,7 +230,7 @@ class EngineImpl {
   // deadline's time while it fires.
   TimePoint now_;
 
-  std::map<std::string, DomainState> domains_;  // by name (ListDomains order)
+  std::map<std::string, DomainState> domains_;      // by name (ListDomains order)
   std::unordered_map<std::string, RunState> runs_;  // by runId
   std::size_t open_runs_ = 0;
   std::unordered_map<std::string, TaskQueue> decision_queues_;
@@ -227,6 +241,13 @@ class EngineImpl {
   TimerQueue timers_;
   std::vector<Completion> completions_;
   std::atomic<std::uint64_t> next_call_id_{1};
+
+  // Persistence (null store: nothing is written).
+  std::shared_ptr<store::Store> store_;
+  std::unordered_set<std::string> dirty_runs_;
+  bool domains_dirty_ = false;
+  Status store_status_;
+  std::uint64_t run_seq_ = 0;
 
   int clock_subscription_ = 0;
   std::thread timer_thread_;

@@ -26,7 +26,7 @@ Result<Json> EngineImpl::StartWorkflowExecution(const Json& request) {
   if (domain->deprecated) {
     return Status(Fault::kDomainDeprecated, "Domain is deprecated: " + domain->name);
   }
-  const Json& type_json = request["workflowType"];
+  const Json& type_json = Member(request, "workflowType");
   const TypeKey key{StringOr(type_json, "name"), StringOr(type_json, "version")};
   auto type_it = domain->workflow_types.find(key);
   if (type_it == domain->workflow_types.end()) {
@@ -131,7 +131,7 @@ Json EngineImpl::ExecutionInfo(const RunState& run) const {
 
 Result<Json> EngineImpl::DescribeWorkflowExecution(const Json& request) {
   ASSIGN_OR_RETURN(RunState * run,
-                   RequireExecution(StringOr(request, "domain"), request["execution"]));
+                   RequireExecution(StringOr(request, "domain"), Member(request, "execution")));
   Json configuration{{"taskStartToCloseTimeout", run->task_start_to_close_timeout},
                      {"executionStartToCloseTimeout", run->execution_start_to_close_timeout},
                      {"taskList", TaskListJson(run->task_list)},
@@ -157,7 +157,7 @@ Result<Json> EngineImpl::DescribeWorkflowExecution(const Json& request) {
 
 Result<Json> EngineImpl::GetWorkflowExecutionHistory(const Json& request) {
   ASSIGN_OR_RETURN(RunState * run,
-                   RequireExecution(StringOr(request, "domain"), request["execution"]));
+                   RequireExecution(StringOr(request, "domain"), Member(request, "execution")));
   const auto last = static_cast<EventId>(run->events.size());
   bool reverse = BoolOr(request, "reverseOrder", false);
   std::optional<EventId> cursor;
@@ -200,30 +200,33 @@ Result<std::vector<RunState*>> EngineImpl::FilterExecutions(const Json& request,
   if (!open && has("startTimeFilter") == by_close_time) {
     return ValidationError("Specify exactly one of startTimeFilter and closeTimeFilter");
   }
-  const Json& time_filter = by_close_time ? request["closeTimeFilter"] : request["startTimeFilter"];
-  const double oldest = time_filter.value("oldestDate", 0.0);
-  const auto latest_it = time_filter.find("latestDate");
-  const bool has_latest = latest_it != time_filter.end() && latest_it->is_number();
-  const double latest = has_latest ? latest_it->get<double>() : 0.0;
+  const Json& time_filter =
+      by_close_time ? Member(request, "closeTimeFilter") : Member(request, "startTimeFilter");
+  const Json& oldest_json = Member(time_filter, "oldestDate");
+  const double oldest = oldest_json.is_number() ? oldest_json.get<double>() : 0.0;
+  const Json& latest_json = Member(time_filter, "latestDate");
+  const bool has_latest = latest_json.is_number();
+  const double latest = has_latest ? latest_json.get<double>() : 0.0;
 
   const std::vector<std::string>* candidates = &domain->run_ids;
   static const std::vector<std::string> kNoRuns;
   std::optional<std::string> workflow_id;
   if (has("executionFilter")) {
-    workflow_id = StringOr(request["executionFilter"], "workflowId");
+    workflow_id = StringOr(Member(request, "executionFilter"), "workflowId");
     auto it = domain->run_ids_by_workflow_id.find(*workflow_id);
     candidates = it == domain->run_ids_by_workflow_id.end() ? &kNoRuns : &it->second;
   }
   std::optional<TypeKey> type_filter;
   bool type_version = false;
   if (has("typeFilter")) {
-    const Json& filter = request["typeFilter"];
+    const Json& filter = Member(request, "typeFilter");
     type_filter = TypeKey{StringOr(filter, "name"), StringOr(filter, "version")};
     type_version = filter.contains("version");
   }
-  const auto tag = has("tagFilter") ? OptString(request["tagFilter"], "tag") : std::nullopt;
-  const auto status =
-      has("closeStatusFilter") ? OptString(request["closeStatusFilter"], "status") : std::nullopt;
+  const auto tag = has("tagFilter") ? OptString(Member(request, "tagFilter"), "tag") : std::nullopt;
+  const auto status = has("closeStatusFilter")
+                          ? OptString(Member(request, "closeStatusFilter"), "status")
+                          : std::nullopt;
 
   std::vector<RunState*> out;
   for (const std::string& run_id : *candidates) {
@@ -269,7 +272,8 @@ Result<Json> PageOfExecutions(const std::vector<RunState*>& runs, const Json& re
   Json infos = Json::array();
   for (std::size_t i = offset; i < end; ++i) infos.push_back(info(*runs[i]));
   Json response{{"executionInfos", std::move(infos)}};
-  if (end < runs.size()) response["nextPageToken"] = EncodePageToken("executions", Json{{"o", end}});
+  if (end < runs.size())
+    response["nextPageToken"] = EncodePageToken("executions", Json{{"o", end}});
   return response;
 }
 
@@ -277,12 +281,14 @@ Result<Json> PageOfExecutions(const std::vector<RunState*>& runs, const Json& re
 
 Result<Json> EngineImpl::ListOpenWorkflowExecutions(const Json& request) {
   ASSIGN_OR_RETURN(auto runs, FilterExecutions(request, /*open=*/true));
-  return PageOfExecutions(runs, request, [this](const RunState& run) { return ExecutionInfo(run); });
+  return PageOfExecutions(runs, request,
+                          [this](const RunState& run) { return ExecutionInfo(run); });
 }
 
 Result<Json> EngineImpl::ListClosedWorkflowExecutions(const Json& request) {
   ASSIGN_OR_RETURN(auto runs, FilterExecutions(request, /*open=*/false));
-  return PageOfExecutions(runs, request, [this](const RunState& run) { return ExecutionInfo(run); });
+  return PageOfExecutions(runs, request,
+                          [this](const RunState& run) { return ExecutionInfo(run); });
 }
 
 Result<Json> EngineImpl::CountOpenWorkflowExecutions(const Json& request) {

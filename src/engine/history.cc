@@ -43,6 +43,13 @@ Json TypeJson(const std::string& name, const std::string& version) {
 
 Json TaskListJson(const std::string& name) { return Json{{"name", name}}; }
 
+const Json& Member(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
 std::optional<std::string> OptString(const Json& object, const char* key) {
   auto it = object.find(key);
   if (it == object.end() || !it->is_string()) return std::nullopt;

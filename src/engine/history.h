@@ -28,7 +28,10 @@ Json TypeJson(const std::string& name, const std::string& version);
 Json TaskListJson(const std::string& name);
 double Timestamp(TimePoint t);
 
-// JSON reading helpers for requests the model has validated.
+// JSON reading helpers for requests the model has validated. None of them
+// throws or asserts on a missing member.
+// The member `key` of `object`, or null.
+const Json& Member(const Json& object, const char* key);
 std::optional<std::string> OptString(const Json& object, const char* key);
 std::string StringOr(const Json& object, const char* key, std::string fallback = {});
 // The `name` of an optional {name} member (e.g. taskList).

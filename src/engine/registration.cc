@@ -50,7 +50,8 @@ Result<Json> PageOf(const std::vector<T>& items, const Json& request, std::strin
     }
     offset = fields["o"].get<std::size_t>();
   }
-  const std::size_t end = std::min(items.size(), offset + static_cast<std::size_t>(PageSize(request)));
+  const std::size_t end =
+      std::min(items.size(), offset + static_cast<std::size_t>(PageSize(request)));
   Json list = Json::array();
   for (std::size_t i = offset; i < end; ++i) list.push_back(render(items[i]));
   Json response{{result_key, std::move(list)}};
@@ -110,8 +111,7 @@ Result<Json> EngineImpl::RegisterDomain(const Json& request) {
   if (retention != kNone) {
     std::int64_t days = -1;
     auto [ptr, ec] = std::from_chars(retention.data(), retention.data() + retention.size(), days);
-    if (ec != std::errc() || ptr != retention.data() + retention.size() || days < 0 ||
-        days > 90) {
+    if (ec != std::errc() || ptr != retention.data() + retention.size() || days < 0 || days > 90) {
       return ValidationError("1 validation error detected: Value '" + retention +
                              "' at 'workflowExecutionRetentionPeriodInDays' failed to satisfy "
                              "constraint: Member must be a number of days from 0 to 90 or NONE");
@@ -132,9 +132,9 @@ Result<Json> EngineImpl::RegisterDomain(const Json& request) {
 
 Result<Json> EngineImpl::DescribeDomain(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "name")));
-  return Json{{"domainInfo", DomainInfo(*domain)},
-              {"configuration",
-               {{"workflowExecutionRetentionPeriodInDays", domain->retention_days}}}};
+  return Json{
+      {"domainInfo", DomainInfo(*domain)},
+      {"configuration", {{"workflowExecutionRetentionPeriodInDays", domain->retention_days}}}};
 }
 
 Result<Json> EngineImpl::ListDomains(const Json& request) {
@@ -226,8 +226,7 @@ Result<Json> EngineImpl::RegisterWorkflowType(const Json& request) {
   RETURN_IF_ERROR(CheckOptionalDuration(request, "defaultTaskStartToCloseTimeout", true));
   if (auto value = OptString(request, "defaultExecutionStartToCloseTimeout")) {
     std::optional<std::int64_t> seconds;
-    RETURN_IF_ERROR(
-        ParseDuration(*value, "defaultExecutionStartToCloseTimeout", false, &seconds));
+    RETURN_IF_ERROR(ParseDuration(*value, "defaultExecutionStartToCloseTimeout", false, &seconds));
     if (*seconds > kMaxExecutionSeconds) {
       return ValidationError(
           "defaultExecutionStartToCloseTimeout may not exceed one year (31536000)");
@@ -254,7 +253,7 @@ Result<Json> EngineImpl::RegisterWorkflowType(const Json& request) {
 
 Result<Json> EngineImpl::DescribeActivityType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  const TypeKey key = KeyOf(request["activityType"]);
+  const TypeKey key = KeyOf(Member(request, "activityType"));
   auto it = domain->activity_types.find(key);
   if (it == domain->activity_types.end()) {
     return UnknownResource("Unknown type: " + TypeText("ActivityType", key));
@@ -263,7 +262,8 @@ Result<Json> EngineImpl::DescribeActivityType(const Json& request) {
   Json configuration = Json::object();
   SetIf(configuration, "defaultTaskStartToCloseTimeout", type.default_task_start_to_close_timeout);
   SetIf(configuration, "defaultTaskHeartbeatTimeout", type.default_task_heartbeat_timeout);
-  if (type.default_task_list) configuration["defaultTaskList"] = TaskListJson(*type.default_task_list);
+  if (type.default_task_list)
+    configuration["defaultTaskList"] = TaskListJson(*type.default_task_list);
   SetIf(configuration, "defaultTaskPriority", type.default_task_priority);
   SetIf(configuration, "defaultTaskScheduleToStartTimeout",
         type.default_task_schedule_to_start_timeout);
@@ -274,7 +274,7 @@ Result<Json> EngineImpl::DescribeActivityType(const Json& request) {
 
 Result<Json> EngineImpl::DescribeWorkflowType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  const TypeKey key = KeyOf(request["workflowType"]);
+  const TypeKey key = KeyOf(Member(request, "workflowType"));
   auto it = domain->workflow_types.find(key);
   if (it == domain->workflow_types.end()) {
     return UnknownResource("Unknown type: " + TypeText("WorkflowType", key));
@@ -284,7 +284,8 @@ Result<Json> EngineImpl::DescribeWorkflowType(const Json& request) {
   SetIf(configuration, "defaultTaskStartToCloseTimeout", type.default_task_start_to_close_timeout);
   SetIf(configuration, "defaultExecutionStartToCloseTimeout",
         type.default_execution_start_to_close_timeout);
-  if (type.default_task_list) configuration["defaultTaskList"] = TaskListJson(*type.default_task_list);
+  if (type.default_task_list)
+    configuration["defaultTaskList"] = TaskListJson(*type.default_task_list);
   SetIf(configuration, "defaultTaskPriority", type.default_task_priority);
   SetIf(configuration, "defaultChildPolicy", type.default_child_policy);
   SetIf(configuration, "defaultLambdaRole", type.default_lambda_role);
@@ -347,37 +348,37 @@ Result<Json> ChangeType(Types& types, const TypeKey& key, std::string_view kind,
 
 Result<Json> EngineImpl::DeprecateActivityType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  return ChangeType(domain->activity_types, KeyOf(request["activityType"]), "ActivityType",
+  return ChangeType(domain->activity_types, KeyOf(Member(request, "activityType")), "ActivityType",
                     "deprecate", now_);
 }
 
 Result<Json> EngineImpl::DeprecateWorkflowType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  return ChangeType(domain->workflow_types, KeyOf(request["workflowType"]), "WorkflowType",
+  return ChangeType(domain->workflow_types, KeyOf(Member(request, "workflowType")), "WorkflowType",
                     "deprecate", now_);
 }
 
 Result<Json> EngineImpl::UndeprecateActivityType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  return ChangeType(domain->activity_types, KeyOf(request["activityType"]), "ActivityType",
+  return ChangeType(domain->activity_types, KeyOf(Member(request, "activityType")), "ActivityType",
                     "undeprecate", now_);
 }
 
 Result<Json> EngineImpl::UndeprecateWorkflowType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  return ChangeType(domain->workflow_types, KeyOf(request["workflowType"]), "WorkflowType",
+  return ChangeType(domain->workflow_types, KeyOf(Member(request, "workflowType")), "WorkflowType",
                     "undeprecate", now_);
 }
 
 Result<Json> EngineImpl::DeleteActivityType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  return ChangeType(domain->activity_types, KeyOf(request["activityType"]), "ActivityType",
+  return ChangeType(domain->activity_types, KeyOf(Member(request, "activityType")), "ActivityType",
                     "delete", now_);
 }
 
 Result<Json> EngineImpl::DeleteWorkflowType(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  return ChangeType(domain->workflow_types, KeyOf(request["workflowType"]), "WorkflowType",
+  return ChangeType(domain->workflow_types, KeyOf(Member(request, "workflowType")), "WorkflowType",
                     "delete", now_);
 }
 
@@ -395,7 +396,7 @@ Result<DomainState*> EngineImpl::DomainForArn(const std::string& arn) {
 
 Result<Json> EngineImpl::TagResource(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, DomainForArn(StringOr(request, "resourceArn")));
-  const Json& tags = request["tags"];
+  const Json& tags = Member(request, "tags");
   std::vector<std::pair<std::string, std::string>> merged = domain->tags;
   MergeTags(merged, tags);
   if (merged.size() > kMaxDomainTags) {
@@ -407,9 +408,10 @@ Result<Json> EngineImpl::TagResource(const Json& request) {
 
 Result<Json> EngineImpl::UntagResource(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, DomainForArn(StringOr(request, "resourceArn")));
-  for (const Json& key : request["tagKeys"]) {
+  for (const Json& key : Member(request, "tagKeys")) {
     if (!key.is_string()) continue;
-    std::erase_if(domain->tags, [&](const auto& tag) { return tag.first == key.get<std::string>(); });
+    std::erase_if(domain->tags,
+                  [&](const auto& tag) { return tag.first == key.get<std::string>(); });
   }
   return Json::object();
 }
@@ -417,7 +419,8 @@ Result<Json> EngineImpl::UntagResource(const Json& request) {
 Result<Json> EngineImpl::ListTagsForResource(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, DomainForArn(StringOr(request, "resourceArn")));
   Json tags = Json::array();
-  for (const auto& [key, value] : domain->tags) tags.push_back(Json{{"key", key}, {"value", value}});
+  for (const auto& [key, value] : domain->tags)
+    tags.push_back(Json{{"key", key}, {"value", value}});
   return Json{{"tags", std::move(tags)}};
 }
 

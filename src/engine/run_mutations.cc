@@ -8,8 +8,11 @@
 namespace garcon::engine {
 EventId EngineImpl::AppendEvent(RunState& run, std::string_view type, Json attributes) {
   if (!run.open) return 0;
+  // The hard limit: the last slot is kept for the termination that follows.
+  if (run.events.size() + 1 >= kMaxEvents && type != "WorkflowExecutionTerminated") return 0;
   const auto id = static_cast<EventId>(run.events.size()) + 1;
   run.events.push_back(MakeEvent(id, now_, type, std::move(attributes)));
+  MarkRunDirty(run);
   if (!run.over_event_limit && run.events.size() >= kEventLimitThreshold) {
     run.over_event_limit = true;
     over_limit_runs_.push_back(run.run_id);
@@ -75,6 +78,7 @@ RunState& EngineImpl::CreateRun(DomainState& domain, RunState config,
   }
   config.domain = domain.name;
   config.start_time = now_;
+  config.start_seq = ++run_seq_;
   config.open = true;
   const std::string run_id = config.run_id;
   RunState& run = runs_.emplace(run_id, std::move(config)).first->second;

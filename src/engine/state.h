@@ -162,6 +162,10 @@ struct RunState {
   bool over_event_limit = false;
 
   std::vector<Json> events;
+  // Not persisted: how many of `events` the store has.
+  std::size_t persisted_events = 0;
+  // Start order across the engine (rebuilds domain run lists on reopen).
+  std::uint64_t start_seq = 0;
 
   DecisionTaskState decision;
   // RespondDecisionTaskCompleted's taskList: where future decision tasks go,
@@ -174,10 +178,10 @@ struct RunState {
   std::optional<TimePoint> latest_activity_task_timestamp;
   std::optional<std::string> latest_execution_context;
 
-  std::map<EventId, ActivityTaskState> activities;  // open ones, by scheduled id
+  std::map<EventId, ActivityTaskState> activities;        // open ones, by scheduled id
   std::unordered_map<std::string, EventId> activity_ids;  // activityId -> scheduled id
-  std::map<std::string, TimerState> timers;  // open ones, by timerId
-  std::map<EventId, ChildState> children;    // open ones, by initiated id
+  std::map<std::string, TimerState> timers;               // open ones, by timerId
+  std::map<EventId, ChildState> children;                 // open ones, by initiated id
   DeadlineId execution_deadline = 0;
 };
 

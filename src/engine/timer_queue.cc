@@ -31,4 +31,9 @@ std::optional<TimePoint> TimerQueue::Earliest() const {
   return order_.begin()->first;
 }
 
+const Deadline* TimerQueue::Find(DeadlineId id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
 }  // namespace garcon::engine

@@ -16,15 +16,15 @@ namespace garcon::engine {
 using DeadlineId = std::uint64_t;  // 0 means "none"
 
 enum class DeadlineKind {
-  kPoll,                      // call_id: a held long poll ends empty
-  kActivityScheduleToStart,   // run_id, event_id = scheduled event
+  kPoll,                     // call_id: a held long poll ends empty
+  kActivityScheduleToStart,  // run_id, event_id = scheduled event
   kActivityScheduleToClose,
   kActivityStartToClose,
   kActivityHeartbeat,
-  kDecisionScheduleToStart,   // run_id, event_id = scheduled event
-  kDecisionStartToClose,      // run_id, event_id = started event
-  kExecutionStartToClose,     // run_id
-  kTimer,                     // run_id, name = timerId, event_id = started event
+  kDecisionScheduleToStart,  // run_id, event_id = scheduled event
+  kDecisionStartToClose,     // run_id, event_id = started event
+  kExecutionStartToClose,    // run_id
+  kTimer,                    // run_id, name = timerId, event_id = started event
 };
 
 struct Deadline {
@@ -45,6 +45,8 @@ class TimerQueue {
   // Removes and returns the earliest deadline at or before `now`.
   std::optional<std::pair<DeadlineId, Deadline>> PopDue(TimePoint now);
   std::optional<TimePoint> Earliest() const;
+  // The pending deadline `id`, or null.
+  const Deadline* Find(DeadlineId id) const;
   std::size_t size() const { return entries_.size(); }
 
  private:

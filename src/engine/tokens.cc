@@ -149,8 +149,9 @@ std::string EncodePageToken(std::string_view kind, Json fields) {
 }
 
 Result<Json> DecodePageToken(std::string_view text, std::string_view kind) {
-  const Status corrupt = ValidationError("Invalid nextPageToken: the token is corrupt or was "
-                                         "issued for a different request");
+  const Status corrupt = ValidationError(
+      "Invalid nextPageToken: the token is corrupt or was "
+      "issued for a different request");
   if (text.substr(0, kPageTokenPrefix.size()) != kPageTokenPrefix) return corrupt;
   auto plain = Base64UrlDecode(text.substr(kPageTokenPrefix.size()));
   if (!plain) return corrupt;

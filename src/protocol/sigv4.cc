@@ -13,8 +13,7 @@ namespace garcon::sigv4 {
 namespace {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -84,10 +83,9 @@ std::string RemoveDotSegments(std::string_view path) {
   return result;
 }
 
-std::optional<TimePoint> FromUtc(int year, int month, int day, int hour, int minute,
-                                 int second) {
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 60 || year < 1970 || year > 9999) {
+std::optional<TimePoint> FromUtc(int year, int month, int day, int hour, int minute, int second) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 ||
+      year < 1970 || year > 9999) {
     return std::nullopt;
   }
   std::tm tm{};
@@ -103,9 +101,7 @@ std::optional<TimePoint> FromUtc(int year, int month, int day, int hour, int min
 }
 
 bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 int ToInt(std::string_view s) {
@@ -120,8 +116,7 @@ std::string ExpectedSignatureMessage(const std::string& canonical_request,
          "provided. Check your AWS Secret Access Key and signing method. Consult the "
          "service documentation for details.\n\nThe Canonical String for this request "
          "should have been\n'" +
-         canonical_request + "'\n\nThe String-to-Sign should have been\n'" +
-         string_to_sign + "'\n";
+         canonical_request + "'\n\nThe String-to-Sign should have been\n'" + string_to_sign + "'\n";
 }
 
 // Constant-time comparison of two signatures.
@@ -196,8 +191,8 @@ std::string UriEncode(std::string_view s, bool keep_slash) {
 }
 
 std::string AmzDate(TimePoint t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(
-      std::chrono::time_point_cast<std::chrono::seconds>(t));
+  const std::time_t tt =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[32];
@@ -224,14 +219,14 @@ std::optional<TimePoint> ParseHttpDate(std::string_view s) {
   }
   std::string_view day = s.substr(5, 2), mon = s.substr(8, 3), year = s.substr(12, 4),
                    hh = s.substr(17, 2), mm = s.substr(20, 2), ss = s.substr(23, 2);
-  if (!AllDigits(day) || !AllDigits(year) || !AllDigits(hh) || !AllDigits(mm) ||
-      !AllDigits(ss) || s[19] != ':' || s[22] != ':') {
+  if (!AllDigits(day) || !AllDigits(year) || !AllDigits(hh) || !AllDigits(mm) || !AllDigits(ss) ||
+      s[19] != ':' || s[22] != ':') {
     return std::nullopt;
   }
   auto it = std::find(kMonths.begin(), kMonths.end(), mon);
   if (it == kMonths.end()) return std::nullopt;
-  return FromUtc(ToInt(year), static_cast<int>(it - kMonths.begin()) + 1, ToInt(day),
-                 ToInt(hh), ToInt(mm), ToInt(ss));
+  return FromUtc(ToInt(year), static_cast<int>(it - kMonths.begin()) + 1, ToInt(day), ToInt(hh),
+                 ToInt(mm), ToInt(ss));
 }
 
 std::string CanonicalUri(std::string_view path) {
@@ -292,8 +287,7 @@ std::string CanonicalHeaders(const Request& request,
   return out;
 }
 
-std::string CanonicalRequest(const Request& request,
-                             const std::vector<std::string>& signed_headers,
+std::string CanonicalRequest(const Request& request, const std::vector<std::string>& signed_headers,
                              std::string_view payload_hash) {
   std::string signed_list;
   for (const std::string& h : signed_headers) {
@@ -340,8 +334,8 @@ std::string StringToSign(std::string_view amz_date, std::string_view scope,
   return out;
 }
 
-std::string SigningKey(std::string_view secret, std::string_view date,
-                       std::string_view region, std::string_view service) {
+std::string SigningKey(std::string_view secret, std::string_view date, std::string_view region,
+                       std::string_view service) {
   std::string key = "AWS4";
   key += secret;
   std::string k_date = HmacSha256(key, date);
@@ -356,13 +350,11 @@ std::string Signature(std::string_view signing_key, std::string_view string_to_s
 
 // --- signing -----------------------------------------------------------------------
 
-std::string Sign(Request& request, const Credentials& credentials,
-                 const SignOptions& options) {
+std::string Sign(Request& request, const Credentials& credentials, const SignOptions& options) {
   const std::string amz_date = AmzDate(options.now);
   const std::string date = amz_date.substr(0, 8);
-  std::erase_if(request.headers, [](const auto& h) {
-    return EqualsIgnoreCase(h.first, "authorization");
-  });
+  std::erase_if(request.headers,
+                [](const auto& h) { return EqualsIgnoreCase(h.first, "authorization"); });
   request.SetHeader("X-Amz-Date", amz_date);
   if (!credentials.session_token.empty()) {
     request.SetHeader("X-Amz-Security-Token", credentials.session_token);
@@ -391,9 +383,8 @@ std::string Sign(Request& request, const Credentials& credentials,
     signed_list += h;
   }
   request.headers.emplace_back(
-      "Authorization", std::string(kAlgorithm) + " Credential=" + credentials.access_key_id +
-                           "/" + scope + ", SignedHeaders=" + signed_list +
-                           ", Signature=" + signature);
+      "Authorization", std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + "/" +
+                           scope + ", SignedHeaders=" + signed_list + ", Signature=" + signature);
   return signature;
 }
 
@@ -427,8 +418,7 @@ Result<Authorization> ParseAuthorization(std::string_view header) {
   if (!signature) missing += "Authorization header requires 'Signature' parameter. ";
   if (!signed_headers) missing += "Authorization header requires 'SignedHeaders' parameter. ";
   if (!missing.empty()) {
-    return Status(Fault::kIncompleteSignature,
-                  missing + "Authorization=" + std::string(header));
+    return Status(Fault::kIncompleteSignature, missing + "Authorization=" + std::string(header));
   }
   std::vector<std::string_view> scope = Split(*credential, '/');
   if (scope.size() != 5 || scope[0].empty()) {
@@ -462,8 +452,7 @@ Result<std::string> Verify(const Request& request, const SecretLookup& secrets,
                            const VerifyOptions& options) {
   const std::optional<std::string> header = request.Header("authorization");
   if (!header || Trim(*header).empty()) {
-    return Status(Fault::kMissingAuthenticationToken,
-                  "Request is missing Authentication Token");
+    return Status(Fault::kMissingAuthenticationToken, "Request is missing Authentication Token");
   }
   ASSIGN_OR_RETURN(Authorization auth, ParseAuthorization(*header));
 
@@ -483,9 +472,9 @@ Result<std::string> Verify(const Request& request, const SecretLookup& secrets,
                       std::string(Trim(*header)));
   }
   if (!when) {
-    return Status(Fault::kIncompleteSignature,
-                  "Date must be in ISO-8601 'basic format'. Got '" + amz_date +
-                      "'. See http://en.wikipedia.org/wiki/ISO_8601");
+    return Status(Fault::kIncompleteSignature, "Date must be in ISO-8601 'basic format'. Got '" +
+                                                   amz_date +
+                                                   "'. See http://en.wikipedia.org/wiki/ISO_8601");
   }
 
   const std::optional<std::string> secret = secrets(auth.access_key_id);
@@ -520,15 +509,13 @@ Result<std::string> Verify(const Request& request, const SecretLookup& secrets,
                   "Credential should be scoped to correct service: '" + options.service + "'. ");
   }
   if (auth.region.empty() || (options.region && auth.region != *options.region)) {
-    return Status(Fault::kInvalidSignature,
-                  "Credential should be scoped to a valid region. ");
+    return Status(Fault::kInvalidSignature, "Credential should be scoped to a valid region. ");
   }
   if (auth.date != amz_date.substr(0, 8)) {
     return Status(Fault::kInvalidSignature,
                   "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
                   "date from HTTP: '" +
-                      auth.date + "' != '" + amz_date.substr(0, 8) + "', from '" + amz_date +
-                      "'.");
+                      auth.date + "' != '" + amz_date.substr(0, 8) + "', from '" + amz_date + "'.");
   }
   if (std::find(auth.signed_headers.begin(), auth.signed_headers.end(), "host") ==
       auth.signed_headers.end()) {
@@ -545,8 +532,8 @@ Result<std::string> Verify(const Request& request, const SecretLookup& secrets,
     }
   }
   const std::string canonical = CanonicalRequest(request, auth.signed_headers, payload_hash);
-  const std::string sts = StringToSign(
-      amz_date, CredentialScope(auth.date, auth.region, auth.service), canonical);
+  const std::string sts =
+      StringToSign(amz_date, CredentialScope(auth.date, auth.region, auth.service), canonical);
   const std::string expected =
       Signature(SigningKey(*secret, auth.date, auth.region, auth.service), sts);
   if (!SameSignature(expected, auth.signature)) {

@@ -83,8 +83,7 @@ std::string CanonicalHeaders(const Request& request,
                              const std::vector<std::string>& signed_headers);
 // The six-line canonical request. `signed_headers` lowercase and sorted;
 // `payload_hash` is Sha256Hex(body) for SWF.
-std::string CanonicalRequest(const Request& request,
-                             const std::vector<std::string>& signed_headers,
+std::string CanonicalRequest(const Request& request, const std::vector<std::string>& signed_headers,
                              std::string_view payload_hash);
 // "YYYYMMDD/region/service/aws4_request".
 std::string CredentialScope(std::string_view date, std::string_view region,
@@ -94,8 +93,8 @@ std::string StringToSign(std::string_view amz_date, std::string_view scope,
                          std::string_view canonical_request);
 // kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
 // "aws4_request"). Raw bytes.
-std::string SigningKey(std::string_view secret, std::string_view date,
-                       std::string_view region, std::string_view service);
+std::string SigningKey(std::string_view secret, std::string_view date, std::string_view region,
+                       std::string_view service);
 // hex(HMAC(signing_key, string_to_sign)).
 std::string Signature(std::string_view signing_key, std::string_view string_to_sign);
 
@@ -106,8 +105,8 @@ struct SignOptions {
   std::string service = "swf";
   TimePoint now;
   // Lowercase names of headers never signed (botocore's list).
-  std::vector<std::string> unsigned_headers = {"expect", "user-agent",
-                                               "x-amzn-trace-id", "authorization"};
+  std::vector<std::string> unsigned_headers = {"expect", "user-agent", "x-amzn-trace-id",
+                                               "authorization"};
 };
 
 // Signs `request` in place the way botocore does: sets X-Amz-Date (and
@@ -115,8 +114,7 @@ struct SignOptions {
 // Host header when there is none (callers must set it to the host[:port] they
 // connect to), signs every header not in `unsigned_headers` plus the body
 // hash, and sets the Authorization header. Returns the signature (hex).
-std::string Sign(Request& request, const Credentials& credentials,
-                 const SignOptions& options);
+std::string Sign(Request& request, const Credentials& credentials, const SignOptions& options);
 
 // --- verifying ---------------------------------------------------------------
 
@@ -124,10 +122,10 @@ std::string Sign(Request& request, const Credentials& credentials,
 // Signature=..." header.
 struct Authorization {
   std::string access_key_id;
-  std::string date;      // YYYYMMDD of the credential scope
+  std::string date;  // YYYYMMDD of the credential scope
   std::string region;
   std::string service;
-  std::string terminator;  // "aws4_request"
+  std::string terminator;                   // "aws4_request"
   std::vector<std::string> signed_headers;  // as listed (lowercase expected)
   std::string signature;
 };

@@ -126,9 +126,10 @@ class HttpServerImpl {
   void LogAccessKey(const std::string& access_key_id) {
     std::lock_guard<std::mutex> lock(mu_);
     if (seen_access_keys_.size() < 1000 && seen_access_keys_.insert(access_key_id).second) {
-      spdlog::info("request signed with access key id '{}' (signatures are not checked: "
-                   "no credentials configured)",
-                   access_key_id.empty() ? "<none>" : access_key_id);
+      spdlog::info(
+          "request signed with access key id '{}' (signatures are not checked: "
+          "no credentials configured)",
+          access_key_id.empty() ? "<none>" : access_key_id);
     }
   }
   std::optional<std::string> Secret(std::string_view access_key_id) const {
@@ -228,26 +229,24 @@ class Session : public std::enable_shared_from_this<Session> {
     // Wait for the first byte of the next request with the idle timeout.
     state_ = State::kIdle;
     stream_.expires_after(server_.options().idle_timeout);
-    stream_.async_read_some(
-        buffer_.prepare(4096),
-        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-          self->buffer_.commit(n);
-          if (ec) {
-            self->Close();
-            return;
-          }
-          self->ReadHeader();
-        });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) {
+                                self->Close();
+                                return;
+                              }
+                              self->ReadHeader();
+                            });
   }
 
   void ReadHeader() {
     state_ = State::kReading;
     read_deadline_ = std::chrono::steady_clock::now() + server_.options().read_timeout;
     stream_.expires_at(read_deadline_);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -297,9 +296,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-        ec == beast::error::timeout) {
+    // The client left (or was too slow): nobody to answer.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || ec == beast::error::timeout) {
       if (ec == beast::error::timeout) spdlog::debug("closing a connection: read timed out");
       Close();
       return;
@@ -314,8 +314,8 @@ class Session : public std::enable_shared_from_this<Session> {
       request_start_ = std::chrono::steady_clock::now();
       operation_ = "_http";
       WriteFault(http::status::request_header_fields_too_large,
-                 Status(Fault::kSerialization, "Request headers exceed " +
-                                                   std::to_string(kHeaderLimit) + " bytes"),
+                 Status(Fault::kSerialization,
+                        "Request headers exceed " + std::to_string(kHeaderLimit) + " bytes"),
                  /*close=*/true);
       return;
     }
@@ -329,13 +329,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void RefuseOversize(std::uint64_t length) {
     request_start_ = std::chrono::steady_clock::now();
     operation_ = "_http";
-    std::string what = length > 0 ? "Request body of " + std::to_string(length) + " bytes"
-                                   : "Request body";
-    WriteFault(http::status::payload_too_large,
-               Status(Fault::kValidation,
-                      what + " exceeds the limit of " +
-                          std::to_string(server_.options().max_body_bytes) + " bytes"),
-               /*close=*/true);
+    std::string what =
+        length > 0 ? "Request body of " + std::to_string(length) + " bytes" : "Request body";
+    WriteFault(
+        http::status::payload_too_large,
+        Status(Fault::kValidation, what + " exceeds the limit of " +
+                                       std::to_string(server_.options().max_body_bytes) + " bytes"),
+        /*close=*/true);
   }
 
   // --- handling -----------------------------------------------------------
@@ -399,8 +399,7 @@ class Session : public std::enable_shared_from_this<Session> {
       verify.now = server_.options().clock->Now();
       verify.max_skew = server_.options().max_clock_skew;
       Result<std::string> who = sigv4::Verify(
-          signed_request, [this](std::string_view key) { return server_.Secret(key); },
-          verify);
+          signed_request, [this](std::string_view key) { return server_.Secret(key); }, verify);
       if (!who.ok()) {
         spdlog::info("refused a request: {}", who.status().ToString().substr(0, 200));
         WriteFault(who.status());
@@ -434,10 +433,9 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       call_id_ = server_.engine().CallAsync(
           operation_, *body, [self = shared_from_this(), token](Result<Json> result) {
-            asio::post(self->stream_.get_executor(),
-                       [self, result = std::move(result)]() mutable {
-                         self->OnEngineResult(std::move(result));
-                       });
+            asio::post(self->stream_.get_executor(), [self, result = std::move(result)]() mutable {
+              self->OnEngineResult(std::move(result));
+            });
           });
     } catch (const std::exception& e) {
       spdlog::error("{} threw: {}", operation_, e.what());
@@ -513,8 +511,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (result.fault() == Fault::kInternalFailure) {
         spdlog::warn("{} failed: {}", operation_, result.status().message());
       }
-      pending_.emplace(MakeFaultResponse(
-          static_cast<http::status>(FaultHttpStatus(result.fault())), result.status()));
+      pending_.emplace(MakeFaultResponse(static_cast<http::status>(FaultHttpStatus(result.fault())),
+                                         result.status()));
     }
     if (watching_) {
       // OnPeerActivity sends it once the read is cancelled.
@@ -544,14 +542,14 @@ class Session : public std::enable_shared_from_this<Session> {
                                                  std::string_view content_type) {
     http::response<http::string_body> res{status, version_};
     res.set(http::field::server, "garcon");
-    res.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
+    res.set(http::field::content_type,
+            beast::string_view(content_type.data(), content_type.size()));
     res.set("x-amzn-RequestId", request_id_.empty() ? NewRequestId() : request_id_);
     res.body() = std::move(body);
     return res;
   }
 
-  http::response<http::string_body> MakeFaultResponse(http::status status,
-                                                      const Status& fault) {
+  http::response<http::string_body> MakeFaultResponse(http::status status, const Status& fault) {
     auto res = MakeResponse(status, FaultBody(fault), kJsonContentType);
     const std::string_view name = FaultName(fault.fault());
     res.set("x-amzn-ErrorType", beast::string_view(name.data(), name.size()));
@@ -575,15 +573,16 @@ class Session : public std::enable_shared_from_this<Session> {
     close_after_write_ = close || !keep_alive_ || server_.stopping();
     res.keep_alive(!close_after_write_);
     res.prepare_payload();
-    server_.metrics().CountRequest(operation_, static_cast<int>(res.result_int()),
-                                   SecondsSince(request_start_));
+    const double seconds = SecondsSince(request_start_);
+    server_.metrics().CountRequest(operation_, static_cast<int>(res.result_int()), seconds);
+    spdlog::debug("{} {} {} {:.3f} ms", request_id_.empty() ? "-" : request_id_, operation_,
+                  res.result_int(), seconds * 1e3);
     response_ = std::move(res);
     state_ = State::kWriting;
     stream_.expires_after(server_.options().write_timeout);
-    http::async_write(stream_, response_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->OnWrite(ec);
-                      });
+    http::async_write(
+        stream_, response_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(beast::error_code ec) {
@@ -705,10 +704,9 @@ Status HttpServerImpl::Start() {
 }
 
 void HttpServerImpl::DoAccept() {
-  acceptor_->async_accept(asio::make_strand(ioc_),
-                          [this](beast::error_code ec, tcp::socket socket) {
-                            OnAccept(ec, std::move(socket));
-                          });
+  acceptor_->async_accept(
+      asio::make_strand(ioc_),
+      [this](beast::error_code ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
 }
 
 void HttpServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
@@ -776,8 +774,8 @@ void HttpServerImpl::Stop() {
   for (auto id : held) engine_.Cancel(id);
   {
     std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::seconds(5),
-                         [this] { return callbacks_pending_ == 0; })) {
+    while (
+        !cv_.wait_for(lock, std::chrono::seconds(5), [this] { return callbacks_pending_ == 0; })) {
       spdlog::warn("waiting for {} engine calls to answer", callbacks_pending_);
     }
   }

@@ -64,9 +64,9 @@ std::string NewRequestId() {
   const std::uint64_t h = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   const std::uint64_t l = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(h >> 32), static_cast<unsigned>((h >> 16) & 0xffff),
-                static_cast<unsigned>(h & 0xffff), static_cast<unsigned>(l >> 48),
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(h >> 32),
+                static_cast<unsigned>((h >> 16) & 0xffff), static_cast<unsigned>(h & 0xffff),
+                static_cast<unsigned>(l >> 48),
                 static_cast<unsigned long long>(l & 0xffffffffffffULL));
   return buf;
 }
@@ -76,9 +76,9 @@ Result<std::string> OperationFromTarget(std::string_view target) {
     return Status(Fault::kUnknownOperation, "Missing X-Amz-Target header");
   }
   if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
-    return Status(Fault::kUnknownOperation,
-                  "Unknown operation (X-Amz-Target must be " + std::string(kTargetPrefix) +
-                      "<Operation>): " + std::string(target));
+    return Status(Fault::kUnknownOperation, "Unknown operation (X-Amz-Target must be " +
+                                                std::string(kTargetPrefix) +
+                                                "<Operation>): " + std::string(target));
   }
   std::string operation(target.substr(kTargetPrefix.size()));
   if (!protocol::Model::Get().HasOperation(operation)) {
@@ -112,7 +112,8 @@ std::string ResponseBody(const Json& response) {
 void Metrics::CountRequest(std::string_view operation, int http_status, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = operations_.find(operation);
-  if (it == operations_.end()) it = operations_.emplace(std::string(operation), PerOperation{}).first;
+  if (it == operations_.end())
+    it = operations_.emplace(std::string(operation), PerOperation{}).first;
   ++it->second.by_status[http_status];
   it->second.seconds_sum += seconds;
   ++it->second.count;
@@ -154,8 +155,9 @@ std::string Metrics::Text(const engine::Engine::Stats& stats) const {
            std::to_string(status) + "\"} " + std::to_string(count));
     }
   }
-  line("# HELP garcon_request_duration_seconds Time from a request's last byte to its "
-       "response, long polls included.");
+  line(
+      "# HELP garcon_request_duration_seconds Time from a request's last byte to its "
+      "response, long polls included.");
   line("# TYPE garcon_request_duration_seconds summary");
   for (const auto& [op, per] : operations_) {
     char sum[64];

@@ -118,7 +118,7 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
                               " characters; SWF allows 32768");
     }
   } catch (const std::exception& e) {
-    failure = e.what();
+    failure = limits::ValidUtf8(e.what());
     details = failure;
     run.logger()->warn("activity {} failed: {}", run.info().activity_id, failure);
     Report(activity.exception_handler(), activity.name(), e);
@@ -153,7 +153,13 @@ void ActivityWorker::Run(std::stop_token stop) {
     loops.emplace_back([this, activity, stop] {
       Backoff backoff;
       while (!stop.stop_requested()) {
-        Result<bool> handled = PollOnce(*activity);
+        Result<bool> handled = [&]() -> Result<bool> {
+          try {
+            return PollOnce(*activity);
+          } catch (const std::exception& e) {  // e.g. a malformed poll response
+            return InternalError(std::string("worker: ") + e.what());
+          }
+        }();
         if (handled.ok()) {
           backoff.Reset();
           continue;

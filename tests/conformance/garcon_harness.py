@@ -6,8 +6,10 @@ it is accepting connections.
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -27,7 +29,16 @@ def garcon_binary():
 
 
 class GarconServer:
-    def __init__(self, *args, poll_timeout=5):
+    def __init__(self, *args, poll_timeout=5, db=None):
+        """Without --memory in `args`, the server keeps its state in a SQLite
+        file: `db`, or a fresh one in a temporary folder removed by stop()."""
+        self.tmpdir = None
+        if "--memory" not in args:
+            if db is None:
+                self.tmpdir = tempfile.mkdtemp(prefix="garcon-")
+                db = os.path.join(self.tmpdir, "garcon.db")
+            args = (*args, "--db", db)
+        self.db = db
         self.args = ["server", "--port", "0", "--poll-timeout", str(poll_timeout), *args]
         self.proc = None
         self.port = None
@@ -81,6 +92,7 @@ class GarconServer:
         return self.proc.wait(timeout)
 
     def stop(self):
+        """Stops the server (SIGTERM); returns its exit code."""
         if self.proc and self.proc.poll() is None:
             try:
                 self.terminate()
@@ -93,6 +105,10 @@ class GarconServer:
                 self._stderr_thread.join(5)
             self.proc.stderr.close()
         self.stderr = b"".join(getattr(self, "_stderr_chunks", []))
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+        return self.proc.returncode if self.proc else None
 
 
 def wait_for(pred, timeout=5.0, interval=0.01):

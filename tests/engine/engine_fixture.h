@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +18,7 @@
 
 #include "garcon/clock.h"
 #include "garcon/engine.h"
+#include "garcon/store.h"
 
 namespace garcon::engine::testing {
 
@@ -21,17 +28,56 @@ class EngineFixture : public ::testing::Test {
   static constexpr const char* kDecisionList = "decisions";
   static constexpr const char* kActivityList = "activities";
 
-  void SetUp() override { MakeEngine(/*timer_thread=*/false); }
+  // GARCON_TEST_STORE picks the store every test runs on, unchanged:
+  // "sqlite" (a real file), "memory" (the memory store), or unset (none).
+  void SetUp() override {
+    const char* kind = std::getenv("GARCON_TEST_STORE");
+    store_kind_ = kind ? kind : "";
+    if (store_kind_ == "sqlite") {
+      std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+      for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      db_path_ = (std::filesystem::temp_directory_path() /
+                  ("garcon-engine-" + name + "-" + std::to_string(getpid()) + ".db"))
+                     .string();
+      RemoveDb();
+    }
+    OpenStore();
+    MakeEngine(/*timer_thread=*/false);
+  }
+
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    RemoveDb();
+  }
 
   void MakeEngine(bool timer_thread) {
     engine_.reset();
     EngineOptions options;
     options.clock = clock_;
     options.timer_thread = timer_thread;
+    options.store = store_;
     engine_ = std::make_unique<Engine>(std::move(options));
   }
 
-  Result<Json> Call(const std::string& op, const Json& request) { return engine_->Call(op, request); }
+  // Stops the engine and starts a new one on the same store (a restart).
+  // Without a store, there is nothing to reopen: the test is skipped.
+  bool Reopen() {
+    if (!store_) return false;
+    engine_.reset();
+    if (store_kind_ == "sqlite") {
+      store_.reset();
+      OpenStore();
+    }
+    MakeEngine(/*timer_thread=*/false);
+    return true;
+  }
+
+  bool has_store() const { return store_ != nullptr; }
+
+  Result<Json> Call(const std::string& op, const Json& request) {
+    return engine_->Call(op, request);
+  }
 
   // Calls and expects success.
   Json Ok(const std::string& op, const Json& request) {
@@ -44,7 +90,8 @@ class EngineFixture : public ::testing::Test {
   // any other call). A poll left waiting is cancelled and the test fails.
   Json Now(const std::string& op, const Json& request) {
     auto out = std::make_shared<std::optional<Result<Json>>>();
-    const auto id = engine_->CallAsync(op, request, [out](Result<Json> r) { out->emplace(std::move(r)); });
+    const auto id =
+        engine_->CallAsync(op, request, [out](Result<Json> r) { out->emplace(std::move(r)); });
     if (!out->has_value()) {
       engine_->Cancel(id);
       ADD_FAILURE() << op << " did not answer at once";
@@ -65,7 +112,8 @@ class EngineFixture : public ::testing::Test {
     Held held;
     held.answer = std::make_shared<std::optional<Result<Json>>>();
     auto slot = held.answer;
-    held.id = engine_->CallAsync(op, request, [slot](Result<Json> r) { slot->emplace(std::move(r)); });
+    held.id =
+        engine_->CallAsync(op, request, [slot](Result<Json> r) { slot->emplace(std::move(r)); });
     return held;
   }
 
@@ -103,7 +151,8 @@ class EngineFixture : public ::testing::Test {
   }
 
   Json PollDecision(Json extra = Json::object()) {
-    Json request{{"domain", kDomain}, {"taskList", {{"name", kDecisionList}}}, {"identity", "decider"}};
+    Json request{
+        {"domain", kDomain}, {"taskList", {{"name", kDecisionList}}}, {"identity", "decider"}};
     for (auto& [k, v] : extra.items()) request[k] = v;
     return Now("PollForDecisionTask", request);
   }
@@ -137,7 +186,8 @@ class EngineFixture : public ::testing::Test {
 
   // The whole history, following pages.
   Json History(const std::string& workflow_id, const std::string& run_id) {
-    Json request{{"domain", kDomain}, {"execution", {{"workflowId", workflow_id}, {"runId", run_id}}}};
+    Json request{{"domain", kDomain},
+                 {"execution", {{"workflowId", workflow_id}, {"runId", run_id}}}};
     Json events = Json::array();
     for (;;) {
       const Json page = Ok("GetWorkflowExecutionHistory", request);
@@ -169,14 +219,34 @@ class EngineFixture : public ::testing::Test {
   }
 
   Json Describe(const std::string& workflow_id, const std::string& run_id) {
-    return Ok("DescribeWorkflowExecution",
-              {{"domain", kDomain}, {"execution", {{"workflowId", workflow_id}, {"runId", run_id}}}});
+    return Ok(
+        "DescribeWorkflowExecution",
+        {{"domain", kDomain}, {"execution", {{"workflowId", workflow_id}, {"runId", run_id}}}});
   }
 
   double T0() const { return 1767225600.0; }
 
   std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>();
   std::unique_ptr<Engine> engine_;
+  std::shared_ptr<store::Store> store_;
+
+ private:
+  void OpenStore() {
+    if (store_kind_ == "sqlite") {
+      auto opened = store::OpenSqliteStore(db_path_);
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      store_ = *opened;
+    } else if (store_kind_ == "memory") {
+      store_ = store::OpenMemoryStore();
+    }
+  }
+  void RemoveDb() {
+    if (db_path_.empty()) return;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((db_path_ + suffix).c_str());
+  }
+
+  std::string store_kind_;
+  std::string db_path_;
 };
 
 }  // namespace garcon::engine::testing

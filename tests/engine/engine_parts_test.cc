@@ -97,7 +97,8 @@ TEST(Tokens, TaskTokenRoundTrip) {
 }
 
 TEST(Tokens, Base64Url) {
-  const std::vector<std::string> samples = {"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)};
+  const std::vector<std::string> samples = {"",    "a",    "ab",
+                                            "abc", "abcd", std::string("\0\xff\x10", 3)};
   for (const std::string& s : samples) {
     EXPECT_EQ(Base64UrlDecode(Base64UrlEncode(s)), s);
   }
@@ -114,7 +115,8 @@ TEST(Tokens, PageTokens) {
   EXPECT_EQ(DecodePageToken(token, "domains").fault(), Fault::kValidation);
   EXPECT_EQ(DecodePageToken("nope", "history").fault(), Fault::kValidation);
   EXPECT_EQ(DecodePageToken("gp1.####", "history").fault(), Fault::kValidation);
-  EXPECT_EQ(DecodePageToken("gp1." + Base64UrlEncode("[1]"), "history").fault(), Fault::kValidation);
+  EXPECT_EQ(DecodePageToken("gp1." + Base64UrlEncode("[1]"), "history").fault(),
+            Fault::kValidation);
 }
 
 TEST(Durations, Parse) {

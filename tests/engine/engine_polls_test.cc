@@ -18,7 +18,9 @@ const Json kEmptyActivity = Json({{"startedEventId", 0}});
 Json DecisionPoll(const std::string& identity = "decider") {
   return {{"domain", "d"}, {"taskList", {{"name", "decisions"}}}, {"identity", identity}};
 }
-Json ActivityPoll() { return {{"domain", "d"}, {"taskList", {{"name", "activities"}}}, {"identity", "worker"}}; }
+Json ActivityPoll() {
+  return {{"domain", "d"}, {"taskList", {{"name", "activities"}}}, {"identity", "worker"}};
+}
 
 TEST_F(Polls, WakeUpWhenATaskArrives) {
   RegisterTypes();
@@ -70,7 +72,8 @@ TEST_F(Polls, TimeoutAnswersTheEmptyShape) {
 TEST_F(Polls, BlockingCallTimesOutWhenTheFakeClockMoves) {
   RegisterTypes();
   std::optional<Result<Json>> result;
-  std::thread decider([&] { result.emplace(engine_->Call("PollForDecisionTask", DecisionPoll())); });
+  std::thread decider(
+      [&] { result.emplace(engine_->Call("PollForDecisionTask", DecisionPoll())); });
   while (engine_->GetStats().poll_waiters == 0) std::this_thread::yield();
   clock_->AdvanceSeconds(60);
   decider.join();
@@ -99,7 +102,8 @@ TEST_F(Polls, CancelWithdrawsAWaitingPoll) {
   const std::string run_id = Start("w");
   // Not handed to the cancelled poll: still queued.
   EXPECT_EQ(poll.json(), kEmptyDecision);
-  EXPECT_EQ(Ok("CountPendingDecisionTasks", {{"domain", kDomain}, {"taskList", {{"name", kDecisionList}}}}),
+  EXPECT_EQ(Ok("CountPendingDecisionTasks",
+               {{"domain", kDomain}, {"taskList", {{"name", kDecisionList}}}}),
             Json({{"count", 1}, {"truncated", false}}));
   EXPECT_EQ(History("w", run_id).size(), 2u);
   engine_->Cancel(poll.id);  // no effect once finished
@@ -144,12 +148,12 @@ TEST_F(Polls, OldestWaiterFirst) {
 TEST_F(Polls, ActivityTasksByPriorityThenFifo) {
   RegisterTypes();
   Start("w");
-  ASSERT_TRUE(Decide(PollDecision(), {ScheduleActivity("p1", {{"taskPriority", "1"}}),
-                                      ScheduleActivity("p10a", {{"taskPriority", "10"}}),
-                                      ScheduleActivity("p5", {{"taskPriority", "5"}}),
-                                      ScheduleActivity("p10b", {{"taskPriority", "10"}}),
-                                      ScheduleActivity("none"),
-                                      ScheduleActivity("neg", {{"taskPriority", "-3"}})})
+  ASSERT_TRUE(Decide(PollDecision(),
+                     {ScheduleActivity("p1", {{"taskPriority", "1"}}),
+                      ScheduleActivity("p10a", {{"taskPriority", "10"}}),
+                      ScheduleActivity("p5", {{"taskPriority", "5"}}),
+                      ScheduleActivity("p10b", {{"taskPriority", "10"}}), ScheduleActivity("none"),
+                      ScheduleActivity("neg", {{"taskPriority", "-3"}})})
                   .ok());
   std::vector<std::string> order;
   for (int i = 0; i < 6; ++i) order.push_back(PollActivity()["activityId"]);
@@ -203,18 +207,25 @@ TEST_F(Polls, DecisionTaskListOverride) {
   EXPECT_EQ(Attributes("w", run_id, 6), Json({{"taskList", {{"name", "sticky"}}},
                                               {"startToCloseTimeout", "30"},
                                               {"scheduleToStartTimeout", "5"}}));
-  EXPECT_EQ(Ok("CountPendingDecisionTasks", {{"domain", kDomain}, {"taskList", {{"name", "sticky"}}}})["count"], 1);
+  EXPECT_EQ(Ok("CountPendingDecisionTasks",
+               {{"domain", kDomain}, {"taskList", {{"name", "sticky"}}}})["count"],
+            1);
   clock_->AdvanceSeconds(5);
   // Not started in time: timed out, and the override is reverted.
-  EXPECT_EQ(Attributes("w", run_id, 7),
-            Json({{"timeoutType", "SCHEDULE_TO_START"}, {"scheduledEventId", 6}, {"startedEventId", 0}}));
-  EXPECT_EQ(Attributes("w", run_id, 8), Json({{"taskList", {{"name", kDecisionList}}}, {"startToCloseTimeout", "30"}}));
-  EXPECT_EQ(Ok("CountPendingDecisionTasks", {{"domain", kDomain}, {"taskList", {{"name", "sticky"}}}})["count"], 0);
+  EXPECT_EQ(
+      Attributes("w", run_id, 7),
+      Json({{"timeoutType", "SCHEDULE_TO_START"}, {"scheduledEventId", 6}, {"startedEventId", 0}}));
+  EXPECT_EQ(Attributes("w", run_id, 8),
+            Json({{"taskList", {{"name", kDecisionList}}}, {"startToCloseTimeout", "30"}}));
+  EXPECT_EQ(Ok("CountPendingDecisionTasks",
+               {{"domain", kDomain}, {"taskList", {{"name", "sticky"}}}})["count"],
+            0);
   // A permanent override.
   ASSERT_TRUE(Decide(PollDecision(), Json::array(), {{"taskList", {{"name", "sticky"}}}}).ok());
   Ok("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}});
   clock_->AdvanceSeconds(100);
-  const Json task = Now("PollForDecisionTask", {{"domain", kDomain}, {"taskList", {{"name", "sticky"}}}});
+  const Json task =
+      Now("PollForDecisionTask", {{"domain", kDomain}, {"taskList", {{"name", "sticky"}}}});
   EXPECT_EQ(task["workflowExecution"]["runId"], run_id);
 }
 
@@ -238,9 +249,10 @@ class DecisionPages : public EngineFixture {
   std::string Prepare() {
     RegisterTypes();
     const std::string run_id = Start("w");
-    EXPECT_TRUE(Decide(PollDecision(), {{{"decisionType", "RecordMarker"},
-                                         {"recordMarkerDecisionAttributes", {{"markerName", "m"}}}}})
-                    .ok());
+    EXPECT_TRUE(
+        Decide(PollDecision(), {{{"decisionType", "RecordMarker"},
+                                 {"recordMarkerDecisionAttributes", {{"markerName", "m"}}}}})
+            .ok());
     Ok("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}});
     Ok("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "t"}});
     return run_id;
@@ -259,13 +271,15 @@ TEST_F(DecisionPages, NextPageIsTheSameTask) {
   EXPECT_EQ(first["previousStartedEventId"], 3);
   EXPECT_EQ(Ids(first["events"]), (std::vector<int>{1, 2, 3, 4}));
   ASSERT_TRUE(first.contains("nextPageToken"));
-  const Json second = PollDecision({{"maximumPageSize", 4}, {"nextPageToken", first["nextPageToken"]}});
+  const Json second =
+      PollDecision({{"maximumPageSize", 4}, {"nextPageToken", first["nextPageToken"]}});
   EXPECT_EQ(second["taskToken"], first["taskToken"]);
   EXPECT_EQ(second["startedEventId"], 9);
   EXPECT_EQ(second["previousStartedEventId"], 3);
   EXPECT_EQ(second["workflowExecution"], first["workflowExecution"]);
   EXPECT_EQ(Ids(second["events"]), (std::vector<int>{5, 6, 7, 8}));
-  const Json third = PollDecision({{"maximumPageSize", 4}, {"nextPageToken", second["nextPageToken"]}});
+  const Json third =
+      PollDecision({{"maximumPageSize", 4}, {"nextPageToken", second["nextPageToken"]}});
   EXPECT_EQ(Ids(third["events"]), (std::vector<int>{9}));
   EXPECT_FALSE(third.contains("nextPageToken"));
   // No new task was started by the page fetches.
@@ -299,16 +313,15 @@ TEST_F(DecisionPages, CorruptToken) {
             Fault::kValidation);
   std::string token = first["nextPageToken"];
   token[token.size() / 2] = token[token.size() / 2] == 'x' ? 'y' : 'x';
-  EXPECT_EQ(Call("PollForDecisionTask", {{"domain", kDomain},
-                                         {"taskList", {{"name", kDecisionList}}},
-                                         {"nextPageToken", token}})
-                .fault(),
-            Fault::kValidation);
+  EXPECT_EQ(
+      Call("PollForDecisionTask",
+           {{"domain", kDomain}, {"taskList", {{"name", kDecisionList}}}, {"nextPageToken", token}})
+          .fault(),
+      Fault::kValidation);
   // A history token is not a decision token.
-  const Json history = Ok("GetWorkflowExecutionHistory",
-                          {{"domain", kDomain},
-                           {"execution", first["workflowExecution"]},
-                           {"maximumPageSize", 1}});
+  const Json history =
+      Ok("GetWorkflowExecutionHistory",
+         {{"domain", kDomain}, {"execution", first["workflowExecution"]}, {"maximumPageSize", 1}});
   EXPECT_EQ(Call("PollForDecisionTask", {{"domain", kDomain},
                                          {"taskList", {{"name", kDecisionList}}},
                                          {"nextPageToken", history["nextPageToken"]}})

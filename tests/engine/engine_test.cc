@@ -14,7 +14,8 @@ using Registration = EngineFixture;
 
 TEST_F(Registration, DomainFaults) {
   RegisterDomain();
-  auto again = Call("RegisterDomain", {{"name", kDomain}, {"workflowExecutionRetentionPeriodInDays", "1"}});
+  auto again =
+      Call("RegisterDomain", {{"name", kDomain}, {"workflowExecutionRetentionPeriodInDays", "1"}});
   EXPECT_EQ(again.fault(), Fault::kDomainAlreadyExists);
   auto unknown = Call("DescribeDomain", {{"name", "nope"}});
   EXPECT_EQ(unknown.fault(), Fault::kUnknownResource);
@@ -27,9 +28,8 @@ TEST_F(Registration, DomainFaults) {
 }
 
 TEST_F(Registration, DescribeDomain) {
-  Ok("RegisterDomain", {{"name", "d"},
-                        {"description", "a domain"},
-                        {"workflowExecutionRetentionPeriodInDays", "7"}});
+  Ok("RegisterDomain",
+     {{"name", "d"}, {"description", "a domain"}, {"workflowExecutionRetentionPeriodInDays", "7"}});
   const Json detail = Ok("DescribeDomain", {{"name", "d"}});
   EXPECT_EQ(detail["domainInfo"]["name"], "d");
   EXPECT_EQ(detail["domainInfo"]["status"], "REGISTERED");
@@ -42,7 +42,8 @@ TEST_F(Registration, ListDomainsFiltersPagesAndDeprecates) {
   for (const char* name : {"c", "a", "b"}) RegisterDomain(name);
   Ok("DeprecateDomain", {{"name", "b"}});
   EXPECT_EQ(Call("DeprecateDomain", {{"name", "b"}}).fault(), Fault::kDomainDeprecated);
-  const Json first = Ok("ListDomains", {{"registrationStatus", "REGISTERED"}, {"maximumPageSize", 1}});
+  const Json first =
+      Ok("ListDomains", {{"registrationStatus", "REGISTERED"}, {"maximumPageSize", 1}});
   ASSERT_EQ(first["domainInfos"].size(), 1u);
   EXPECT_EQ(first["domainInfos"][0]["name"], "a");
   ASSERT_TRUE(first.contains("nextPageToken"));
@@ -56,35 +57,42 @@ TEST_F(Registration, ListDomainsFiltersPagesAndDeprecates) {
   ASSERT_EQ(deprecated["domainInfos"].size(), 1u);
   EXPECT_EQ(deprecated["domainInfos"][0]["name"], "b");
   EXPECT_EQ(deprecated["domainInfos"][0]["status"], "DEPRECATED");
-  const Json reversed = Ok("ListDomains", {{"registrationStatus", "REGISTERED"}, {"reverseOrder", true}});
+  const Json reversed =
+      Ok("ListDomains", {{"registrationStatus", "REGISTERED"}, {"reverseOrder", true}});
   EXPECT_EQ(reversed["domainInfos"][0]["name"], "c");
-  EXPECT_EQ(Call("ListDomains", {{"registrationStatus", "REGISTERED"}, {"nextPageToken", "garbage"}})
-                .fault(),
-            Fault::kValidation);
+  EXPECT_EQ(
+      Call("ListDomains", {{"registrationStatus", "REGISTERED"}, {"nextPageToken", "garbage"}})
+          .fault(),
+      Fault::kValidation);
   Ok("UndeprecateDomain", {{"name", "b"}});
   EXPECT_EQ(Call("UndeprecateDomain", {{"name", "b"}}).fault(), Fault::kDomainAlreadyExists);
 }
 
 TEST_F(Registration, TypeFaults) {
   RegisterTypes();
-  auto again = Call("RegisterActivityType", {{"domain", kDomain}, {"name", "act"}, {"version", "1"}});
+  auto again =
+      Call("RegisterActivityType", {{"domain", kDomain}, {"name", "act"}, {"version", "1"}});
   EXPECT_EQ(again.fault(), Fault::kTypeAlreadyExists);
-  auto again_wf = Call("RegisterWorkflowType", {{"domain", kDomain}, {"name", "wf"}, {"version", "1"}});
+  auto again_wf =
+      Call("RegisterWorkflowType", {{"domain", kDomain}, {"name", "wf"}, {"version", "1"}});
   EXPECT_EQ(again_wf.fault(), Fault::kTypeAlreadyExists);
-  auto no_domain = Call("RegisterActivityType", {{"domain", "x"}, {"name", "act"}, {"version", "1"}});
+  auto no_domain =
+      Call("RegisterActivityType", {{"domain", "x"}, {"name", "act"}, {"version", "1"}});
   EXPECT_EQ(no_domain.fault(), Fault::kUnknownResource);
   EXPECT_EQ(no_domain.status().message(), "Unknown domain: x");
-  auto no_domain_wf = Call("RegisterWorkflowType", {{"domain", "x"}, {"name", "wf"}, {"version", "1"}});
+  auto no_domain_wf =
+      Call("RegisterWorkflowType", {{"domain", "x"}, {"name", "wf"}, {"version", "1"}});
   EXPECT_EQ(no_domain_wf.fault(), Fault::kUnknownResource);
   auto bad_duration = Call("RegisterActivityType", {{"domain", kDomain},
                                                     {"name", "act"},
                                                     {"version", "2"},
                                                     {"defaultTaskStartToCloseTimeout", "soon"}});
   EXPECT_EQ(bad_duration.fault(), Fault::kValidation);
-  auto none_execution = Call("RegisterWorkflowType", {{"domain", kDomain},
-                                                      {"name", "wf"},
-                                                      {"version", "2"},
-                                                      {"defaultExecutionStartToCloseTimeout", "NONE"}});
+  auto none_execution =
+      Call("RegisterWorkflowType", {{"domain", kDomain},
+                                    {"name", "wf"},
+                                    {"version", "2"},
+                                    {"defaultExecutionStartToCloseTimeout", "NONE"}});
   EXPECT_EQ(none_execution.fault(), Fault::kValidation);
   auto unknown = Call("DescribeActivityType",
                       {{"domain", kDomain}, {"activityType", {{"name", "act"}, {"version", "9"}}}});
@@ -93,31 +101,33 @@ TEST_F(Registration, TypeFaults) {
 
 TEST_F(Registration, DescribeAndListTypes) {
   RegisterTypes();
-  const Json activity = Ok("DescribeActivityType",
-                           {{"domain", kDomain}, {"activityType", {{"name", "act"}, {"version", "1"}}}});
+  const Json activity =
+      Ok("DescribeActivityType",
+         {{"domain", kDomain}, {"activityType", {{"name", "act"}, {"version", "1"}}}});
   EXPECT_EQ(activity["typeInfo"]["activityType"], Json({{"name", "act"}, {"version", "1"}}));
   EXPECT_EQ(activity["typeInfo"]["status"], "REGISTERED");
   EXPECT_EQ(activity["typeInfo"]["creationDate"], T0());
-  EXPECT_EQ(activity["configuration"],
-            Json({{"defaultTaskList", {{"name", kActivityList}}},
-                  {"defaultTaskScheduleToStartTimeout", "60"},
-                  {"defaultTaskScheduleToCloseTimeout", "600"},
-                  {"defaultTaskStartToCloseTimeout", "300"},
-                  {"defaultTaskHeartbeatTimeout", "NONE"}}));
-  const Json workflow = Ok("DescribeWorkflowType",
-                           {{"domain", kDomain}, {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
-  EXPECT_EQ(workflow["configuration"],
-            Json({{"defaultTaskList", {{"name", kDecisionList}}},
-                  {"defaultExecutionStartToCloseTimeout", "3600"},
-                  {"defaultTaskStartToCloseTimeout", "30"},
-                  {"defaultChildPolicy", "TERMINATE"}}));
+  EXPECT_EQ(activity["configuration"], Json({{"defaultTaskList", {{"name", kActivityList}}},
+                                             {"defaultTaskScheduleToStartTimeout", "60"},
+                                             {"defaultTaskScheduleToCloseTimeout", "600"},
+                                             {"defaultTaskStartToCloseTimeout", "300"},
+                                             {"defaultTaskHeartbeatTimeout", "NONE"}}));
+  const Json workflow =
+      Ok("DescribeWorkflowType",
+         {{"domain", kDomain}, {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  EXPECT_EQ(workflow["configuration"], Json({{"defaultTaskList", {{"name", kDecisionList}}},
+                                             {"defaultExecutionStartToCloseTimeout", "3600"},
+                                             {"defaultTaskStartToCloseTimeout", "30"},
+                                             {"defaultChildPolicy", "TERMINATE"}}));
   Ok("RegisterActivityType", {{"domain", kDomain}, {"name", "act"}, {"version", "2"}});
   Ok("RegisterActivityType", {{"domain", kDomain}, {"name", "other"}, {"version", "1"}});
-  const Json listed = Ok("ListActivityTypes",
-                         {{"domain", kDomain}, {"registrationStatus", "REGISTERED"}, {"name", "act"}});
+  const Json listed =
+      Ok("ListActivityTypes",
+         {{"domain", kDomain}, {"registrationStatus", "REGISTERED"}, {"name", "act"}});
   ASSERT_EQ(listed["typeInfos"].size(), 2u);
   EXPECT_EQ(listed["typeInfos"][1]["activityType"]["version"], "2");
-  const Json all = Ok("ListActivityTypes", {{"domain", kDomain}, {"registrationStatus", "REGISTERED"}});
+  const Json all =
+      Ok("ListActivityTypes", {{"domain", kDomain}, {"registrationStatus", "REGISTERED"}});
   EXPECT_EQ(all["typeInfos"].size(), 3u);
   const Json workflows =
       Ok("ListWorkflowTypes", {{"domain", kDomain}, {"registrationStatus", "REGISTERED"}});
@@ -167,7 +177,8 @@ using StartExecution = EngineFixture;
 
 TEST_F(StartExecution, WritesStartedAndDecisionScheduled) {
   RegisterTypes();
-  const std::string run_id = Start("w1", {{"input", "in"}, {"tagList", {"t1"}}, {"taskPriority", "3"}});
+  const std::string run_id =
+      Start("w1", {{"input", "in"}, {"tagList", {"t1"}}, {"taskPriority", "3"}});
   EXPECT_EQ(run_id.size(), 44u);
   const Json events = History("w1", run_id);
   ASSERT_EQ(events.size(), 2u);
@@ -186,26 +197,31 @@ TEST_F(StartExecution, WritesStartedAndDecisionScheduled) {
 TEST_F(StartExecution, Faults) {
   RegisterTypes();
   const std::string run_id = Start("w1");
-  auto twice = Call("StartWorkflowExecution", {{"domain", kDomain},
-                                               {"workflowId", "w1"},
-                                               {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  auto twice =
+      Call("StartWorkflowExecution", {{"domain", kDomain},
+                                      {"workflowId", "w1"},
+                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
   EXPECT_EQ(twice.fault(), Fault::kWorkflowExecutionAlreadyStarted);
-  auto unknown = Call("StartWorkflowExecution", {{"domain", kDomain},
-                                                 {"workflowId", "w2"},
-                                                 {"workflowType", {{"name", "wf"}, {"version", "9"}}}});
+  auto unknown =
+      Call("StartWorkflowExecution", {{"domain", kDomain},
+                                      {"workflowId", "w2"},
+                                      {"workflowType", {{"name", "wf"}, {"version", "9"}}}});
   EXPECT_EQ(unknown.fault(), Fault::kUnknownResource);
-  auto no_domain = Call("StartWorkflowExecution", {{"domain", "x"},
-                                                   {"workflowId", "w2"},
-                                                   {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  auto no_domain =
+      Call("StartWorkflowExecution", {{"domain", "x"},
+                                      {"workflowId", "w2"},
+                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
   EXPECT_EQ(no_domain.fault(), Fault::kUnknownResource);
-  auto invalid_name = Call("StartWorkflowExecution", {{"domain", kDomain},
-                                                      {"workflowId", "a:b"},
-                                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  auto invalid_name =
+      Call("StartWorkflowExecution", {{"domain", kDomain},
+                                      {"workflowId", "a:b"},
+                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
   EXPECT_EQ(invalid_name.fault(), Fault::kValidation);
-  auto none_timeout = Call("StartWorkflowExecution", {{"domain", kDomain},
-                                                      {"workflowId", "w3"},
-                                                      {"executionStartToCloseTimeout", "NONE"},
-                                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  auto none_timeout =
+      Call("StartWorkflowExecution", {{"domain", kDomain},
+                                      {"workflowId", "w3"},
+                                      {"executionStartToCloseTimeout", "NONE"},
+                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
   EXPECT_EQ(none_timeout.fault(), Fault::kValidation);
   // After the run closes, the workflowId is free again.
   Ok("TerminateWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w1"}});
@@ -222,8 +238,8 @@ TEST_F(StartExecution, DefaultUndefined) {
                {"executionStartToCloseTimeout", "60"},
                {"taskStartToCloseTimeout", "NONE"},
                {"childPolicy", "ABANDON"}};
-  for (const char* field : {"taskList", "executionStartToCloseTimeout", "taskStartToCloseTimeout",
-                            "childPolicy"}) {
+  for (const char* field :
+       {"taskList", "executionStartToCloseTimeout", "taskStartToCloseTimeout", "childPolicy"}) {
     Json partial = request;
     partial.erase(field);
     auto r = Call("StartWorkflowExecution", partial);
@@ -235,18 +251,21 @@ TEST_F(StartExecution, DefaultUndefined) {
 
 TEST_F(StartExecution, DeprecatedTypeAndDomain) {
   RegisterTypes();
-  Ok("DeprecateWorkflowType", {{"domain", kDomain}, {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  Ok("DeprecateWorkflowType",
+     {{"domain", kDomain}, {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
   auto r = Call("StartWorkflowExecution", {{"domain", kDomain},
                                            {"workflowId", "w"},
                                            {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
   EXPECT_EQ(r.fault(), Fault::kTypeDeprecated);
   Ok("DeprecateDomain", {{"name", kDomain}});
-  auto in_deprecated = Call("StartWorkflowExecution", {{"domain", kDomain},
-                                                       {"workflowId", "w"},
-                                                       {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  auto in_deprecated =
+      Call("StartWorkflowExecution", {{"domain", kDomain},
+                                      {"workflowId", "w"},
+                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
   EXPECT_EQ(in_deprecated.fault(), Fault::kDomainDeprecated);
   // Deprecating the domain deprecated its types.
-  const Json types = Ok("ListActivityTypes", {{"domain", kDomain}, {"registrationStatus", "DEPRECATED"}});
+  const Json types =
+      Ok("ListActivityTypes", {{"domain", kDomain}, {"registrationStatus", "DEPRECATED"}});
   EXPECT_EQ(types["typeInfos"].size(), 1u);
 }
 
@@ -316,7 +335,8 @@ TEST_F(RoundTrip, DecisionPollActivityAndCompletion) {
                 "DecisionTaskCompleted", "ActivityTaskScheduled", "ActivityTaskStarted",
                 "ActivityTaskCompleted", "DecisionTaskScheduled", "DecisionTaskStarted",
                 "DecisionTaskCompleted", "WorkflowExecutionCompleted"}));
-  EXPECT_EQ(Attributes("w", run_id, 11), Json({{"result", "fin"}, {"decisionTaskCompletedEventId", 10}}));
+  EXPECT_EQ(Attributes("w", run_id, 11),
+            Json({{"result", "fin"}, {"decisionTaskCompletedEventId", 10}}));
   const Json closed = Describe("w", run_id);
   EXPECT_EQ(closed["executionInfo"]["executionStatus"], "CLOSED");
   EXPECT_EQ(closed["executionInfo"]["closeStatus"], "COMPLETED");
@@ -330,10 +350,12 @@ TEST_F(RoundTrip, DecisionPollActivityAndCompletion) {
 
 TEST_F(RoundTrip, DescribeOpenExecution) {
   RegisterTypes();
-  const std::string run_id = Start("w", {{"tagList", {"x", "y"}}, {"taskList", {{"name", "other"}}}});
+  const std::string run_id =
+      Start("w", {{"tagList", {"x", "y"}}, {"taskList", {{"name", "other"}}}});
   const Json detail = Describe("w", run_id);
   EXPECT_EQ(detail["executionInfo"], Json::parse(R"({
-      "execution": {"workflowId": "w", "runId": ")" + run_id + R"("},
+      "execution": {"workflowId": "w", "runId": ")" +
+                                                 run_id + R"("},
       "workflowType": {"name": "wf", "version": "1"}, "startTimestamp": 1767225600.0,
       "executionStatus": "OPEN", "cancelRequested": false, "tagList": ["x", "y"]})"));
   EXPECT_EQ(detail["executionConfiguration"], Json::parse(R"({
@@ -353,8 +375,10 @@ TEST_F(RoundTrip, FailWorkflowAndActivityFailure) {
   const Json activity = PollActivity();
   Ok("RespondActivityTaskFailed",
      {{"taskToken", activity["taskToken"]}, {"reason", "boom"}, {"details", "trace"}});
-  EXPECT_EQ(Attributes("w", run_id, 7),
-            Json({{"reason", "boom"}, {"details", "trace"}, {"scheduledEventId", 5}, {"startedEventId", 6}}));
+  EXPECT_EQ(Attributes("w", run_id, 7), Json({{"reason", "boom"},
+                                              {"details", "trace"},
+                                              {"scheduledEventId", 5},
+                                              {"startedEventId", 6}}));
   const Json task = PollDecision();
   ASSERT_TRUE(Decide(task, {{{"decisionType", "FailWorkflowExecution"},
                              {"failWorkflowExecutionDecisionAttributes",
@@ -380,7 +404,8 @@ TEST_F(Decisions, BatchingTwoCompletionsWhileStarted) {
   Ok("RespondActivityTaskCompleted", {{"taskToken", b["taskToken"]}});
   Ok("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}});
   // No new DecisionTaskScheduled while the task is started.
-  EXPECT_EQ(Ok("CountPendingDecisionTasks", {{"domain", kDomain}, {"taskList", {{"name", kDecisionList}}}}),
+  EXPECT_EQ(Ok("CountPendingDecisionTasks",
+               {{"domain", kDomain}, {"taskList", {{"name", kDecisionList}}}}),
             Json({{"count", 0}, {"truncated", false}}));
   ASSERT_TRUE(Decide(task, {{{"decisionType", "RecordMarker"},
                              {"recordMarkerDecisionAttributes", {{"markerName", "m"}}}}})
@@ -399,12 +424,13 @@ TEST_F(Decisions, BatchingTwoCompletionsWhileStarted) {
 TEST_F(Decisions, NoDecisionTaskForEventsThatDoNotNeedOne) {
   RegisterTypes();
   const std::string run_id = Start("w");
-  ASSERT_TRUE(Decide(PollDecision(), {ScheduleActivity("a"),
-                                      {{"decisionType", "RecordMarker"},
-                                       {"recordMarkerDecisionAttributes", {{"markerName", "m"}, {"details", "x"}}}},
-                                      {{"decisionType", "StartTimer"},
-                                       {"startTimerDecisionAttributes",
-                                        {{"timerId", "t"}, {"startToFireTimeout", "100"}}}}})
+  ASSERT_TRUE(Decide(PollDecision(),
+                     {ScheduleActivity("a"),
+                      {{"decisionType", "RecordMarker"},
+                       {"recordMarkerDecisionAttributes", {{"markerName", "m"}, {"details", "x"}}}},
+                      {{"decisionType", "StartTimer"},
+                       {"startTimerDecisionAttributes",
+                        {{"timerId", "t"}, {"startToFireTimeout", "100"}}}}})
                   .ok());
   PollActivity();
   EXPECT_EQ(EventTypes("w", run_id),
@@ -420,7 +446,8 @@ TEST_F(Decisions, UnhandledDecision) {
   RegisterTypes();
   const std::string run_id = Start("w");
   const Json task = PollDecision();
-  Ok("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}, {"input", "i"}});
+  Ok("SignalWorkflowExecution",
+     {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}, {"input", "i"}});
   ASSERT_TRUE(Decide(task, {CompleteWorkflow()}).ok());
   EXPECT_EQ(EventTypes("w", run_id),
             (std::vector<std::string>{"WorkflowExecutionStarted", "DecisionTaskScheduled",
@@ -460,8 +487,9 @@ TEST_F(Decisions, MalformedDecisionRejectsTheWholeResponse) {
   EXPECT_NE(missing.status().message().find("decisions.2.member.startTimerDecisionAttributes"),
             std::string::npos)
       << missing.status().message();
-  auto missing_member = Decide(task, {{{"decisionType", "ScheduleActivityTask"},
-                                       {"scheduleActivityTaskDecisionAttributes", {{"activityId", "a"}}}}});
+  auto missing_member =
+      Decide(task, {{{"decisionType", "ScheduleActivityTask"},
+                     {"scheduleActivityTaskDecisionAttributes", {{"activityId", "a"}}}}});
   EXPECT_EQ(missing_member.fault(), Fault::kValidation);
   auto bad_duration = Decide(task, {ScheduleActivity("a", {{"heartbeatTimeout", "x"}})});
   EXPECT_EQ(bad_duration.fault(), Fault::kValidation);
@@ -477,14 +505,16 @@ TEST_F(Decisions, ScheduleActivityTaskFailedCauses) {
   RegisterTypes();
   Ok("RegisterActivityType", {{"domain", kDomain}, {"name", "bare"}, {"version", "1"}});
   Ok("RegisterActivityType", {{"domain", kDomain}, {"name", "old"}, {"version", "1"}});
-  Ok("DeprecateActivityType", {{"domain", kDomain}, {"activityType", {{"name", "old"}, {"version", "1"}}}});
+  Ok("DeprecateActivityType",
+     {{"domain", kDomain}, {"activityType", {{"name", "old"}, {"version", "1"}}}});
   const std::string run_id = Start("w");
   const Json bare{{"activityType", {{"name", "bare"}, {"version", "1"}}}};
   const Json full_list{{"taskList", {{"name", "l"}}}};
   auto schedule = [](const std::string& id, const Json& attributes) {
     Json a = attributes;
     a["activityId"] = id;
-    return Json{{"decisionType", "ScheduleActivityTask"}, {"scheduleActivityTaskDecisionAttributes", a}};
+    return Json{{"decisionType", "ScheduleActivityTask"},
+                {"scheduleActivityTaskDecisionAttributes", a}};
   };
   Json with_list = bare;
   with_list["taskList"] = {{"name", "l"}};
@@ -496,16 +526,15 @@ TEST_F(Decisions, ScheduleActivityTaskFailedCauses) {
   with_st2c["startToCloseTimeout"] = "10";
   Json complete = with_st2c;
   complete["heartbeatTimeout"] = "NONE";
-  const Json decisions = {
-      schedule("1", {{"activityType", {{"name", "nope"}, {"version", "1"}}}}),
-      schedule("2", {{"activityType", {{"name", "old"}, {"version", "1"}}}}),
-      schedule("3", bare),
-      schedule("4", with_list),
-      schedule("5", with_s2s),
-      schedule("6", with_s2c),
-      schedule("7", with_st2c),
-      schedule("8", complete),
-      schedule("8", complete)};
+  const Json decisions = {schedule("1", {{"activityType", {{"name", "nope"}, {"version", "1"}}}}),
+                          schedule("2", {{"activityType", {{"name", "old"}, {"version", "1"}}}}),
+                          schedule("3", bare),
+                          schedule("4", with_list),
+                          schedule("5", with_s2s),
+                          schedule("6", with_s2c),
+                          schedule("7", with_st2c),
+                          schedule("8", complete),
+                          schedule("8", complete)};
   ASSERT_TRUE(Decide(PollDecision(), decisions).ok());
   const Json events = History("w", run_id);
   const std::vector<std::string> causes = {
@@ -521,12 +550,15 @@ TEST_F(Decisions, ScheduleActivityTaskFailedCauses) {
     const Json& event = events[4 + i];
     EXPECT_EQ(event["eventType"], "ScheduleActivityTaskFailed");
     EXPECT_EQ(event["scheduleActivityTaskFailedEventAttributes"]["cause"], causes[i]);
-    EXPECT_EQ(event["scheduleActivityTaskFailedEventAttributes"]["activityId"], std::to_string(i + 1));
-    EXPECT_EQ(event["scheduleActivityTaskFailedEventAttributes"]["decisionTaskCompletedEventId"], 4);
+    EXPECT_EQ(event["scheduleActivityTaskFailedEventAttributes"]["activityId"],
+              std::to_string(i + 1));
+    EXPECT_EQ(event["scheduleActivityTaskFailedEventAttributes"]["decisionTaskCompletedEventId"],
+              4);
   }
   EXPECT_EQ(events[11]["eventType"], "ActivityTaskScheduled");
   EXPECT_EQ(events[12]["eventType"], "ScheduleActivityTaskFailed");
-  EXPECT_EQ(events[12]["scheduleActivityTaskFailedEventAttributes"]["cause"], "ACTIVITY_ID_ALREADY_IN_USE");
+  EXPECT_EQ(events[12]["scheduleActivityTaskFailedEventAttributes"]["cause"],
+            "ACTIVITY_ID_ALREADY_IN_USE");
   EXPECT_EQ(events[12]["scheduleActivityTaskFailedEventAttributes"]["activityType"],
             Json({{"name", "bare"}, {"version", "1"}}));
   // The failures asked for one new decision task, after the decisions.
@@ -564,16 +596,17 @@ TEST_F(Decisions, ScheduleLambdaFunctionFails) {
                                         {{"id", "l1"}, {"name", "fn"}}}}})
                   .ok());
   EXPECT_EQ(Attributes("w", run_id, 5), Json({{"id", "l1"},
-                                               {"name", "fn"},
-                                               {"cause", "LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION"},
-                                               {"decisionTaskCompletedEventId", 4}}));
+                                              {"name", "fn"},
+                                              {"cause", "LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION"},
+                                              {"decisionTaskCompletedEventId", 4}}));
   EXPECT_EQ(EventTypes("w", run_id).back(), "DecisionTaskScheduled");
 }
 
 TEST_F(Decisions, RequestCancelActivityTask) {
   RegisterTypes();
   const std::string run_id = Start("w");
-  ASSERT_TRUE(Decide(PollDecision(), {ScheduleActivity("started"), ScheduleActivity("queued")}).ok());
+  ASSERT_TRUE(
+      Decide(PollDecision(), {ScheduleActivity("started"), ScheduleActivity("queued")}).ok());
   const Json started = PollActivity();  // FIFO: "started" (5) goes out, "queued" (6) stays
   ASSERT_EQ(started["activityId"], "started");
   Ok("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}});
@@ -590,8 +623,9 @@ TEST_F(Decisions, RequestCancelActivityTask) {
   EXPECT_EQ(Attributes("w", run_id, 12),
             Json({{"activityId", "started"}, {"decisionTaskCompletedEventId", 11}}));
   // The queued one was canceled at once and left its task list.
-  EXPECT_EQ(Attributes("w", run_id, 14),
-            Json({{"scheduledEventId", 6}, {"startedEventId", 0}, {"latestCancelRequestedEventId", 13}}));
+  EXPECT_EQ(
+      Attributes("w", run_id, 14),
+      Json({{"scheduledEventId", 6}, {"startedEventId", 0}, {"latestCancelRequestedEventId", 13}}));
   EXPECT_EQ(Attributes("w", run_id, 15), Json({{"activityId", "nope"},
                                                {"cause", "ACTIVITY_ID_UNKNOWN"},
                                                {"decisionTaskCompletedEventId", 11}}));
@@ -612,22 +646,23 @@ TEST_F(Decisions, RequestCancelActivityTask) {
 TEST_F(Decisions, Timers) {
   RegisterTypes();
   const std::string run_id = Start("w");
-  ASSERT_TRUE(Decide(PollDecision(), {{{"decisionType", "StartTimer"},
-                                       {"startTimerDecisionAttributes",
-                                        {{"timerId", "t1"}, {"startToFireTimeout", "10"}, {"control", "c"}}}},
-                                      {{"decisionType", "StartTimer"},
-                                       {"startTimerDecisionAttributes",
-                                        {{"timerId", "t2"}, {"startToFireTimeout", "20"}}}},
-                                      {{"decisionType", "StartTimer"},
-                                       {"startTimerDecisionAttributes",
-                                        {{"timerId", "t2"}, {"startToFireTimeout", "5"}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      Decide(PollDecision(),
+             {{{"decisionType", "StartTimer"},
+               {"startTimerDecisionAttributes",
+                {{"timerId", "t1"}, {"startToFireTimeout", "10"}, {"control", "c"}}}},
+              {{"decisionType", "StartTimer"},
+               {"startTimerDecisionAttributes", {{"timerId", "t2"}, {"startToFireTimeout", "20"}}}},
+              {{"decisionType", "StartTimer"},
+               {"startTimerDecisionAttributes", {{"timerId", "t2"}, {"startToFireTimeout", "5"}}}}})
+          .ok());
   EXPECT_EQ(Attributes("w", run_id, 5), Json({{"timerId", "t1"},
-                                               {"control", "c"},
-                                               {"startToFireTimeout", "10"},
-                                               {"decisionTaskCompletedEventId", 4}}));
-  EXPECT_EQ(Attributes("w", run_id, 7),
-            Json({{"timerId", "t2"}, {"cause", "TIMER_ID_ALREADY_IN_USE"}, {"decisionTaskCompletedEventId", 4}}));
+                                              {"control", "c"},
+                                              {"startToFireTimeout", "10"},
+                                              {"decisionTaskCompletedEventId", 4}}));
+  EXPECT_EQ(Attributes("w", run_id, 7), Json({{"timerId", "t2"},
+                                              {"cause", "TIMER_ID_ALREADY_IN_USE"},
+                                              {"decisionTaskCompletedEventId", 4}}));
   ASSERT_TRUE(Decide(PollDecision(), {{{"decisionType", "CancelTimer"},
                                        {"cancelTimerDecisionAttributes", {{"timerId", "t2"}}}},
                                       {{"decisionType", "CancelTimer"},
@@ -635,8 +670,9 @@ TEST_F(Decisions, Timers) {
                   .ok());
   EXPECT_EQ(Attributes("w", run_id, 11),
             Json({{"timerId", "t2"}, {"startedEventId", 6}, {"decisionTaskCompletedEventId", 10}}));
-  EXPECT_EQ(Attributes("w", run_id, 12),
-            Json({{"timerId", "zz"}, {"cause", "TIMER_ID_UNKNOWN"}, {"decisionTaskCompletedEventId", 10}}));
+  EXPECT_EQ(Attributes("w", run_id, 12), Json({{"timerId", "zz"},
+                                               {"cause", "TIMER_ID_UNKNOWN"},
+                                               {"decisionTaskCompletedEventId", 10}}));
   ASSERT_TRUE(Decide(PollDecision(), Json::array()).ok());
   EXPECT_EQ(Describe("w", run_id)["openCounts"]["openTimers"], 1);
   clock_->AdvanceSeconds(9);
@@ -645,7 +681,8 @@ TEST_F(Decisions, Timers) {
   const Json events = History("w", run_id);
   EXPECT_EQ(events[15]["eventType"], "TimerFired");
   EXPECT_EQ(events[15]["eventTimestamp"], T0() + 10);
-  EXPECT_EQ(events[15]["timerFiredEventAttributes"], Json({{"timerId", "t1"}, {"startedEventId", 5}}));
+  EXPECT_EQ(events[15]["timerFiredEventAttributes"],
+            Json({{"timerId", "t1"}, {"startedEventId", 5}}));
   EXPECT_EQ(events[16]["eventType"], "DecisionTaskScheduled");
   EXPECT_EQ(events.size(), 17u);
   // t2 was cancelled: it never fires.
@@ -667,16 +704,18 @@ TEST_F(Decisions, CancelWorkflowAfterCancelRequest) {
   Ok("RequestCancelWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}});
   EXPECT_EQ(Attributes("w", run_id, 5), Json::object());
   EXPECT_TRUE(Describe("w", run_id)["executionInfo"]["cancelRequested"].get<bool>());
-  ASSERT_TRUE(Decide(PollDecision(), {{{"decisionType", "CancelWorkflowExecution"},
-                                       {"cancelWorkflowExecutionDecisionAttributes", {{"details", "ok"}}}}})
-                  .ok());
-  EXPECT_EQ(EventTypes("w", run_id),
-            (std::vector<std::string>{"WorkflowExecutionStarted", "DecisionTaskScheduled",
-                                      "DecisionTaskStarted", "DecisionTaskCompleted",
-                                      "WorkflowExecutionCancelRequested", "DecisionTaskScheduled",
-                                      "DecisionTaskStarted", "DecisionTaskCompleted",
-                                      "WorkflowExecutionCanceled"}));
-  EXPECT_EQ(Attributes("w", run_id, 9), Json({{"details", "ok"}, {"decisionTaskCompletedEventId", 8}}));
+  ASSERT_TRUE(
+      Decide(PollDecision(), {{{"decisionType", "CancelWorkflowExecution"},
+                               {"cancelWorkflowExecutionDecisionAttributes", {{"details", "ok"}}}}})
+          .ok());
+  EXPECT_EQ(
+      EventTypes("w", run_id),
+      (std::vector<std::string>{
+          "WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted",
+          "DecisionTaskCompleted", "WorkflowExecutionCancelRequested", "DecisionTaskScheduled",
+          "DecisionTaskStarted", "DecisionTaskCompleted", "WorkflowExecutionCanceled"}));
+  EXPECT_EQ(Attributes("w", run_id, 9),
+            Json({{"details", "ok"}, {"decisionTaskCompletedEventId", 8}}));
   EXPECT_EQ(Describe("w", run_id)["executionInfo"]["closeStatus"], "CANCELED");
 }
 
@@ -691,7 +730,8 @@ TEST_F(Decisions, ContinueAsNew) {
   const std::string new_run = attributes["newExecutionRunId"];
   EXPECT_NE(new_run, run_id);
   EXPECT_EQ(attributes, Json::parse(R"({
-      "input": "again", "decisionTaskCompletedEventId": 4, "newExecutionRunId": ")" + new_run + R"(",
+      "input": "again", "decisionTaskCompletedEventId": 4, "newExecutionRunId": ")" +
+                                    new_run + R"(",
       "executionStartToCloseTimeout": "3600", "taskList": {"name": "decisions"},
       "taskStartToCloseTimeout": "30", "childPolicy": "TERMINATE", "tagList": ["t"],
       "workflowType": {"name": "wf", "version": "1"}})"));
@@ -712,69 +752,70 @@ TEST_F(Decisions, SignalAndCancelExternal) {
   const std::string b = Start("b");
   const Json task_a = PollDecision();
   ASSERT_EQ(task_a["workflowExecution"]["workflowId"], "a");
-  ASSERT_TRUE(Decide(task_a, {{{"decisionType", "SignalExternalWorkflowExecution"},
-                               {"signalExternalWorkflowExecutionDecisionAttributes",
-                                {{"workflowId", "b"}, {"signalName", "hello"}, {"input", "x"}}}},
-                              {{"decisionType", "SignalExternalWorkflowExecution"},
-                               {"signalExternalWorkflowExecutionDecisionAttributes",
-                                {{"workflowId", "nobody"}, {"signalName", "hello"}, {"control", "c"}}}},
-                              {{"decisionType", "RequestCancelExternalWorkflowExecution"},
-                               {"requestCancelExternalWorkflowExecutionDecisionAttributes",
-                                {{"workflowId", "b"}, {"runId", b}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      Decide(task_a, {{{"decisionType", "SignalExternalWorkflowExecution"},
+                       {"signalExternalWorkflowExecutionDecisionAttributes",
+                        {{"workflowId", "b"}, {"signalName", "hello"}, {"input", "x"}}}},
+                      {{"decisionType", "SignalExternalWorkflowExecution"},
+                       {"signalExternalWorkflowExecutionDecisionAttributes",
+                        {{"workflowId", "nobody"}, {"signalName", "hello"}, {"control", "c"}}}},
+                      {{"decisionType", "RequestCancelExternalWorkflowExecution"},
+                       {"requestCancelExternalWorkflowExecutionDecisionAttributes",
+                        {{"workflowId", "b"}, {"runId", b}}}}})
+          .ok());
   EXPECT_EQ(EventTypes("a", a),
-            (std::vector<std::string>{"WorkflowExecutionStarted", "DecisionTaskScheduled",
-                                      "DecisionTaskStarted", "DecisionTaskCompleted",
-                                      "SignalExternalWorkflowExecutionInitiated",
-                                      "SignalExternalWorkflowExecutionInitiated",
-                                      "RequestCancelExternalWorkflowExecutionInitiated",
-                                      "ExternalWorkflowExecutionSignaled",
-                                      "SignalExternalWorkflowExecutionFailed",
-                                      "ExternalWorkflowExecutionCancelRequested",
-                                      "DecisionTaskScheduled"}));
-  EXPECT_EQ(Attributes("a", a, 8),
-            Json({{"workflowExecution", {{"workflowId", "b"}, {"runId", b}}}, {"initiatedEventId", 5}}));
+            (std::vector<std::string>{
+                "WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted",
+                "DecisionTaskCompleted", "SignalExternalWorkflowExecutionInitiated",
+                "SignalExternalWorkflowExecutionInitiated",
+                "RequestCancelExternalWorkflowExecutionInitiated",
+                "ExternalWorkflowExecutionSignaled", "SignalExternalWorkflowExecutionFailed",
+                "ExternalWorkflowExecutionCancelRequested", "DecisionTaskScheduled"}));
+  EXPECT_EQ(Attributes("a", a, 8), Json({{"workflowExecution", {{"workflowId", "b"}, {"runId", b}}},
+                                         {"initiatedEventId", 5}}));
   EXPECT_EQ(Attributes("a", a, 9), Json({{"workflowId", "nobody"},
                                          {"cause", "UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION"},
                                          {"initiatedEventId", 6},
                                          {"decisionTaskCompletedEventId", 4},
                                          {"control", "c"}}));
-  EXPECT_EQ(EventTypes("b", b),
-            (std::vector<std::string>{"WorkflowExecutionStarted", "DecisionTaskScheduled",
-                                      "WorkflowExecutionSignaled", "WorkflowExecutionCancelRequested"}));
-  EXPECT_EQ(Attributes("b", b, 3), Json({{"signalName", "hello"},
-                                         {"input", "x"},
-                                         {"externalWorkflowExecution", {{"workflowId", "a"}, {"runId", a}}},
-                                         {"externalInitiatedEventId", 5}}));
-  EXPECT_EQ(Attributes("b", b, 4), Json({{"externalWorkflowExecution", {{"workflowId", "a"}, {"runId", a}}},
-                                         {"externalInitiatedEventId", 7}}));
+  EXPECT_EQ(
+      EventTypes("b", b),
+      (std::vector<std::string>{"WorkflowExecutionStarted", "DecisionTaskScheduled",
+                                "WorkflowExecutionSignaled", "WorkflowExecutionCancelRequested"}));
+  EXPECT_EQ(Attributes("b", b, 3),
+            Json({{"signalName", "hello"},
+                  {"input", "x"},
+                  {"externalWorkflowExecution", {{"workflowId", "a"}, {"runId", a}}},
+                  {"externalInitiatedEventId", 5}}));
+  EXPECT_EQ(Attributes("b", b, 4),
+            Json({{"externalWorkflowExecution", {{"workflowId", "a"}, {"runId", a}}},
+                  {"externalInitiatedEventId", 7}}));
 }
 
 TEST_F(Decisions, ChildWorkflows) {
   RegisterTypes();
   const std::string parent = Start("p");
-  ASSERT_TRUE(Decide(PollDecision(), {{{"decisionType", "StartChildWorkflowExecution"},
-                                       {"startChildWorkflowExecutionDecisionAttributes",
-                                        {{"workflowType", {{"name", "wf"}, {"version", "1"}}},
-                                         {"workflowId", "c"},
-                                         {"input", "ci"}}}},
-                                      {{"decisionType", "StartChildWorkflowExecution"},
-                                       {"startChildWorkflowExecutionDecisionAttributes",
-                                        {{"workflowType", {{"name", "wf"}, {"version", "1"}}},
-                                         {"workflowId", "p"}}}},
-                                      {{"decisionType", "StartChildWorkflowExecution"},
-                                       {"startChildWorkflowExecutionDecisionAttributes",
-                                        {{"workflowType", {{"name", "zz"}, {"version", "1"}}},
-                                         {"workflowId", "q"}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      Decide(PollDecision(),
+             {{{"decisionType", "StartChildWorkflowExecution"},
+               {"startChildWorkflowExecutionDecisionAttributes",
+                {{"workflowType", {{"name", "wf"}, {"version", "1"}}},
+                 {"workflowId", "c"},
+                 {"input", "ci"}}}},
+              {{"decisionType", "StartChildWorkflowExecution"},
+               {"startChildWorkflowExecutionDecisionAttributes",
+                {{"workflowType", {{"name", "wf"}, {"version", "1"}}}, {"workflowId", "p"}}}},
+              {{"decisionType", "StartChildWorkflowExecution"},
+               {"startChildWorkflowExecutionDecisionAttributes",
+                {{"workflowType", {{"name", "zz"}, {"version", "1"}}}, {"workflowId", "q"}}}}})
+          .ok());
   EXPECT_EQ(EventTypes("p", parent),
-            (std::vector<std::string>{"WorkflowExecutionStarted", "DecisionTaskScheduled",
-                                      "DecisionTaskStarted", "DecisionTaskCompleted",
-                                      "StartChildWorkflowExecutionInitiated",
-                                      "StartChildWorkflowExecutionInitiated",
-                                      "StartChildWorkflowExecutionFailed",
-                                      "ChildWorkflowExecutionStarted",
-                                      "StartChildWorkflowExecutionFailed", "DecisionTaskScheduled"}));
+            (std::vector<std::string>{
+                "WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted",
+                "DecisionTaskCompleted", "StartChildWorkflowExecutionInitiated",
+                "StartChildWorkflowExecutionInitiated", "StartChildWorkflowExecutionFailed",
+                "ChildWorkflowExecutionStarted", "StartChildWorkflowExecutionFailed",
+                "DecisionTaskScheduled"}));
   EXPECT_EQ(Attributes("p", parent, 7)["cause"], "WORKFLOW_TYPE_DOES_NOT_EXIST");
   EXPECT_EQ(Attributes("p", parent, 9)["cause"], "WORKFLOW_ALREADY_RUNNING");
   EXPECT_EQ(Attributes("p", parent, 9)["initiatedEventId"], 6);
@@ -782,10 +823,12 @@ TEST_F(Decisions, ChildWorkflows) {
   const std::string child = started["workflowExecution"]["runId"];
   EXPECT_EQ(started["initiatedEventId"], 5);
   const Json child_started = Attributes("c", child, 1);
-  EXPECT_EQ(child_started["parentWorkflowExecution"], Json({{"workflowId", "p"}, {"runId", parent}}));
+  EXPECT_EQ(child_started["parentWorkflowExecution"],
+            Json({{"workflowId", "p"}, {"runId", parent}}));
   EXPECT_EQ(child_started["parentInitiatedEventId"], 5);
   EXPECT_EQ(Describe("p", parent)["openCounts"]["openChildWorkflowExecutions"], 1);
-  EXPECT_EQ(Describe("c", child)["executionInfo"]["parent"], Json({{"workflowId", "p"}, {"runId", parent}}));
+  EXPECT_EQ(Describe("c", child)["executionInfo"]["parent"],
+            Json({{"workflowId", "p"}, {"runId", parent}}));
 
   // Both decision tasks are on one list: the child's was queued first.
   const Json child_task = PollDecision();
@@ -808,7 +851,8 @@ TEST_F(Decisions, ChildCompletionAndTerminationPolicy) {
                            {"taskList", {{"name", "children"}}}}}};
   ASSERT_TRUE(Decide(PollDecision(), {start_child}).ok());
   const std::string child = Attributes("p", parent, 6)["workflowExecution"]["runId"];
-  const Json child_task = Now("PollForDecisionTask", {{"domain", kDomain}, {"taskList", {{"name", "children"}}}});
+  const Json child_task =
+      Now("PollForDecisionTask", {{"domain", kDomain}, {"taskList", {{"name", "children"}}}});
   ASSERT_TRUE(Decide(child_task, {CompleteWorkflow("child-result")}).ok());
   const Json events = History("p", parent);
   const Json& last = events.back();
@@ -840,24 +884,37 @@ TEST_F(Executions, TerminateAndClosedRunBehaviour) {
   const std::string run_id = Start("w");
   ASSERT_TRUE(Decide(PollDecision(), {ScheduleActivity("a"), ScheduleActivity("b")}).ok());
   const Json activity = PollActivity();
-  Ok("TerminateWorkflowExecution",
-     {{"domain", kDomain}, {"workflowId", "w"}, {"reason", "r"}, {"details", "d"}, {"childPolicy", "ABANDON"}});
+  Ok("TerminateWorkflowExecution", {{"domain", kDomain},
+                                    {"workflowId", "w"},
+                                    {"reason", "r"},
+                                    {"details", "d"},
+                                    {"childPolicy", "ABANDON"}});
   EXPECT_EQ(EventTypes("w", run_id).back(), "WorkflowExecutionTerminated");
   EXPECT_EQ(History("w", run_id).back()["workflowExecutionTerminatedEventAttributes"],
-            Json({{"reason", "r"}, {"details", "d"}, {"childPolicy", "ABANDON"}, {"cause", "OPERATOR_INITIATED"}}));
+            Json({{"reason", "r"},
+                  {"details", "d"},
+                  {"childPolicy", "ABANDON"},
+                  {"cause", "OPERATOR_INITIATED"}}));
   const std::size_t size = History("w", run_id).size();
   // Its tasks are gone and its tokens dead.
-  EXPECT_EQ(Ok("CountPendingActivityTasks", {{"domain", kDomain}, {"taskList", {{"name", kActivityList}}}})["count"], 0);
+  EXPECT_EQ(Ok("CountPendingActivityTasks",
+               {{"domain", kDomain}, {"taskList", {{"name", kActivityList}}}})["count"],
+            0);
   EXPECT_EQ(Call("RespondActivityTaskCompleted", {{"taskToken", activity["taskToken"]}}).fault(),
             Fault::kUnknownResource);
   EXPECT_EQ(Call("RecordActivityTaskHeartbeat", {{"taskToken", activity["taskToken"]}}).fault(),
             Fault::kUnknownResource);
-  EXPECT_EQ(Call("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}}).fault(),
+  EXPECT_EQ(Call("SignalWorkflowExecution",
+                 {{"domain", kDomain}, {"workflowId", "w"}, {"signalName", "s"}})
+                .fault(),
             Fault::kUnknownResource);
-  EXPECT_EQ(Call("TerminateWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}, {"runId", run_id}}).fault(),
+  EXPECT_EQ(Call("TerminateWorkflowExecution",
+                 {{"domain", kDomain}, {"workflowId", "w"}, {"runId", run_id}})
+                .fault(),
             Fault::kUnknownResource);
-  EXPECT_EQ(Call("RequestCancelWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}}).fault(),
-            Fault::kUnknownResource);
+  EXPECT_EQ(
+      Call("RequestCancelWorkflowExecution", {{"domain", kDomain}, {"workflowId", "w"}}).fault(),
+      Fault::kUnknownResource);
   clock_->AdvanceSeconds(100000);
   EXPECT_EQ(History("w", run_id).size(), size);
   const Json described = Describe("w", run_id);
@@ -878,17 +935,23 @@ TEST_F(Executions, SignalSchedulesDecisionTask) {
   RegisterTypes();
   const std::string run_id = Start("w");
   ASSERT_TRUE(Decide(PollDecision(), Json::array()).ok());
-  Ok("SignalWorkflowExecution",
-     {{"domain", kDomain}, {"workflowId", "w"}, {"runId", run_id}, {"signalName", "go"}, {"input", "1"}});
+  Ok("SignalWorkflowExecution", {{"domain", kDomain},
+                                 {"workflowId", "w"},
+                                 {"runId", run_id},
+                                 {"signalName", "go"},
+                                 {"input", "1"}});
   EXPECT_EQ(EventTypes("w", run_id),
             (std::vector<std::string>{"WorkflowExecutionStarted", "DecisionTaskScheduled",
                                       "DecisionTaskStarted", "DecisionTaskCompleted",
                                       "WorkflowExecutionSignaled", "DecisionTaskScheduled"}));
-  EXPECT_EQ(Call("SignalWorkflowExecution", {{"domain", kDomain}, {"workflowId", "nope"}, {"signalName", "go"}})
+  EXPECT_EQ(Call("SignalWorkflowExecution",
+                 {{"domain", kDomain}, {"workflowId", "nope"}, {"signalName", "go"}})
                 .fault(),
             Fault::kUnknownResource);
-  EXPECT_EQ(Call("SignalWorkflowExecution", {{"domain", "zz"}, {"workflowId", "w"}, {"signalName", "go"}}).fault(),
-            Fault::kUnknownResource);
+  EXPECT_EQ(
+      Call("SignalWorkflowExecution", {{"domain", "zz"}, {"workflowId", "w"}, {"signalName", "go"}})
+          .fault(),
+      Fault::kUnknownResource);
 }
 
 TEST_F(Executions, StaleTokens) {
@@ -897,7 +960,8 @@ TEST_F(Executions, StaleTokens) {
   const Json task = PollDecision();
   ASSERT_TRUE(Decide(task, {ScheduleActivity("a")}).ok());
   EXPECT_EQ(Decide(task, Json::array()).fault(), Fault::kUnknownResource);
-  EXPECT_EQ(Call("RespondDecisionTaskCompleted", {{"taskToken", "garbage"}}).fault(), Fault::kUnknownResource);
+  EXPECT_EQ(Call("RespondDecisionTaskCompleted", {{"taskToken", "garbage"}}).fault(),
+            Fault::kUnknownResource);
   const Json activity = PollActivity();
   Ok("RespondActivityTaskCompleted", {{"taskToken", activity["taskToken"]}});
   EXPECT_EQ(Call("RespondActivityTaskCompleted", {{"taskToken", activity["taskToken"]}}).fault(),
@@ -905,12 +969,14 @@ TEST_F(Executions, StaleTokens) {
   EXPECT_EQ(Call("RespondActivityTaskFailed", {{"taskToken", activity["taskToken"]}}).fault(),
             Fault::kUnknownResource);
   // A token of the other kind is unknown too.
-  EXPECT_EQ(Call("RespondActivityTaskCompleted", {{"taskToken", PollDecision()["taskToken"]}}).fault(),
-            Fault::kUnknownResource);
+  EXPECT_EQ(
+      Call("RespondActivityTaskCompleted", {{"taskToken", PollDecision()["taskToken"]}}).fault(),
+      Fault::kUnknownResource);
   // A tampered secret.
   std::string token = activity["taskToken"];
   token.back() = token.back() == 'A' ? 'B' : 'A';
-  EXPECT_EQ(Call("RecordActivityTaskHeartbeat", {{"taskToken", token}}).fault(), Fault::kUnknownResource);
+  EXPECT_EQ(Call("RecordActivityTaskHeartbeat", {{"taskToken", token}}).fault(),
+            Fault::kUnknownResource);
 }
 
 TEST_F(Executions, HistoryPagingReverseAndCorruptToken) {
@@ -919,7 +985,10 @@ TEST_F(Executions, HistoryPagingReverseAndCorruptToken) {
   ASSERT_TRUE(Decide(PollDecision(), {ScheduleActivity("a")}).ok());  // 5 events
   const Json execution{{"workflowId", "w"}, {"runId", run_id}};
   std::vector<int> ids;
-  Json request{{"domain", kDomain}, {"execution", execution}, {"maximumPageSize", 2}, {"reverseOrder", true}};
+  Json request{{"domain", kDomain},
+               {"execution", execution},
+               {"maximumPageSize", 2},
+               {"reverseOrder", true}};
   for (int page = 0; page < 5; ++page) {
     const Json r = Ok("GetWorkflowExecutionHistory", request);
     for (const Json& e : r["events"]) ids.push_back(e["eventId"]);
@@ -950,7 +1019,9 @@ TEST_F(Executions, HistoryPagingReverseAndCorruptToken) {
 
 TEST_F(Executions, ListAndCountWithFilters) {
   RegisterTypes();
-  Ok("RegisterWorkflowType", {{"domain", kDomain}, {"name", "other"}, {"version", "1"},
+  Ok("RegisterWorkflowType", {{"domain", kDomain},
+                              {"name", "other"},
+                              {"version", "1"},
                               {"defaultTaskList", {{"name", "o"}}},
                               {"defaultExecutionStartToCloseTimeout", "100"},
                               {"defaultTaskStartToCloseTimeout", "NONE"},
@@ -959,7 +1030,8 @@ TEST_F(Executions, ListAndCountWithFilters) {
   clock_->AdvanceSeconds(10);
   const std::string b = Start("b");
   clock_->AdvanceSeconds(10);
-  Ok("StartWorkflowExecution", {{"domain", kDomain}, {"workflowId", "c"},
+  Ok("StartWorkflowExecution", {{"domain", kDomain},
+                                {"workflowId", "c"},
                                 {"workflowType", {{"name", "other"}, {"version", "1"}}}});
   clock_->AdvanceSeconds(10);
   Ok("TerminateWorkflowExecution", {{"domain", kDomain}, {"workflowId", "b"}});
@@ -969,16 +1041,18 @@ TEST_F(Executions, ListAndCountWithFilters) {
     for (const Json& info : r["executionInfos"]) out.push_back(info["execution"]["workflowId"]);
     return out;
   };
-  EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions", {{"domain", kDomain}, {"startTimeFilter", all_time}})),
-              ElementsAre("c", "a"));
+  EXPECT_THAT(
+      ids(Ok("ListOpenWorkflowExecutions", {{"domain", kDomain}, {"startTimeFilter", all_time}})),
+      ElementsAre("c", "a"));
   EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions",
                      {{"domain", kDomain}, {"startTimeFilter", all_time}, {"reverseOrder", true}})),
               ElementsAre("a", "c"));
-  EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions", {{"domain", kDomain},
-                                                    {"startTimeFilter", {{"oldestDate", T0() + 5}}}})),
+  EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions",
+                     {{"domain", kDomain}, {"startTimeFilter", {{"oldestDate", T0() + 5}}}})),
               ElementsAre("c"));
-  EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions", {{"domain", kDomain},
-                                                    {"startTimeFilter", {{"oldestDate", 0}, {"latestDate", T0() + 5}}}})),
+  EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions",
+                     {{"domain", kDomain},
+                      {"startTimeFilter", {{"oldestDate", 0}, {"latestDate", T0() + 5}}}})),
               ElementsAre("a"));
   EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions", {{"domain", kDomain},
                                                     {"startTimeFilter", all_time},
@@ -992,27 +1066,32 @@ TEST_F(Executions, ListAndCountWithFilters) {
                                                     {"startTimeFilter", all_time},
                                                     {"tagFilter", {{"tag", "blue"}}}})),
               ElementsAre("a"));
-  const Json paged = Ok("ListOpenWorkflowExecutions",
-                        {{"domain", kDomain}, {"startTimeFilter", all_time}, {"maximumPageSize", 1}});
+  const Json paged =
+      Ok("ListOpenWorkflowExecutions",
+         {{"domain", kDomain}, {"startTimeFilter", all_time}, {"maximumPageSize", 1}});
   EXPECT_THAT(ids(paged), ElementsAre("c"));
   EXPECT_THAT(ids(Ok("ListOpenWorkflowExecutions", {{"domain", kDomain},
                                                     {"startTimeFilter", all_time},
                                                     {"maximumPageSize", 1},
                                                     {"nextPageToken", paged["nextPageToken"]}})),
               ElementsAre("a"));
-  const Json closed = Ok("ListClosedWorkflowExecutions", {{"domain", kDomain}, {"closeTimeFilter", all_time}});
+  const Json closed =
+      Ok("ListClosedWorkflowExecutions", {{"domain", kDomain}, {"closeTimeFilter", all_time}});
   EXPECT_THAT(ids(closed), ElementsAre("b"));
   EXPECT_EQ(closed["executionInfos"][0]["closeStatus"], "TERMINATED");
   EXPECT_EQ(closed["executionInfos"][0]["closeTimestamp"], T0() + 30);
-  EXPECT_THAT(ids(Ok("ListClosedWorkflowExecutions", {{"domain", kDomain},
-                                                      {"startTimeFilter", all_time},
-                                                      {"closeStatusFilter", {{"status", "COMPLETED"}}}})),
-              ElementsAre());
-  EXPECT_EQ(Call("ListClosedWorkflowExecutions", {{"domain", kDomain}}).fault(), Fault::kValidation);
-  EXPECT_EQ(Call("ListClosedWorkflowExecutions",
-                 {{"domain", kDomain}, {"startTimeFilter", all_time}, {"closeTimeFilter", all_time}})
-                .fault(),
+  EXPECT_THAT(
+      ids(Ok("ListClosedWorkflowExecutions", {{"domain", kDomain},
+                                              {"startTimeFilter", all_time},
+                                              {"closeStatusFilter", {{"status", "COMPLETED"}}}})),
+      ElementsAre());
+  EXPECT_EQ(Call("ListClosedWorkflowExecutions", {{"domain", kDomain}}).fault(),
             Fault::kValidation);
+  EXPECT_EQ(
+      Call("ListClosedWorkflowExecutions",
+           {{"domain", kDomain}, {"startTimeFilter", all_time}, {"closeTimeFilter", all_time}})
+          .fault(),
+      Fault::kValidation);
   EXPECT_EQ(Call("ListOpenWorkflowExecutions", {{"domain", kDomain},
                                                 {"startTimeFilter", all_time},
                                                 {"typeFilter", {{"name", "wf"}}},
@@ -1021,8 +1100,11 @@ TEST_F(Executions, ListAndCountWithFilters) {
             Fault::kValidation);
   EXPECT_EQ(Ok("CountOpenWorkflowExecutions", {{"domain", kDomain}, {"startTimeFilter", all_time}}),
             Json({{"count", 2}, {"truncated", false}}));
-  EXPECT_EQ(Ok("CountClosedWorkflowExecutions", {{"domain", kDomain}, {"startTimeFilter", all_time}})["count"], 1);
-  EXPECT_EQ(Call("CountOpenWorkflowExecutions", {{"domain", "zz"}, {"startTimeFilter", all_time}}).fault(),
+  EXPECT_EQ(Ok("CountClosedWorkflowExecutions",
+               {{"domain", kDomain}, {"startTimeFilter", all_time}})["count"],
+            1);
+  EXPECT_EQ(Call("CountOpenWorkflowExecutions", {{"domain", "zz"}, {"startTimeFilter", all_time}})
+                .fault(),
             Fault::kUnknownResource);
   (void)a;
   (void)b;

@@ -332,6 +332,18 @@ TEST(InputTest, EmptyRunnerSendsOnlyTheExecution) {
           {"execution.domain", "d"}, {"execution.workflow_id", "w"}, {"execution.run_id", "r"}}));
 }
 
+TEST(InputTest, ATaskWithNoParametersReadsNothing) {
+  Flow flow("dom", "flow");
+  auto& activity = flow.Activity("activity").Run(
+      Sync(Task([](ActivityExecution&) -> Context { return {{"ran", true}}; })));
+  EXPECT_EQ(
+      activity.Instances(Context{{"a", 1}}).at(0).Input("d", "w", "r"),
+      (Context{
+          {"execution.domain", "d"}, {"execution.workflow_id", "w"}, {"execution.run_id", "r"}}));
+  ActivityExecution execution(ExecutionInfo{});
+  EXPECT_EQ(activity.runner().Execute(execution, Context::object()), (Context{{"ran", true}}));
+}
+
 TEST(InputTest, ExternalActivitiesGetTheWholeContext) {
   Flow flow("dom", "flow");
   auto& activity = flow.Activity("external").External(3600, 60);

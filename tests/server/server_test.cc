@@ -61,12 +61,13 @@ class ServerTest : public ::testing::Test {
 
   // A domain "d" with workflow type "wf"/"1" and activity type "act"/"1".
   void RegisterBasics() {
-    ASSERT_TRUE(engine_->Call("RegisterDomain", {{"name", "d"},
-                                                 {"workflowExecutionRetentionPeriodInDays", "1"}})
+    ASSERT_TRUE(engine_
+                    ->Call("RegisterDomain",
+                           {{"name", "d"}, {"workflowExecutionRetentionPeriodInDays", "1"}})
                     .ok());
-    ASSERT_TRUE(engine_->Call("RegisterWorkflowType",
-                              {{"domain", "d"}, {"name", "wf"}, {"version", "1"}})
-                    .ok());
+    ASSERT_TRUE(
+        engine_->Call("RegisterWorkflowType", {{"domain", "d"}, {"name", "wf"}, {"version", "1"}})
+            .ok());
   }
 
   Result<Json> StartWorkflow(const std::string& id) {
@@ -113,8 +114,8 @@ TEST_F(ServerTest, HealthAndMetrics) {
 TEST_F(ServerTest, SuccessHasRequestIdAndJsonOnAKeepAliveConnection) {
   Start();
   RawClient c(port());
-  auto r1 = c.Call("RegisterDomain",
-                   R"({"name":"d","workflowExecutionRetentionPeriodInDays":"1"})");
+  auto r1 =
+      c.Call("RegisterDomain", R"({"name":"d","workflowExecutionRetentionPeriodInDays":"1"})");
   ASSERT_TRUE(r1);
   EXPECT_EQ(r1->status, 200);
   EXPECT_EQ(r1->Header("content-type"), "application/x-amz-json-1.0");
@@ -184,8 +185,9 @@ TEST_F(ServerTest, OversizeBodyIsRefusedWithoutReadingIt) {
   Start(options);
   RawClient c(port());
   // Announce 2 MB, send only the headers: the answer must not wait for the body.
-  ASSERT_TRUE(c.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: "
-                     "SimpleWorkflowService.ListDomains\r\nContent-Length: 2097152\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: "
+             "SimpleWorkflowService.ListDomains\r\nContent-Length: 2097152\r\n\r\n"));
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -199,8 +201,9 @@ TEST_F(ServerTest, OversizeBodyIsRefusedWithoutReadingIt) {
   std::string big(700 * 1024, 'x');
   char size_line[32];
   std::snprintf(size_line, sizeof size_line, "%zx\r\n", big.size());
-  ASSERT_TRUE(chunked.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: "
-                           "SimpleWorkflowService.ListDomains\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(
+      chunked.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: "
+                   "SimpleWorkflowService.ListDomains\r\nTransfer-Encoding: chunked\r\n\r\n"));
   chunked.Send(std::string(size_line) + big + "\r\n" + size_line + big + "\r\n0\r\n\r\n");
   auto r2 = chunked.ReadResponse();
   ASSERT_TRUE(r2);
@@ -228,8 +231,8 @@ TEST_F(ServerTest, MalformedHttpIs400AndClosed) {
     EXPECT_TRUE(c.WaitClosed());
   }
   RawClient huge_headers(port());
-  ASSERT_TRUE(huge_headers.Send("GET /health HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') +
-                                "\r\n\r\n"));
+  ASSERT_TRUE(
+      huge_headers.Send("GET /health HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"));
   auto r = huge_headers.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 431);
@@ -258,10 +261,11 @@ TEST_F(ServerTest, ExpectContinueIsHonoured) {
   Start();
   RawClient c(port());
   const std::string body = R"({"registrationStatus":"REGISTERED"})";
-  ASSERT_TRUE(c.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: "
-                     "SimpleWorkflowService.ListDomains\r\nExpect: 100-continue\r\n"
-                     "Content-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: "
+             "SimpleWorkflowService.ListDomains\r\nExpect: 100-continue\r\n"
+             "Content-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n"));
   auto cont = c.ReadResponse();
   ASSERT_TRUE(cont);
   EXPECT_EQ(cont->status, 100);
@@ -326,8 +330,7 @@ TEST_F(ServerTest, EmptyPollOmitsTheTaskToken) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_FALSE(BodyOf(*r).contains("taskToken")) << r->body;
-  auto a = poller.Call("PollForActivityTask",
-                       R"({"domain":"d","taskList":{"name":"acts"}})");
+  auto a = poller.Call("PollForActivityTask", R"({"domain":"d","taskList":{"name":"acts"}})");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->status, 200);
   EXPECT_FALSE(BodyOf(*a).contains("taskToken")) << a->body;
@@ -494,8 +497,7 @@ TEST(WireTest, FaultTypes) {
             "com.amazonaws.swf.base.model#UnknownResourceFault");
   EXPECT_EQ(FaultType(Fault::kTooManyTags), "com.amazonaws.swf.base.model#TooManyTagsFault");
   EXPECT_EQ(FaultType(Fault::kValidation), "com.amazon.coral.validate#ValidationException");
-  EXPECT_EQ(FaultType(Fault::kSerialization),
-            "com.amazon.coral.service#SerializationException");
+  EXPECT_EQ(FaultType(Fault::kSerialization), "com.amazon.coral.service#SerializationException");
   EXPECT_EQ(FaultType(Fault::kInternalFailure), "com.amazon.coral.service#InternalFailure");
   // Every type reads back as its fault.
   for (Fault f : {Fault::kUnknownResource, Fault::kValidation, Fault::kThrottling,
@@ -517,8 +519,7 @@ TEST(WireTest, RequestIdsAreUuids) {
 TEST(WireTest, Targets) {
   EXPECT_EQ(*OperationFromTarget("SimpleWorkflowService.ListDomains"), "ListDomains");
   EXPECT_EQ(OperationFromTarget("").fault(), Fault::kUnknownOperation);
-  EXPECT_EQ(OperationFromTarget("DynamoDB_20120810.ListTables").fault(),
-            Fault::kUnknownOperation);
+  EXPECT_EQ(OperationFromTarget("DynamoDB_20120810.ListTables").fault(), Fault::kUnknownOperation);
   EXPECT_EQ(OperationFromTarget("SimpleWorkflowService.Nope").fault(), Fault::kUnknownOperation);
 }
 

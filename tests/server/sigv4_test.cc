@@ -102,8 +102,7 @@ TEST(Sigv4Test, CanonicalRequestAndStringToSignMatchBotocore) {
     const std::string canonical =
         CanonicalRequest(v.request, auth->signed_headers, Sha256Hex(v.request.body));
     EXPECT_EQ(canonical, v.canonical_request);
-    EXPECT_EQ(StringToSign(v.amz_date, CredentialScope(auth->date, v.region, v.service),
-                           canonical),
+    EXPECT_EQ(StringToSign(v.amz_date, CredentialScope(auth->date, v.region, v.service), canonical),
               v.string_to_sign);
   }
 }
@@ -165,8 +164,7 @@ TEST(Sigv4Test, UnknownKeyIsAnUnrecognizedClient) {
 TEST(Sigv4Test, MissingAuthorizationIsAMissingToken) {
   const Vector& v = SwfVector();
   Request r = Unsigned(v.request);
-  EXPECT_EQ(Verify(r, SecretsFor(v), OptionsFor(v)).fault(),
-            Fault::kMissingAuthenticationToken);
+  EXPECT_EQ(Verify(r, SecretsFor(v), OptionsFor(v)).fault(), Fault::kMissingAuthenticationToken);
 }
 
 TEST(Sigv4Test, IncompleteAuthorizationHeaders) {
@@ -184,13 +182,13 @@ TEST(Sigv4Test, IncompleteAuthorizationHeaders) {
   }
   Request no_date = v.request;
   std::erase_if(no_date.headers, [](const auto& h) { return h.first == "X-Amz-Date"; });
-  EXPECT_EQ(Verify(no_date, SecretsFor(v), OptionsFor(v)).fault(),
-            Fault::kIncompleteSignature);
+  EXPECT_EQ(Verify(no_date, SecretsFor(v), OptionsFor(v)).fault(), Fault::kIncompleteSignature);
 }
 
 TEST(Sigv4Test, DateSkewIsRequestExpired) {
   const Vector& v = SwfVector();
-  Result<std::string> late = Verify(v.request, SecretsFor(v), OptionsFor(v, std::chrono::minutes(16)));
+  Result<std::string> late =
+      Verify(v.request, SecretsFor(v), OptionsFor(v, std::chrono::minutes(16)));
   EXPECT_EQ(late.fault(), Fault::kRequestExpired);
   EXPECT_EQ(late.status().message(),
             "Signature expired: 20260101T000000Z is now earlier than 20260101T000100Z "
@@ -270,8 +268,8 @@ TEST(Sigv4Test, DateHeaderIsAcceptedWithoutXAmzDate) {
   const std::vector<std::string> signed_headers = {"date", "host"};
   const std::string canonical = CanonicalRequest(r, signed_headers, Sha256Hex(""));
   const std::string scope = CredentialScope("20260101", "us-east-1", "swf");
-  const std::string sig =
-      Signature(SigningKey("SK", "20260101", "us-east-1", "swf"), StringToSign(amz, scope, canonical));
+  const std::string sig = Signature(SigningKey("SK", "20260101", "us-east-1", "swf"),
+                                    StringToSign(amz, scope, canonical));
   r.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=AK/" + scope +
                                               ", SignedHeaders=date;host, Signature=" + sig);
   VerifyOptions verify;

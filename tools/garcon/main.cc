@@ -1,13 +1,14 @@
 // The `garcon` command line. Subcommands:
 //   garcon server [--bind 127.0.0.1] [--port 7800] [--memory | --db FILE]
 //                 [--credentials FILE] [--threads N] [--poll-timeout S] [-v]
+#include <pthread.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <pthread.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "garcon/engine.h"
 #include "garcon/server.h"
@@ -26,18 +27,13 @@ struct ServerArgs {
   std::string bind = "127.0.0.1";
   int port = 7800;
   bool memory = false;
-  std::string db;
+  std::string db = "garcon.db";
   std::string credentials;
   int threads = 2;
   double poll_timeout = 60;
 };
 
 int RunServer(const ServerArgs& args) {
-  if (!args.db.empty()) {
-    std::cerr << "garcon server: --db is not available yet (the SQLite store is not wired "
-                 "into the engine); only --memory is available for now\n";
-    return 2;
-  }
   garcon::server::ServerOptions options;
   options.bind_address = args.bind;
   options.port = static_cast<std::uint16_t>(args.port);
@@ -66,7 +62,20 @@ int RunServer(const ServerArgs& args) {
   garcon::engine::EngineOptions engine_options;
   engine_options.poll_timeout = std::chrono::duration_cast<garcon::Duration>(
       std::chrono::duration<double>(args.poll_timeout));
-  garcon::engine::Engine engine(engine_options);
+  if (!args.memory) {
+    auto store = garcon::store::OpenSqliteStore(args.db);
+    if (!store.ok()) {
+      std::cerr << "garcon server: " << store.status().message() << "\n";
+      return 2;
+    }
+    engine_options.store = *store;
+  }
+  auto opened = garcon::engine::Engine::Open(engine_options);
+  if (!opened.ok()) {
+    std::cerr << "garcon server: " << opened.status().message() << "\n";
+    return 2;
+  }
+  garcon::engine::Engine& engine = **opened;
   garcon::server::HttpServer server(engine, options);
   garcon::Status started = server.Start();
   if (!started.ok()) {
@@ -75,8 +84,9 @@ int RunServer(const ServerArgs& args) {
   }
   const std::string host =
       args.bind.find(':') != std::string::npos ? "[" + args.bind + "]" : args.bind;
-  std::printf("listening on %s:%u (store: memory%s)\n", host.c_str(),
+  std::printf("listening on %s:%u (store: %s%s)\n", host.c_str(),
               static_cast<unsigned>(server.port()),
+              args.memory ? "memory" : ("SQLite " + args.db).c_str(),
               options.credentials.empty() ? ", signatures not checked" : ", SigV4 required");
   std::fflush(stdout);
 
@@ -107,19 +117,22 @@ int main(int argc, char** argv) {
   server->add_option("--port", args.port, "Port to listen on (0: pick a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
-  auto* memory = server->add_flag("--memory", args.memory,
-                                  "Keep everything in memory (the default for now)");
-  server->add_option("--db", args.db, "SQLite file to keep the engine's state in")
+  auto* memory =
+      server->add_flag("--memory", args.memory, "Keep everything in memory (lost on exit)");
+  server->add_option("--db", args.db, "SQLite file to keep the engine's state in (created if missing)")
+      ->capture_default_str()
       ->excludes(memory);
-  server->add_option("--credentials", args.credentials,
-                     "File of 'ACCESS_KEY_ID SECRET' lines; when given, every request's "
-                     "SigV4 signature is verified")
+  server
+      ->add_option("--credentials", args.credentials,
+                   "File of 'ACCESS_KEY_ID SECRET' lines; when given, every request's "
+                   "SigV4 signature is verified")
       ->check(CLI::ExistingFile);
   server->add_option("--threads", args.threads, "I/O threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  server->add_option("--poll-timeout", args.poll_timeout,
-                     "Seconds a long poll is held before the empty answer (SWF: 60)")
+  server
+      ->add_option("--poll-timeout", args.poll_timeout,
+                   "Seconds a long poll is held before the empty answer (SWF: 60)")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
 
