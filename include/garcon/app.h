@@ -40,11 +40,27 @@ struct RunSummary {
 // and returns how it ended.
 Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOptions& options);
 
+// Registers the flow (idempotently) and starts one execution with
+// options.input and options.workflow_id. Returns the summary's ids filled.
+Result<RunSummary> StartFlow(const Flow& flow, swf::Service& service, const RunOptions& options);
+
+// Waits for the execution in `started` to close (asking the service), then
+// reads its history and returns how it ended.
+Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSummary started,
+                                bool progress);
+
 // The command line of a flow program:
-//   run [--input JSON] [--workflow-id ID] [--json] [--verbose]
-// Runs the flow on the embedded engine and exits 0 only if the workflow
-// completed. With --json, the last line on stdout is one JSON object
-// (closeStatus, result, historyEvents, workflowId, runId, reason, details).
+//   run [--input JSON] [--workflow-id ID] [--json] [--db FILE] [--endpoint URL]
+//       one execution, decider and workers in this process; on the embedded
+//       engine (in memory, or durable in --db), or on a remote engine
+//   decider --endpoint URL      decision loop until SIGINT/SIGTERM
+//   worker --endpoint URL [--activity NAME ...]   activity loops, likewise
+//   start --endpoint URL [--workflow-id ID] [--input JSON] [--wait] [--json]
+// --endpoint may be left out where AWS_ENDPOINT_URL_SWF (or Amazon SWF with
+// the usual AWS credentials, --region, --profile) is meant. `run` and
+// `start --wait` exit 0 only if the workflow completed. With --json, the last
+// line on stdout is one JSON object (closeStatus, result, historyEvents,
+// workflowId, runId, reason, details).
 int Main(const Flow& flow, int argc, char** argv);
 
 }  // namespace garcon

@@ -111,8 +111,9 @@ struct ClientOptions {
 
   // Time for X-Amz-Date. Default: the system clock.
   std::shared_ptr<Clock> clock;
-  // How backoff and throttle waits sleep: called before every retry (even
-  // for a 0 ms backoff) and for every throttle wait. Default: a wait that
+  // How backoff and throttle waits sleep: called, on the calling thread
+  // (so possibly concurrently), before every retry (even for a 0 ms
+  // backoff) and for every throttle wait. Default: a wait that
   // HttpService::Shutdown interrupts. Tests inject one that records.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
@@ -149,8 +150,7 @@ Result<Credentials> ResolveCredentials(const Credentials& given, std::string_vie
 
 // `given`, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's
 // `region` in the config file, else "us-east-1".
-std::string ResolveRegion(std::string_view given, std::string_view profile,
-                          const Environment& env);
+std::string ResolveRegion(std::string_view given, std::string_view profile, const Environment& env);
 
 // `given`, else AWS_ENDPOINT_URL_SWF, else AWS_ENDPOINT_URL, else the
 // profile's `endpoint_url` in the config file (the last three skipped when
@@ -191,6 +191,7 @@ class HttpService final : public swf::Service {
   // empty region, a timeout that is not positive or negative retries.
   // Options are used as given: see ResolveOptions.
   static Result<std::unique_ptr<HttpService>> Create(ClientOptions options);
+  // Every call must have returned (Shutdown makes them return).
   ~HttpService() override;
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;

@@ -1,12 +1,19 @@
-#include <CLI/CLI.hpp>
+#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
+#include <thread>
 
+#include "app/remote.h"
 #include "garcon/app.h"
+#include "garcon/decider.h"
 #include "garcon/engine.h"
+#include "garcon/store.h"
+#include "garcon/worker.h"
 
 namespace garcon {
 namespace {
@@ -18,7 +25,21 @@ void SetUpLogging(bool verbose) {
   spdlog::set_level(verbose ? spdlog::level::info : spdlog::level::warn);
 }
 
-void PrintSummary(const RunSummary& s) {
+struct Args {
+  std::string input;
+  std::string workflow_id;
+  bool json = false;
+  bool wait = false;
+  std::string db;
+  app::RemoteOptions remote;
+  std::vector<std::string> activities;
+};
+
+void PrintSummary(const RunSummary& s, bool json) {
+  if (json) {
+    std::cout << s.ToJson().dump() << std::endl;
+    return;
+  }
   std::cout << s.workflow_id << " (run " << s.run_id << ") " << s.close_status << " in "
             << fmt::format("{:.2f}", s.seconds) << " s, " << s.history_events
             << " history events\n";
@@ -30,31 +51,161 @@ void PrintSummary(const RunSummary& s) {
   }
 }
 
-int Run(const Flow& flow, const std::string& input_text, const std::string& workflow_id,
-        bool json) {
+int Fail(const Status& status) {
+  std::cerr << "error: " << status.ToString() << "\n";
+  return 1;
+}
+
+Result<RunOptions> MakeRunOptions(const Args& args) {
   RunOptions options;
-  options.workflow_id = workflow_id;
-  options.progress = !json && isatty(STDERR_FILENO);
-  if (!input_text.empty()) {
-    options.input = Json::parse(input_text, nullptr, false);
-    if (!options.input.is_object()) {
-      std::cerr << "--input must be a JSON object\n";
-      return 2;
+  options.workflow_id = args.workflow_id;
+  options.progress = !args.json && isatty(STDERR_FILENO);
+  if (!args.input.empty()) {
+    options.input = Json::parse(args.input, nullptr, false);
+    if (!options.input.is_object()) return ValidationError("--input must be a JSON object");
+  }
+  return options;
+}
+
+// Runs `body` with SIGINT/SIGTERM turned into `on_signal` (called once, on
+// a thread of its own), and returns body's result.
+template <typename Body>
+int WithSignals(std::function<void()> on_signal, Body&& body) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);  // ends the watcher when body returns
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread watcher([&signals, on_signal] {
+    int number = 0;
+    sigwait(&signals, &number);
+    if (number != SIGUSR1) {
+      spdlog::warn("{}: stopping after the current tasks", number == SIGTERM ? "SIGTERM" : "SIGINT");
+      on_signal();
     }
+  });
+  const int code = body();
+  pthread_kill(watcher.native_handle(), SIGUSR1);
+  watcher.join();
+  return code;
+}
+
+int RunEmbedded(const Flow& flow, const Args& args) {
+  auto options = MakeRunOptions(args);
+  if (!options.ok()) return std::cerr << options.status().message() << "\n", 2;
+  engine::EngineOptions engine_options;
+  if (!args.db.empty()) {
+    auto store = store::OpenSqliteStore(args.db);
+    if (!store.ok()) return Fail(store.status());
+    engine_options.store = *store;
   }
-  engine::Engine engine;
-  options.release_polls = [&engine] { engine.Shutdown(); };
-  Result<RunSummary> summary = RunFlow(flow, engine, options);
-  if (!summary.ok()) {
-    std::cerr << "error: " << summary.status().ToString() << "\n";
-    return 1;
-  }
-  if (json) {
-    std::cout << summary->ToJson().dump() << std::endl;
-  } else {
-    PrintSummary(*summary);
-  }
+  auto engine = engine::Engine::Open(engine_options);
+  if (!engine.ok()) return Fail(engine.status());
+  options->release_polls = [&engine] { (*engine)->Shutdown(); };
+  Result<RunSummary> summary = RunFlow(flow, **engine, *options);
+  if (!summary.ok()) return Fail(summary.status());
+  PrintSummary(*summary, args.json);
   return summary->close_status == "COMPLETED" ? 0 : 1;
+}
+
+Result<std::unique_ptr<app::RemoteService>> OpenRemote(const Args& args) {
+  return app::RemoteService::Open(args.remote);
+}
+
+int RunRemote(const Flow& flow, const Args& args) {
+  auto options = MakeRunOptions(args);
+  if (!options.ok()) return std::cerr << options.status().message() << "\n", 2;
+  auto remote = OpenRemote(args);
+  if (!remote.ok()) return Fail(remote.status());
+  app::RemoteService& service = **remote;
+  options->release_polls = [&service] { service.StopPolls(); };
+  Result<RunSummary> summary = RunFlow(flow, service, *options);
+  if (!summary.ok()) return Fail(summary.status());
+  PrintSummary(*summary, args.json);
+  return summary->close_status == "COMPLETED" ? 0 : 1;
+}
+
+int Start(const Flow& flow, const Args& args) {
+  auto options = MakeRunOptions(args);
+  if (!options.ok()) return std::cerr << options.status().message() << "\n", 2;
+  auto remote = OpenRemote(args);
+  if (!remote.ok()) return Fail(remote.status());
+  Result<RunSummary> started = StartFlow(flow, **remote, *options);
+  if (!started.ok()) return Fail(started.status());
+  if (!args.wait) {
+    if (args.json) {
+      std::cout << Json{{"workflowId", started->workflow_id}, {"runId", started->run_id}}.dump()
+                << std::endl;
+    } else {
+      std::cout << started->workflow_id << " started (run " << started->run_id << ")\n";
+    }
+    return 0;
+  }
+  Result<RunSummary> summary = WaitForClose(flow, **remote, *started, options->progress);
+  if (!summary.ok()) return Fail(summary.status());
+  PrintSummary(*summary, args.json);
+  return summary->close_status == "COMPLETED" ? 0 : 1;
+}
+
+int RunDecider(const Flow& flow, const Args& args) {
+  auto remote = OpenRemote(args);
+  if (!remote.ok()) return Fail(remote.status());
+  app::RemoteService& service = **remote;
+  Status registered = Register(flow, service);
+  if (!registered.ok()) return Fail(registered);
+  Decider decider(flow, service);
+  std::stop_source stop;
+  return WithSignals(
+      [&] {
+        stop.request_stop();
+        service.StopPolls();
+      },
+      [&] {
+        spdlog::info("deciding for {} on {}", flow.name(), service.endpoint());
+        decider.Run(stop.get_token());
+        return 0;
+      });
+}
+
+int RunWorker(const Flow& flow, const Args& args) {
+  auto remote = OpenRemote(args);
+  if (!remote.ok()) return Fail(remote.status());
+  app::RemoteService& service = **remote;
+  Status registered = Register(flow, service);
+  if (!registered.ok()) return Fail(registered);
+  WorkerOptions options;
+  options.activities = args.activities;
+  std::unique_ptr<ActivityWorker> worker;
+  try {
+    worker = std::make_unique<ActivityWorker>(flow, service, options);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  std::stop_source stop;
+  return WithSignals(
+      [&] {
+        // Held polls end now; a task being run is finished and answered.
+        stop.request_stop();
+        service.StopPolls();
+      },
+      [&] {
+        spdlog::info("working for {} on {}", flow.name(), service.endpoint());
+        worker->Run(stop.get_token());
+        return 0;
+      });
+}
+
+void AddRemoteOptions(CLI::App* command, Args& args, bool endpoint_required) {
+  auto* endpoint = command->add_option(
+      "--endpoint", args.remote.endpoint,
+      "The engine's URL: a garcon server (http://127.0.0.1:7800), or Amazon SWF "
+      "(default: AWS_ENDPOINT_URL_SWF, else https://swf.{region}.amazonaws.com)");
+  if (endpoint_required) endpoint->required();
+  command->add_option("--region", args.remote.region,
+                      "AWS region (default: AWS_REGION, the profile's, else us-east-1)");
+  command->add_option("--profile", args.remote.profile, "Profile of ~/.aws/credentials");
 }
 
 }  // namespace
@@ -64,19 +215,44 @@ int Main(const Flow& flow, int argc, char** argv) {
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log what the decider and workers do");
+  Args args;
 
-  std::string input;
-  std::string workflow_id;
-  bool json = false;
-  auto* run = app.add_subcommand("run", "Run one execution on the embedded engine, to its close");
-  run->add_option("--input", input, "The workflow input, a JSON object");
-  run->add_option("--workflow-id", workflow_id, "The workflow id (default: {flow}-{random})");
-  run->add_flag("--json", json, "End with one JSON line: closeStatus, result, historyEvents");
+  auto* run = app.add_subcommand(
+      "run", "Run one execution to its close, decider and workers in this process");
+  run->add_option("--input", args.input, "The workflow input, a JSON object");
+  run->add_option("--workflow-id", args.workflow_id, "The workflow id (default: {flow}-{random})");
+  run->add_flag("--json", args.json, "End with one JSON line: closeStatus, result, historyEvents");
+  auto* db = run->add_option("--db", args.db,
+                             "Embedded engine durable in this SQLite file (default: in memory)");
+  AddRemoteOptions(run, args, false);
+  db->excludes(run->get_option("--endpoint"));
+
+  auto* decider = app.add_subcommand("decider", "Run the flow's decider against an engine");
+  AddRemoteOptions(decider, args, false);
+
+  auto* worker = app.add_subcommand("worker", "Run the flow's activity workers against an engine");
+  AddRemoteOptions(worker, args, false);
+  worker->add_option("--activity", args.activities,
+                     "Serve only these activities (short or full names; default: all)");
+
+  auto* start = app.add_subcommand("start", "Start one execution on an engine");
+  AddRemoteOptions(start, args, false);
+  start->add_option("--input", args.input, "The workflow input, a JSON object");
+  start->add_option("--workflow-id", args.workflow_id, "The workflow id (default: {flow}-{random})");
+  start->add_flag("--wait", args.wait, "Wait for the close and report it");
+  start->add_flag("--json", args.json, "Print one JSON line");
 
   CLI11_PARSE(app, argc, argv);
   SetUpLogging(verbose);
   try {
-    if (run->parsed()) return Run(flow, input, workflow_id, json);
+    if (run->parsed()) {
+      const bool remote = !args.remote.endpoint.empty() || !args.remote.region.empty() ||
+                          !args.remote.profile.empty();
+      return remote ? RunRemote(flow, args) : RunEmbedded(flow, args);
+    }
+    if (decider->parsed()) return RunDecider(flow, args);
+    if (worker->parsed()) return RunWorker(flow, args);
+    if (start->parsed()) return Start(flow, args);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

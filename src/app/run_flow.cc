@@ -34,13 +34,9 @@ Json RunSummary::ToJson() const {
           {"historyEvents", history_events}, {"seconds", seconds}};
 }
 
-Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  };
+Result<RunSummary> StartFlow(const Flow& flow, swf::Service& service,
+                             const RunOptions& options) {
   RETURN_IF_ERROR(Register(flow, service));
-
   RunSummary summary;
   summary.workflow_id =
       options.workflow_id.empty() ? flow.name() + "-" + RandomSuffix() : options.workflow_id;
@@ -56,45 +52,39 @@ Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOpt
                                  {"taskStartToCloseTimeout", std::to_string(flow.decision_timeout())},
                                  {"childPolicy", "TERMINATE"}}));
   summary.run_id = start.value("runId", "");
+  return summary;
+}
 
-  Decider decider(flow, service);
-  ActivityWorker worker(flow, service);
-  std::stop_source stop;
-  std::jthread decider_thread([&decider, token = stop.get_token()] { decider.Run(token); });
-  std::jthread worker_thread([&worker, token = stop.get_token()] { worker.Run(token); });
-
-  // Wait for the close, by asking (a flow program may run against a remote
-  // engine, so this uses nothing but the service).
+Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSummary summary,
+                                bool progress) {
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  // Asks rather than listens: the engine may be remote, so this uses nothing
+  // but the service.
   const Json describe = {{"domain", flow.domain()},
                          {"execution", {{"workflowId", summary.workflow_id}, {"runId", summary.run_id}}}};
-  Status failure;
   for (;;) {
     auto d = service.Call("DescribeWorkflowExecution", describe);
-    if (!d.ok() && d.fault() != Fault::kThrottling) {
-      failure = d.status();
-      break;
-    }
+    if (!d.ok() && d.fault() != Fault::kThrottling) return d.status();
     if (d.ok() && d->at("executionInfo").value("executionStatus", "") == "CLOSED") break;
-    if (options.progress) {
+    if (progress) {
       auto events = app::FetchHistory(service, flow.domain(), summary.workflow_id, summary.run_id);
       if (events.ok()) {
-        std::fprintf(stderr, "\r\033[K%s", app::FormatProgress(flow.name(), app::CountProgress(*events), elapsed()).c_str());
+        std::fprintf(stderr, "\r\033[K%s",
+                     app::FormatProgress(flow.name(), app::CountProgress(*events), elapsed()).c_str());
         std::fflush(stderr);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(options.progress ? 100 : 20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(progress ? 100 : 20));
   }
-  stop.request_stop();
-  if (options.release_polls) options.release_polls();
-  decider_thread.join();
-  worker_thread.join();
-  RETURN_IF_ERROR(failure);
 
   ASSIGN_OR_RETURN(std::vector<Json> events,
                    app::FetchHistory(service, flow.domain(), summary.workflow_id, summary.run_id));
   summary.history_events = events.size();
   summary.seconds = elapsed();
-  if (options.progress) {
+  if (progress) {
     std::fprintf(stderr, "\r\033[K%s\n",
                  app::FormatProgress(flow.name(), app::CountProgress(events), summary.seconds).c_str());
   }
@@ -121,6 +111,21 @@ Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOpt
   } else {
     summary.close_status = "UNKNOWN";
   }
+  return summary;
+}
+
+Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOptions& options) {
+  ASSIGN_OR_RETURN(RunSummary started, StartFlow(flow, service, options));
+  Decider decider(flow, service);
+  ActivityWorker worker(flow, service);
+  std::stop_source stop;
+  std::jthread decider_thread([&decider, token = stop.get_token()] { decider.Run(token); });
+  std::jthread worker_thread([&worker, token = stop.get_token()] { worker.Run(token); });
+  Result<RunSummary> summary = WaitForClose(flow, service, std::move(started), options.progress);
+  stop.request_stop();
+  if (options.release_polls) options.release_polls();
+  decider_thread.join();
+  worker_thread.join();
   return summary;
 }
 

@@ -31,7 +31,8 @@ std::string Endpoint::Url() const { return scheme + "://" + HostHeader() + path;
 Result<Endpoint> ParseEndpoint(std::string_view url) {
   Endpoint e;
   std::size_t sep = url.find("://");
-  if (sep == std::string_view::npos) return Invalid(url, "expected http://HOST[:PORT] or https://...");
+  if (sep == std::string_view::npos)
+    return Invalid(url, "expected http://HOST[:PORT] or https://...");
   e.scheme = Lower(url.substr(0, sep));
   if (e.scheme != "http" && e.scheme != "https") {
     return Invalid(url, "the scheme must be http or https");

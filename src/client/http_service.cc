@@ -120,8 +120,8 @@ struct HttpService::Impl {
     }
 
     if (throttle) {
-      const auto wait = CeilMilliseconds(
-          throttle->Reserve(operation, request, std::chrono::steady_clock::now()));
+      const auto wait =
+          CeilMilliseconds(throttle->Reserve(operation, request, std::chrono::steady_clock::now()));
       if (wait > std::chrono::milliseconds::zero()) {
         Sleep(wait);
         if (IsShutDown()) return ShutDown();
@@ -155,8 +155,7 @@ struct HttpService::Impl {
       const auto delay =
           FullJitter(attempt, options.backoff_base, options.backoff_cap, UnitRandom());
       spdlog::debug("SWF {} failed ({}); retry {} of {} in {} ms", operation,
-                    result.status().ToString(), attempt + 1, options.max_retries,
-                    delay.count());
+                    result.status().ToString(), attempt + 1, options.max_retries, delay.count());
       Sleep(delay);
       if (IsShutDown()) return ShutDown();
     }

@@ -96,8 +96,7 @@ std::map<std::string, Section> ConfigProfiles(const IniFile& config) {
   return out;
 }
 
-const Section* FindConfigProfile(const std::optional<IniFile>& config,
-                                 const std::string& profile,
+const Section* FindConfigProfile(const std::optional<IniFile>& config, const std::string& profile,
                                  std::map<std::string, Section>& storage) {
   if (!config) return nullptr;
   storage = ConfigProfiles(*config);

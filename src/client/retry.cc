@@ -27,9 +27,7 @@ Disposition Classify(const TransportResult& transport, const Result<Json>& parse
   return Disposition::kFinal;
 }
 
-bool SafeToRepeat(std::string_view operation) {
-  return operation != "SignalWorkflowExecution";
-}
+bool SafeToRepeat(std::string_view operation) { return operation != "SignalWorkflowExecution"; }
 
 bool IsDuplicateFault(Fault fault) {
   switch (fault) {

@@ -12,9 +12,9 @@
 namespace garcon::client {
 
 enum class Disposition {
-  kFinal,          // return the result
-  kRetry,          // the service did not act on it: retry any operation
-  kRetryIfSafe,    // it may have: retry unless a duplicate would be applied
+  kFinal,        // return the result
+  kRetry,        // the service did not act on it: retry any operation
+  kRetryIfSafe,  // it may have: retry unless a duplicate would be applied
 };
 
 // How to go on after an attempt that gave `transport` and, when a response

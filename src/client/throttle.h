@@ -50,8 +50,7 @@ class Throttle {
   // Reserves one token of `operation`'s bucket, and for
   // RespondDecisionTaskCompleted one of each decision's type bucket per
   // decision in `request`; returns the longest wait.
-  std::chrono::nanoseconds Reserve(std::string_view operation, const Json& request,
-                                   SteadyTime now);
+  std::chrono::nanoseconds Reserve(std::string_view operation, const Json& request, SteadyTime now);
 
  private:
   std::chrono::nanoseconds ReserveLocked(std::string_view name, double tokens, SteadyTime now);

@@ -137,6 +137,7 @@ void Decider::Run(std::stop_token stop) {
       backoff.Reset();
       continue;
     }
+    if (stop.stop_requested()) break;  // the poll was ended to stop
     spdlog::warn("decider of {}: {}", flow_.name(), handled.status().ToString());
     Report(flow_.exception_handler(), "decider", handled.status().ToString());
     backoff.Wait(stop);

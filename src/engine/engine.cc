@@ -318,6 +318,9 @@ void EngineImpl::HandleDeadline(const Deadline& deadline) {
     case DeadlineKind::kTimer:
       OnTimerFired(deadline);
       return;
+    case DeadlineKind::kRetention:
+      PurgeRun(deadline.run_id);
+      return;
   }
 }
 

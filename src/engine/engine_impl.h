@@ -143,6 +143,10 @@ class EngineImpl {
   void RequestCancelRun(RunState& run, Json attributes);
   void SignalRun(RunState& run, Json attributes);
   void CloseActivity(RunState& run, EventId scheduled_event_id);
+  // Retention: a closed run is purged (record and history) once its domain's
+  // retention period has passed since it closed (0 or NONE: at once).
+  void ArmRetention(const RunState& run);
+  void PurgeRun(const std::string& run_id);
   void OnActivityTimeout(const Deadline& deadline);
   void OnDecisionTimeout(const Deadline& deadline);
   void OnExecutionTimeout(const Deadline& deadline);
@@ -245,6 +249,7 @@ class EngineImpl {
   // Persistence (null store: nothing is written).
   std::shared_ptr<store::Store> store_;
   std::unordered_set<std::string> dirty_runs_;
+  std::vector<std::string> purged_runs_;
   bool domains_dirty_ = false;
   Status store_status_;
   std::uint64_t run_seq_ = 0;

@@ -274,6 +274,11 @@ Status EngineImpl::PersistLocked() {
     advanced.emplace_back(run, run->events.size());
   }
   dirty_runs_.clear();
+  for (const auto& run_id : purged_runs_) {
+    batch.deletes.push_back({"run", run_id});
+    batch.purged_runs.push_back(run_id);
+  }
+  purged_runs_.clear();
   if (batch.empty()) return Status::Ok();
   Status status = store_->Apply(batch);
   if (!status.ok()) {
@@ -446,7 +451,11 @@ Status EngineImpl::LoadLocked() {
       }
       d->second.run_ids.push_back(run->run_id);
       d->second.run_ids_by_workflow_id[run->workflow_id].push_back(run->run_id);
-      if (run->open) d->second.open_run_by_workflow_id[run->workflow_id] = run->run_id;
+      if (run->open) {
+        d->second.open_run_by_workflow_id[run->workflow_id] = run->run_id;
+      } else {
+        ArmRetention(*run);  // one that passed while down purges at once
+      }
     }
     std::sort(requeue.begin(), requeue.end(),
               [](const Requeue& a, const Requeue& b) { return a.seq < b.seq; });

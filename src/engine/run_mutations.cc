@@ -122,6 +122,7 @@ void EngineImpl::CloseRun(RunState& run, std::string_view close_status,
   run.close_status = std::string(close_status);
   run.close_time = now_;
   --open_runs_;
+  ArmRetention(run);
   if (DomainState* domain = FindDomain(run.domain)) {
     auto it = domain->open_run_by_workflow_id.find(run.workflow_id);
     if (it != domain->open_run_by_workflow_id.end() && it->second == run.run_id) {
@@ -317,6 +318,43 @@ void EngineImpl::OnTimerFired(const Deadline& deadline) {
   run->timers.erase(it);
   AppendEvent(*run, "TimerFired", Json{{"timerId", deadline.name}, {"startedEventId", started}});
   NeedDecision(*run);
+}
+
+void EngineImpl::ArmRetention(const RunState& run) {
+  const DomainState* domain = FindDomain(run.domain);
+  if (domain == nullptr || !run.close_time) return;
+  std::int64_t days = 0;
+  if (auto parsed = DurationSeconds(domain->retention_days)) days = *parsed;
+  Deadline deadline;
+  deadline.kind = DeadlineKind::kRetention;
+  deadline.run_id = run.run_id;
+  deadline.when = *run.close_time + std::chrono::hours(24 * days);
+  AddDeadline(std::move(deadline));
+}
+
+void EngineImpl::PurgeRun(const std::string& run_id) {
+  auto it = runs_.find(run_id);
+  if (it == runs_.end() || it->second.open) return;
+  const std::string domain_name = it->second.domain;
+  runs_.erase(it);
+  dirty_runs_.erase(run_id);
+  if (store_) purged_runs_.push_back(run_id);
+  // The domain's run lists skip ids that are gone; compact them once most of
+  // their entries are.
+  DomainState* domain = FindDomain(domain_name);
+  if (domain == nullptr) return;
+  if (++domain->purged_since_compaction < 1024 ||
+      domain->purged_since_compaction * 2 < domain->run_ids.size()) {
+    return;
+  }
+  domain->purged_since_compaction = 0;
+  auto gone = [this](const std::string& id) { return runs_.count(id) == 0; };
+  std::erase_if(domain->run_ids, gone);
+  for (auto w = domain->run_ids_by_workflow_id.begin();
+       w != domain->run_ids_by_workflow_id.end();) {
+    std::erase_if(w->second, gone);
+    w = w->second.empty() ? domain->run_ids_by_workflow_id.erase(w) : std::next(w);
+  }
 }
 
 }  // namespace garcon::engine

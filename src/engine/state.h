@@ -79,6 +79,8 @@ struct DomainState {
   std::vector<std::string> run_ids;
   std::unordered_map<std::string, std::vector<std::string>> run_ids_by_workflow_id;
   std::unordered_map<std::string, std::string> open_run_by_workflow_id;
+  // Runs purged since run_ids was last compacted (their ids linger there).
+  std::size_t purged_since_compaction = 0;
 };
 
 struct ActivityTaskState {

@@ -25,6 +25,7 @@ enum class DeadlineKind {
   kDecisionStartToClose,     // run_id, event_id = started event
   kExecutionStartToClose,    // run_id
   kTimer,                    // run_id, name = timerId, event_id = started event
+  kRetention,                // run_id: a closed run's record and history are purged
 };
 
 struct Deadline {

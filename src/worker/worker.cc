@@ -164,6 +164,7 @@ void ActivityWorker::Run(std::stop_token stop) {
           backoff.Reset();
           continue;
         }
+        if (stop.stop_requested()) break;  // the poll was ended to stop
         spdlog::warn("worker of {}: {}", activity->name(), handled.status().ToString());
         Report(activity->exception_handler(), activity->name(),
                std::runtime_error(handled.status().ToString()));

@@ -29,7 +29,7 @@ namespace garcon::client::testing {
 
 struct CapturedRequest {
   std::string method;
-  std::string target;  // request-target, e.g. "/"
+  std::string target;                                        // request-target, e.g. "/"
   std::vector<std::pair<std::string, std::string>> headers;  // as received
   std::string body;
   int connection = 0;  // 1, 2, ... in the order connections were accepted

@@ -141,9 +141,7 @@ TEST_F(HttpServiceTest, SessionTokenIsSentAndSigned) {
       << got.Header("Authorization");
   sigv4::VerifyOptions verify;
   verify.now = clock_->Now();
-  auto secrets = [](std::string_view) -> std::optional<std::string> {
-    return "secret/key+chars=";
-  };
+  auto secrets = [](std::string_view) -> std::optional<std::string> { return "secret/key+chars="; };
   EXPECT_TRUE(sigv4::Verify(AsSigned(got), secrets, verify).ok());
 }
 
@@ -166,17 +164,15 @@ TEST_F(HttpServiceTest, EndpointPathIsRequestedAndSigned) {
   EXPECT_EQ(got.target, "/swf/");
   sigv4::VerifyOptions verify;
   verify.now = clock_->Now();
-  auto secrets = [](std::string_view) -> std::optional<std::string> {
-    return "secret/key+chars=";
-  };
+  auto secrets = [](std::string_view) -> std::optional<std::string> { return "secret/key+chars="; };
   EXPECT_TRUE(sigv4::Verify(AsSigned(got), secrets, verify).ok());
 }
 
 TEST_F(HttpServiceTest, EmptyPollPassesThrough) {
   server_.Script({ScriptedResponse{200, R"({"previousStartedEventId":0,"startedEventId":0})"}});
   auto swf = Make();
-  Result<Json> r = swf->Call("PollForDecisionTask",
-                             {{"domain", "d"}, {"taskList", {{"name", "t"}}}});
+  Result<Json> r =
+      swf->Call("PollForDecisionTask", {{"domain", "d"}, {"taskList", {{"name", "t"}}}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_FALSE(swf::HasTask(*r));
   EXPECT_EQ(*r, Json::parse(R"({"previousStartedEventId":0,"startedEventId":0})"));
@@ -319,8 +315,8 @@ TEST_F(HttpServiceTest, RequestTimeoutAndTheLongerPollTimeout) {
   EXPECT_NE(r.status().message().find("imed out"), std::string::npos) << r.status().message();
   EXPECT_EQ(server_.requests().size(), 2u);  // a timed-out read is retried
   // A poll waits longer.
-  Result<Json> poll = swf->Call("PollForActivityTask",
-                                {{"domain", "d"}, {"taskList", {{"name", "t"}}}});
+  Result<Json> poll =
+      swf->Call("PollForActivityTask", {{"domain", "d"}, {"taskList", {{"name", "t"}}}});
   EXPECT_TRUE(poll.ok()) << poll.status().ToString();
 }
 
@@ -375,8 +371,8 @@ TEST_F(HttpServiceTest, ShutdownEndsALongPoll) {
     swf->Shutdown();
   });
   const auto start = std::chrono::steady_clock::now();
-  Result<Json> r = swf->Call("PollForActivityTask",
-                             {{"domain", "d"}, {"taskList", {{"name", "t"}}}});
+  Result<Json> r =
+      swf->Call("PollForActivityTask", {{"domain", "d"}, {"taskList", {{"name", "t"}}}});
   const auto took = std::chrono::steady_clock::now() - start;
   stopper.join();
   EXPECT_EQ(r.fault(), Fault::kServiceUnavailable);
@@ -426,7 +422,8 @@ TEST_F(HttpServiceTest, ClientSideThrottleMakesCallersWait) {
     std::lock_guard lock(mu_);
     sleeps_.clear();
   }
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(unthrottled->Call("DescribeDomain", {{"name", "d"}}).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(unthrottled->Call("DescribeDomain", {{"name", "d"}}).ok());
   EXPECT_TRUE(sleeps().empty());
 }
 

@@ -3,18 +3,13 @@
 // execution, takes its decision task, completes it, and reads it back; also
 // checks that moto's faults come back as the right Status. Skipped when no
 // python3 with moto is found.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <thread>
 
 #include "client/fake_server.h"
+#include "client/subprocess.h"
 #include "garcon/client.h"
-
-extern char** environ;  // NOLINT: POSIX
 
 namespace garcon::client {
 namespace {
@@ -33,29 +28,14 @@ class Moto {
  public:
   bool Start() {
     port_ = testing::ClosedPort();
-    std::string port = std::to_string(port_);
-    std::vector<std::string> args = {Python(), "-m", "moto.server", "-H", "127.0.0.1", "-p", port};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    int rc = posix_spawn(&pid_, Python(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    return rc == 0;
-  }
-  ~Moto() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    return process_.Start(
+        {Python(), "-m", "moto.server", "-H", "127.0.0.1", "-p", std::to_string(port_)},
+        /*capture_stdout=*/false);
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
-  pid_t pid_ = -1;
+  testing::Subprocess process_;
   std::uint16_t port_ = 0;
 };
 
@@ -93,8 +73,8 @@ TEST(MotoTest, AFlowOfCallsAgainstMoto) {
   call("RegisterDomain", {{"name", "garcon-moto"},
                           {"workflowExecutionRetentionPeriodInDays", "1"},
                           {"description", "from the C++ client"}});
-  Result<Json> again = swf.Call("RegisterDomain", {{"name", "garcon-moto"},
-                                                   {"workflowExecutionRetentionPeriodInDays", "1"}});
+  Result<Json> again = swf.Call(
+      "RegisterDomain", {{"name", "garcon-moto"}, {"workflowExecutionRetentionPeriodInDays", "1"}});
   EXPECT_EQ(again.fault(), Fault::kDomainAlreadyExists) << again.status().ToString();
 
   Json domains = call("ListDomains", {{"registrationStatus", "REGISTERED"}});
@@ -105,23 +85,23 @@ TEST(MotoTest, AFlowOfCallsAgainstMoto) {
   Result<Json> unknown = swf.Call("DescribeDomain", {{"name", "no-such-domain"}});
   EXPECT_EQ(unknown.fault(), Fault::kUnknownResource) << unknown.status().ToString();
 
-  call("RegisterWorkflowType",
-       {{"domain", "garcon-moto"},
-        {"name", "flow"},
-        {"version", "1"},
-        {"defaultTaskList", {{"name", "flow-decisions"}}},
-        {"defaultChildPolicy", "TERMINATE"},
-        {"defaultExecutionStartToCloseTimeout", "3600"},
-        {"defaultTaskStartToCloseTimeout", "60"}});
+  call("RegisterWorkflowType", {{"domain", "garcon-moto"},
+                                {"name", "flow"},
+                                {"version", "1"},
+                                {"defaultTaskList", {{"name", "flow-decisions"}}},
+                                {"defaultChildPolicy", "TERMINATE"},
+                                {"defaultExecutionStartToCloseTimeout", "3600"},
+                                {"defaultTaskStartToCloseTimeout", "60"}});
   call("RegisterActivityType", {{"domain", "garcon-moto"},
                                 {"name", "step"},
                                 {"version", "1"},
                                 {"defaultTaskList", {{"name", "flow-activities"}}}});
 
-  Json started = call("StartWorkflowExecution", {{"domain", "garcon-moto"},
-                                                 {"workflowId", "wf-1"},
-                                                 {"workflowType", {{"name", "flow"}, {"version", "1"}}},
-                                                 {"input", R"({"x":1})"}});
+  Json started =
+      call("StartWorkflowExecution", {{"domain", "garcon-moto"},
+                                      {"workflowId", "wf-1"},
+                                      {"workflowType", {{"name", "flow"}, {"version", "1"}}},
+                                      {"input", R"({"x":1})"}});
   ASSERT_TRUE(started.contains("runId")) << started.dump();
   const std::string run_id = started["runId"];
 
@@ -140,9 +120,9 @@ TEST(MotoTest, AFlowOfCallsAgainstMoto) {
          {{{"decisionType", "CompleteWorkflowExecution"},
            {"completeWorkflowExecutionDecisionAttributes", {{"result", "done"}}}}}}});
 
-  Json described = call("DescribeWorkflowExecution",
-                        {{"domain", "garcon-moto"},
-                         {"execution", {{"workflowId", "wf-1"}, {"runId", run_id}}}});
+  Json described =
+      call("DescribeWorkflowExecution",
+           {{"domain", "garcon-moto"}, {"execution", {{"workflowId", "wf-1"}, {"runId", run_id}}}});
   EXPECT_EQ(described["executionInfo"]["executionStatus"], "CLOSED") << described.dump();
   EXPECT_EQ(described["executionInfo"]["closeStatus"], "COMPLETED") << described.dump();
 

@@ -43,10 +43,10 @@ TEST(EndpointTest, HostHeaderAsBotocoreRendersIt) {
 }
 
 TEST(EndpointTest, Refused) {
-  for (const char* url : {"", "swf.us-east-1.amazonaws.com", "ftp://host", "http://",
-                          "http://:80", "http://host:0", "http://host:65536", "http://host:x",
-                          "http://host:", "http://user:pw@host", "http://host/?a=b",
-                          "http://host/#f", "http://[::1", "http://[::1]x", "http://ho st"}) {
+  for (const char* url :
+       {"", "swf.us-east-1.amazonaws.com", "ftp://host", "http://", "http://:80", "http://host:0",
+        "http://host:65536", "http://host:x", "http://host:", "http://user:pw@host",
+        "http://host/?a=b", "http://host/#f", "http://[::1", "http://[::1]x", "http://ho st"}) {
     EXPECT_EQ(ParseEndpoint(url).fault(), Fault::kValidation) << url;
   }
 }
@@ -107,8 +107,8 @@ TEST(ResponseTest, NamedFaults) {
       "");
   EXPECT_EQ(r.status(), Status(Fault::kUnknownResource, "Unknown domain: d"));
 
-  r = ParseResponse(400, R"({"__type":"com.amazon.coral.validate#ValidationException","Message":"bad"})",
-                    "");
+  r = ParseResponse(
+      400, R"({"__type":"com.amazon.coral.validate#ValidationException","Message":"bad"})", "");
   EXPECT_EQ(r.status(), Status(Fault::kValidation, "bad"));
 
   r = ParseResponse(400, R"({"__type":"ThrottlingException","message":"Rate exceeded"})", "");
@@ -128,8 +128,7 @@ TEST(ResponseTest, NamedFaults) {
 
 TEST(ResponseTest, StatusesWithoutAFaultName) {
   EXPECT_EQ(ParseResponse(503, "", "").fault(), Fault::kServiceUnavailable);
-  EXPECT_EQ(ParseResponse(502, "<html>bad gateway</html>", "").fault(),
-            Fault::kServiceUnavailable);
+  EXPECT_EQ(ParseResponse(502, "<html>bad gateway</html>", "").fault(), Fault::kServiceUnavailable);
   EXPECT_EQ(ParseResponse(504, "", "").fault(), Fault::kServiceUnavailable);
   EXPECT_EQ(ParseResponse(500, "", "").fault(), Fault::kInternalFailure);
   EXPECT_EQ(ParseResponse(429, "", "").fault(), Fault::kThrottling);
@@ -211,8 +210,8 @@ TEST(TokenBucketTest, BurstThenRefillRate) {
 
 TEST(ThrottleTest, DecisionsSpendTheirOwnBuckets) {
   const SteadyTime t0{};
-  Throttle throttle({{"RespondDecisionTaskCompleted", {100, 100}},
-                     {"ScheduleActivityTask", {3, 10}}});
+  Throttle throttle(
+      {{"RespondDecisionTaskCompleted", {100, 100}}, {"ScheduleActivityTask", {3, 10}}});
   Json request = {{"taskToken", "t"}, {"decisions", Json::array()}};
   for (int i = 0; i < 5; ++i) {
     request["decisions"].push_back({{"decisionType", "ScheduleActivityTask"}});

@@ -26,9 +26,7 @@ class ResolveTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(home_); }
 
-  void Write(const fs::path& path, const std::string& text) {
-    std::ofstream(path) << text;
-  }
+  void Write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
   void WriteCredentials(const std::string& text) { Write(home_ / ".aws/credentials", text); }
   void WriteConfig(const std::string& text) { Write(home_ / ".aws/config", text); }
 
@@ -213,8 +211,7 @@ TEST_F(ResolveTest, RegionPrecedence) {
 
 TEST_F(ResolveTest, EndpointPrecedence) {
   EXPECT_EQ(ResolveEndpoint("", "eu-west-1", "", env_), "https://swf.eu-west-1.amazonaws.com");
-  EXPECT_EQ(ResolveEndpoint("", "cn-north-1", "", env_),
-            "https://swf.cn-north-1.amazonaws.com.cn");
+  EXPECT_EQ(ResolveEndpoint("", "cn-north-1", "", env_), "https://swf.cn-north-1.amazonaws.com.cn");
   WriteConfig("[default]\nendpoint_url = http://from-config:1\n");
   EXPECT_EQ(ResolveEndpoint("", "eu-west-1", "", env_), "http://from-config:1");
   env_["AWS_ENDPOINT_URL"] = "http://global:2";
