@@ -4,11 +4,15 @@
 // For repeatable runs the input may say how many times a country fails
 // before it succeeds: --input '{"failures": {"2": 2}}' makes country 2 fail
 // twice (then succeed on its third attempt); {"failures": {"3": 9}} exhausts
-// its retries and fails the workflow with the task's own reason.
+// its retries and fails the workflow with the task's own reason;
+// {"delays": {"3": 8000}} makes country 3's first attempt in a worker process
+// take 8 s (tests kill a worker in the middle of it).
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 #include "garcon/garcon.h"
 
@@ -18,12 +22,12 @@ using garcon::Json;
 
 namespace {
 
-// Attempts per country in this process.
-int NextAttempt(int country_id) {
+// Attempts at a country of one execution, in this process.
+int NextAttempt(const std::string& run_id, int country_id) {
   static std::mutex mu;
-  static std::map<int, int> attempts;
+  static std::map<std::pair<std::string, int>, int> attempts;
   std::lock_guard lock(mu);
-  return ++attempts[country_id];
+  return ++attempts[{run_id, country_id}];
 }
 
 bool RandomFailure() {
@@ -33,9 +37,14 @@ bool RandomFailure() {
   return std::uniform_int_distribution<int>(0, 3)(rng) == 3;
 }
 
-Context UnstableCountryTask(ActivityExecution& activity, int country_id, Json failures) {
-  const int attempt = NextAttempt(country_id);
+Context UnstableCountryTask(ActivityExecution& activity, int country_id, Json failures,
+                            Json delays) {
+  const int attempt = NextAttempt(activity.info().run_id, country_id);
   const std::string key = std::to_string(country_id);
+  if (delays.is_object() && attempt == 1) {
+    // A slow first attempt (milliseconds), heartbeating as it goes.
+    std::this_thread::sleep_for(std::chrono::milliseconds(delays.value(key, 0)));
+  }
   const bool fail = failures.is_object() ? attempt <= failures.value(key, 0) : RandomFailure();
   if (fail) {
     activity.logger()->info("country {} has failed (attempt {})", country_id, attempt);
@@ -62,7 +71,11 @@ int main(int argc, char** argv) {
           })
           .Retry(3)
           .Run(garcon::Sync(
-              garcon::Task(UnstableCountryTask).Fill("generator.country_id", "failures")));
+              garcon::Task(UnstableCountryTask)
+                  .Fill("generator.country_id", "failures", "delays")
+                  // A worker that dies is noticed within 5 s (the worker
+                  // heartbeats every 1.7 s while a task runs).
+                  .Timeout(300, 5)));
   flow.Activity("activity_3").Requires({&countries}).Run(garcon::Sync(
       [](ActivityExecution&, const Context&) { return Context{{"end_of_flow", true}}; }));
   return garcon::Main(flow, argc, argv);

@@ -1,0 +1,262 @@
+"""Flow programs run as separate processes.
+
+Against `garcon server` (SQLite): two decider processes and three worker
+processes of country_flow complete 50 workflows exactly once; then a worker
+is killed with SIGKILL in the middle of an activity, which is retried on
+another worker after its heartbeat timeout. Against moto's server (an SWF
+implementation written elsewhere): the example flows run to completion.
+"""
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import boto3
+from botocore.config import Config
+
+from garcon_harness import GarconServer
+
+EXAMPLES = os.environ.get("GARCON_EXAMPLES", "")
+DOMAIN = "dev"
+
+
+def example(name):
+    path = os.path.join(EXAMPLES, name)
+    if not os.path.exists(path):
+        raise unittest.SkipTest(f"{path} not built")
+    return path
+
+
+def client(endpoint):
+    return boto3.client("swf", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="x", aws_secret_access_key="y",
+                        config=Config(read_timeout=70, retries={"max_attempts": 3}))
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def history(swf, workflow_id, run_id):
+    events, token = [], None
+    while True:
+        kwargs = {"nextPageToken": token} if token else {}
+        page = swf.get_workflow_execution_history(
+            domain=DOMAIN, execution={"workflowId": workflow_id, "runId": run_id}, **kwargs)
+        events += page["events"]
+        token = page.get("nextPageToken")
+        if not token:
+            return events
+
+
+def country_activity_id(country_id):
+    key = f"'generator.country_id':'{country_id}';".encode()
+    return "country_flow_activity_2-" + hashlib.sha1(key).hexdigest()
+
+
+class MultiProcessTest(unittest.TestCase):
+    def setUp(self):
+        self.server = GarconServer(poll_timeout=60)
+        self.server.start()
+        self.endpoint = self.server.endpoint
+        self.swf = client(self.endpoint)
+        self.logs = tempfile.TemporaryDirectory(prefix="garcon-dist-")
+        self.procs = []
+        flow = example("country_flow")
+        for i in range(2):
+            self.procs.append(self.spawn(f"decider-{i}", flow, "decider"))
+        self.workers = [self.spawn(f"worker-{i}", flow, "worker") for i in range(3)]
+        self.procs += self.workers
+
+    def spawn(self, name, flow, command):
+        log = open(os.path.join(self.logs.name, name + ".log"), "wb")
+        proc = subprocess.Popen([flow, command, "--endpoint", self.endpoint],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc.log = log
+        proc.name = name
+        return proc
+
+    def tearDown(self):
+        codes = {}
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                codes[proc.name] = proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[proc.name] = "hung"
+            proc.log.close()
+        self.server.stop()
+        self.logs.cleanup()
+        # Every process still alive at the end stopped cleanly on SIGTERM.
+        for name, code in codes.items():
+            if name != getattr(self, "killed", None):
+                self.assertEqual(code, 0, f"{name} exited {code}")
+
+    def registered(self):
+        try:
+            self.swf.describe_workflow_type(
+                domain=DOMAIN, workflowType={"name": "country_flow", "version": "1.0"})
+            self.swf.describe_activity_type(
+                domain=DOMAIN, activityType={"name": "country_flow_activity_3", "version": "1.0"})
+            return True
+        except self.swf.exceptions.UnknownResourceFault:
+            return False
+
+    def start(self, workflow_id, input_json):
+        return self.swf.start_workflow_execution(
+            domain=DOMAIN, workflowId=workflow_id,
+            workflowType={"name": "country_flow", "version": "1.0"},
+            taskList={"name": "country_flow"}, input=input_json,
+            executionStartToCloseTimeout="600", taskStartToCloseTimeout="10",
+            childPolicy="TERMINATE")["runId"]
+
+    def closed(self, workflow_id, run_id):
+        info = self.swf.describe_workflow_execution(
+            domain=DOMAIN, execution={"workflowId": workflow_id, "runId": run_id})
+        return info["executionInfo"]["executionStatus"] == "CLOSED" and info
+
+    def test_fifty_workflows_then_a_worker_killed_mid_activity(self):
+        wait_until(self.registered, 30, "registration by the flow processes")
+        runs = {f"wf-{i}": self.start(f"wf-{i}", '{"failures": {}}') for i in range(50)}
+
+        for workflow_id, run_id in runs.items():
+            info = wait_until(lambda: self.closed(workflow_id, run_id), 120, workflow_id)
+            self.assertEqual(info["executionInfo"]["closeStatus"], "COMPLETED", workflow_id)
+        identities = set()
+        for workflow_id, run_id in runs.items():
+            events = history(self.swf, workflow_id, run_id)
+            completed = [e["activityTaskCompletedEventAttributes"]["scheduledEventId"]
+                         for e in events if e["eventType"] == "ActivityTaskCompleted"]
+            scheduled = {e["eventId"]: e["activityTaskScheduledEventAttributes"]["activityId"]
+                         for e in events if e["eventType"] == "ActivityTaskScheduled"}
+            ids = [scheduled[s] for s in completed]
+            # 7 activities (1, five countries, 3), each completed exactly once.
+            self.assertEqual(len(ids), 7, workflow_id)
+            self.assertEqual(len(set(ids)), 7, workflow_id)
+            closes = [e for e in events if e["eventType"].startswith("WorkflowExecution")
+                      and e["eventType"] != "WorkflowExecutionStarted"]
+            self.assertEqual([e["eventType"] for e in closes], ["WorkflowExecutionCompleted"])
+            identities |= {e["activityTaskStartedEventAttributes"]["identity"]
+                           for e in events if e["eventType"] == "ActivityTaskStarted"}
+        self.assertGreater(len(identities), 1, "the work was shared between worker processes")
+
+        # Country 3's first attempt in a process takes 8 s: kill the worker
+        # running it.
+        run_id = self.start("slow", '{"failures": {}, "delays": {"3": 8000}}')
+        slow_id = country_activity_id(3)
+
+        def started_by():
+            events = history(self.swf, "slow", run_id)
+            scheduled = [e["eventId"] for e in events if e["eventType"] == "ActivityTaskScheduled"
+                         and e["activityTaskScheduledEventAttributes"]["activityId"] == slow_id]
+            for e in events:
+                a = e.get("activityTaskStartedEventAttributes")
+                if a and scheduled and a["scheduledEventId"] == scheduled[0]:
+                    return a["identity"]
+            return None
+
+        identity = wait_until(started_by, 60, "the slow activity to start")
+        pid = int(identity.split(":")[1])
+        victim = next(p for p in self.workers if p.pid == pid)
+        time.sleep(0.5)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        self.killed = victim.name
+
+        info = wait_until(lambda: self.closed("slow", run_id), 90, "the slow workflow")
+        self.assertEqual(info["executionInfo"]["closeStatus"], "COMPLETED")
+        events = history(self.swf, "slow", run_id)
+        timed_out = [e for e in events if e["eventType"] == "ActivityTaskTimedOut"]
+        self.assertEqual(len(timed_out), 1)
+        self.assertEqual(timed_out[0]["activityTaskTimedOutEventAttributes"]["timeoutType"],
+                         "HEARTBEAT")
+        rescheduled = [e for e in events if e["eventType"] == "ActivityTaskScheduled"
+                       and e["activityTaskScheduledEventAttributes"]["activityId"] == slow_id]
+        self.assertEqual(len(rescheduled), 2, "retried once after the heartbeat timeout")
+        self.assertGreater(rescheduled[1]["eventId"], timed_out[0]["eventId"])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoTest(unittest.TestCase):
+    """The example flows against moto's SWF server."""
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            import moto  # noqa: F401
+        except ImportError:
+            raise unittest.SkipTest("moto is not installed for this python3")
+        cls.port = free_port()
+        cls.moto = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(cls.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: cls._listening(), 30, "moto")
+
+    @classmethod
+    def _listening(cls):
+        try:
+            socket.create_connection(("127.0.0.1", cls.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.terminate()
+        cls.moto.wait(timeout=20)
+
+    def run_flow(self, name, *args):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="y")
+        out = subprocess.run(
+            [example(name), "run", "--endpoint", f"http://127.0.0.1:{self.port}", "--json", *args],
+            capture_output=True, timeout=180, env=env)
+        import json
+        summary = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        return out.returncode, summary
+
+    def test_simple_flow(self):
+        code, summary = self.run_flow("simple_flow")
+        self.assertEqual(code, 0, summary)
+        self.assertEqual(summary["result"]["activity_4"], "done")
+
+    def test_serial_flow(self):
+        code, summary = self.run_flow("serial_flow")
+        self.assertEqual(code, 0, summary)
+        self.assertEqual(summary["result"]["c_tasks.saw"], "Now don't be givin him sambuca!")
+
+    def test_country_flow(self):
+        # Without failures: moto refuses to reuse an activity id after the
+        # earlier attempt closed (ACTIVITY_ID_ALREADY_IN_USE), which SWF
+        # allows and retries rely on (docs/protocol.md).
+        code, summary = self.run_flow("country_flow", "--input", '{"failures": {}}')
+        self.assertEqual(code, 0, summary)
+        self.assertEqual(sorted(k for k in summary["result"] if k.startswith("country.")),
+                         [f"country.{i}" for i in range(1, 6)])
+
+    def test_coffee_shop(self):
+        code, summary = self.run_flow("coffee_shop")
+        self.assertEqual(code, 0, summary)
+        self.assertEqual(summary["result"]["paid"], 4.75)
+
+
+if __name__ == "__main__":
+    unittest.main()
