@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <functional>
 #include <iostream>
+#include <stop_token>
 #include <thread>
 
 #include "app/remote.h"
@@ -148,13 +150,16 @@ int Start(const Flow& flow, const Args& args) {
   return summary->close_status == "COMPLETED" ? 0 : 1;
 }
 
-int RunDecider(const Flow& flow, const Args& args) {
+// Runs `loop` (a decider's or workers' Run) against the remote engine until
+// SIGINT/SIGTERM: held polls end at once; a task being run is finished and
+// answered.
+int RunLoop(const Flow& flow, const Args& args, const char* what,
+            const std::function<void(swf::Service&, std::stop_token)>& loop) {
   auto remote = OpenRemote(args);
   if (!remote.ok()) return Fail(remote.status());
   app::RemoteService& service = **remote;
   Status registered = Register(flow, service);
   if (!registered.ok()) return Fail(registered);
-  Decider decider(flow, service);
   std::stop_source stop;
   return WithSignals(
       [&] {
@@ -162,39 +167,33 @@ int RunDecider(const Flow& flow, const Args& args) {
         service.StopPolls();
       },
       [&] {
-        spdlog::info("deciding for {} on {}", flow.name(), service.endpoint());
-        decider.Run(stop.get_token());
+        spdlog::info("{} for {} on {}", what, flow.name(), service.endpoint());
+        loop(service, stop.get_token());
         return 0;
       });
 }
 
+int RunDecider(const Flow& flow, const Args& args) {
+  return RunLoop(flow, args, "deciding", [&](swf::Service& service, std::stop_token stop) {
+    Decider(flow, service).Run(stop);
+  });
+}
+
 int RunWorker(const Flow& flow, const Args& args) {
-  auto remote = OpenRemote(args);
-  if (!remote.ok()) return Fail(remote.status());
-  app::RemoteService& service = **remote;
-  Status registered = Register(flow, service);
-  if (!registered.ok()) return Fail(registered);
   WorkerOptions options;
   options.activities = args.activities;
-  std::unique_ptr<ActivityWorker> worker;
-  try {
-    worker = std::make_unique<ActivityWorker>(flow, service, options);
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
+  for (const auto& name : options.activities) {
+    const Activity* activity = flow.FindActivity(name);
+    if (activity == nullptr || activity->external()) {
+      std::cerr << "error: " << (activity ? "activity " + name + " is External"
+                                          : "unknown activity: " + name)
+                << "\n";
+      return 2;
+    }
   }
-  std::stop_source stop;
-  return WithSignals(
-      [&] {
-        // Held polls end now; a task being run is finished and answered.
-        stop.request_stop();
-        service.StopPolls();
-      },
-      [&] {
-        spdlog::info("working for {} on {}", flow.name(), service.endpoint());
-        worker->Run(stop.get_token());
-        return 0;
-      });
+  return RunLoop(flow, args, "working", [&](swf::Service& service, std::stop_token stop) {
+    ActivityWorker(flow, service, options).Run(stop);
+  });
 }
 
 void AddRemoteOptions(CLI::App* command, Args& args, bool endpoint_required) {

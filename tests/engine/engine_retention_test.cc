@@ -9,22 +9,26 @@ namespace {
 
 class Retention : public EngineFixture {
  protected:
-  // Registers domain `name` with `days` of retention and the fixture's types
-  // in it, starts "w" and completes it at once. Returns the run id.
-  std::string CompletedRun(const std::string& days) {
+  // Registers domain "kept" with `days` of retention and a workflow type in
+  // it, and starts "w". Returns the run id.
+  std::string StartInKept(const std::string& days, const std::string& task_timeout) {
     Ok("RegisterDomain", {{"name", "kept"}, {"workflowExecutionRetentionPeriodInDays", days}});
     Ok("RegisterWorkflowType", {{"domain", "kept"},
                                 {"name", "wf"},
                                 {"version", "1"},
                                 {"defaultTaskList", {{"name", "deciders"}}},
-                                {"defaultExecutionStartToCloseTimeout", "864000"},
-                                {"defaultTaskStartToCloseTimeout", "30"},
+                                {"defaultExecutionStartToCloseTimeout", "31536000"},
+                                {"defaultTaskStartToCloseTimeout", task_timeout},
                                 {"defaultChildPolicy", "TERMINATE"}});
-    const std::string run_id =
-        Ok("StartWorkflowExecution", {{"domain", "kept"},
-                                      {"workflowId", "w"},
-                                      {"workflowType", {{"name", "wf"}, {"version", "1"}}}})
-            .value("runId", "");
+    return Ok("StartWorkflowExecution", {{"domain", "kept"},
+                                         {"workflowId", "w"},
+                                         {"workflowType", {{"name", "wf"}, {"version", "1"}}}})
+        .value("runId", "");
+  }
+
+  // StartInKept, then completes the run at once.
+  std::string CompletedRun(const std::string& days) {
+    const std::string run_id = StartInKept(days, "30");
     const Json task = Now("PollForDecisionTask",
                           {{"domain", "kept"}, {"taskList", {{"name", "deciders"}}}});
     EXPECT_TRUE(Decide(task, CompleteWorkflow()).ok());
@@ -61,19 +65,7 @@ TEST_F(Retention, ZeroDaysPurgesAtClose) {
 }
 
 TEST_F(Retention, OpenRunsAreNeverPurged) {
-  Ok("RegisterDomain", {{"name", "kept"}, {"workflowExecutionRetentionPeriodInDays", "0"}});
-  Ok("RegisterWorkflowType", {{"domain", "kept"},
-                              {"name", "wf"},
-                              {"version", "1"},
-                              {"defaultTaskList", {{"name", "deciders"}}},
-                              {"defaultExecutionStartToCloseTimeout", "31536000"},
-                              {"defaultTaskStartToCloseTimeout", "NONE"},
-                              {"defaultChildPolicy", "TERMINATE"}});
-  const std::string run_id =
-      Ok("StartWorkflowExecution", {{"domain", "kept"},
-                                    {"workflowId", "w"},
-                                    {"workflowType", {{"name", "wf"}, {"version", "1"}}}})
-          .value("runId", "");
+  const std::string run_id = StartInKept("0", "NONE");
   clock_->AdvanceSeconds(100 * 86400);
   EXPECT_TRUE(DescribeIn(run_id).ok());
 }
