@@ -78,6 +78,9 @@ class Engine final : public swf::Service {
     std::size_t queued_decision_tasks = 0;
     std::size_t queued_activity_tasks = 0;
     std::size_t poll_waiters = 0;
+    // Store commits (one per state-changing operation) and their total time.
+    std::uint64_t store_commits = 0;
+    double store_commit_seconds = 0;
   };
   Stats GetStats() const;
 

@@ -252,6 +252,8 @@ Engine::Stats EngineImpl::GetStats() const {
   for (const auto& [key, q] : decision_queues_) stats.queued_decision_tasks += q.size();
   for (const auto& [key, q] : activity_queues_) stats.queued_activity_tasks += q.size();
   stats.poll_waiters = waiters_.size();
+  stats.store_commits = store_commits_;
+  stats.store_commit_seconds = store_commit_seconds_;
   return stats;
 }
 

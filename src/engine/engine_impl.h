@@ -253,6 +253,8 @@ class EngineImpl {
   bool domains_dirty_ = false;
   Status store_status_;
   std::uint64_t run_seq_ = 0;
+  std::uint64_t store_commits_ = 0;
+  double store_commit_seconds_ = 0;
 
   int clock_subscription_ = 0;
   std::thread timer_thread_;

@@ -280,7 +280,11 @@ Status EngineImpl::PersistLocked() {
   }
   purged_runs_.clear();
   if (batch.empty()) return Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
   Status status = store_->Apply(batch);
+  ++store_commits_;
+  store_commit_seconds_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!status.ok()) {
     return InternalError("the store failed; restart the engine: " + status.message());
   }

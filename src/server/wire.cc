@@ -1,5 +1,7 @@
 #include "server/wire.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <random>
 
@@ -184,6 +186,10 @@ std::string Metrics::Text(const engine::Engine::Stats& stats) const {
   gauge("garcon_queued_activity_tasks", "Activity tasks scheduled, not yet started.",
         stats.queued_activity_tasks);
   gauge("garcon_poll_waiters", "Long polls waiting in the engine.", stats.poll_waiters);
+  line("# HELP garcon_store_commit_seconds Time to make each operation's changes durable.");
+  line("# TYPE garcon_store_commit_seconds summary");
+  line("garcon_store_commit_seconds_sum " + fmt::format("{:.6f}", stats.store_commit_seconds));
+  line("garcon_store_commit_seconds_count " + std::to_string(stats.store_commits));
   return out;
 }
 

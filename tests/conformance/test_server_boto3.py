@@ -618,6 +618,11 @@ class FaultTest(unittest.TestCase):
         for gauge in ("garcon_open_executions", "garcon_queued_decision_tasks",
                       "garcon_queued_activity_tasks", "garcon_poll_waiters"):
             self.assertIn(gauge, text)
+        # The suite's server keeps its state in SQLite: registrations committed.
+        commits = [line for line in text.splitlines()
+                   if line.startswith("garcon_store_commit_seconds_count ")]
+        self.assertEqual(len(commits), 1, text)
+        self.assertGreater(int(commits[0].split()[1]), 0)
 
 
 class SignatureTest(unittest.TestCase):
