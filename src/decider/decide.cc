@@ -93,6 +93,7 @@ class Builder {
   }
 
   std::vector<Json> Take() { return std::move(decisions_); }
+  bool empty() const { return decisions_.empty(); }
 
   const Flow& flow_;
   const HistoryState& state_;
@@ -120,6 +121,8 @@ std::vector<Json> DecideFlow(Builder& b) {
   }
 
   bool incomplete = false;
+  bool open = false;
+  std::vector<std::string> blocked;
   for (const auto& activity : b.flow_.activities()) {
     bool requirements_met = true;
     for (const Activity* required : activity->requires_activities()) {
@@ -130,10 +133,25 @@ std::vector<Json> DecideFlow(Builder& b) {
       const ActivityRecord* r = b.state_.Find(id);
       if (r && r->status == ActivityRecord::Status::kCompleted) continue;
       incomplete = true;
-      if (r && r->status == ActivityRecord::Status::kScheduled) continue;
+      if (r && r->status == ActivityRecord::Status::kScheduled) {
+        open = true;
+        continue;
+      }
       if (r) Builder::CheckRetries(id, *r, activity->retry());
-      if (requirements_met) b.ScheduleInstance(inst, id);
+      if (requirements_met) {
+        b.ScheduleInstance(inst, id);
+      } else if (blocked.empty() || blocked.back() != activity->short_name()) {
+        blocked.push_back(activity->short_name());
+      }
     }
+  }
+  if (incomplete && !open && b.empty()) {
+    // Nothing runs and nothing can start: only circular requirements do this.
+    std::string names;
+    for (const auto& name : blocked) names += (names.empty() ? "" : ", ") + name;
+    throw WorkflowFailure{"no activity can start: the requirements of " + names +
+                              " can never be met (circular requirements)",
+                          ""};
   }
   return incomplete ? b.Take() : b.Complete();
 }

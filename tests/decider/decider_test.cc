@@ -454,6 +454,19 @@ TEST(DecideTest, AnExceptionInTheDeciderFailsTheWorkflowWithItsMessage) {
             "generator exploded");
 }
 
+TEST(DecideTest, CircularRequirementsFailTheWorkflowInsteadOfHanging) {
+  Flow flow("dev", "flow");
+  auto& a = flow.Activity("a").Run(Sync(WholeContext()));
+  auto& b = flow.Activity("b").Requires({&a}).Run(Sync(WholeContext()));
+  a.Requires({&b});
+  History history;
+  history.Started();
+  history.DecisionTask();
+  EXPECT_EQ(FailAttributes(Decide(flow, history.State(), kRun)).value("reason", ""),
+            "no activity can start: the requirements of a, b can never be met (circular "
+            "requirements)");
+}
+
 // ---------------------------------------------------------------------------
 // Generators, External activities, sizes.
 
