@@ -1,6 +1,7 @@
 // Workflow executions from the outside: start, signal, cancel request,
 // terminate, describe, history, and the visibility lists and counts.
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include "engine/durations.h"
@@ -208,13 +209,28 @@ Result<std::vector<RunState*>> EngineImpl::FilterExecutions(const Json& request,
   const bool has_latest = latest_json.is_number();
   const double latest = has_latest ? latest_json.get<double>() : 0.0;
 
-  const std::vector<std::string>* candidates = &domain->run_ids;
-  static const std::vector<std::string> kNoRuns;
+  // Candidates from an index, so the cost follows the runs in the window,
+  // not all the runs stored.
+  std::vector<std::string> window;
+  const std::vector<std::string>* candidates = &window;
   std::optional<std::string> workflow_id;
   if (has("executionFilter")) {
     workflow_id = StringOr(Member(request, "executionFilter"), "workflowId");
     auto it = domain->run_ids_by_workflow_id.find(*workflow_id);
-    candidates = it == domain->run_ids_by_workflow_id.end() ? &kNoRuns : &it->second;
+    if (it != domain->run_ids_by_workflow_id.end()) candidates = &it->second;
+  } else if (open) {
+    window.reserve(domain->open_by_start.size());
+    for (const auto& [seq, run_id] : domain->open_by_start) window.push_back(run_id);
+  } else {
+    const auto& index = by_close_time ? domain->closed_by_close : domain->closed_by_start;
+    // A millisecond of slack each side absorbs the rounding of the request's
+    // seconds; the exact comparison below decides.
+    const auto slack = std::chrono::milliseconds(1);
+    const auto first = index.lower_bound({FromEpochSeconds(oldest) - slack, 0});
+    const auto last = has_latest
+                          ? index.upper_bound({FromEpochSeconds(latest) + slack, UINT64_MAX})
+                          : index.end();
+    for (auto it = first; it != last; ++it) window.push_back(it->second);
   }
   std::optional<TypeKey> type_filter;
   bool type_version = false;

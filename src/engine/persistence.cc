@@ -457,7 +457,13 @@ Status EngineImpl::LoadLocked() {
       d->second.run_ids_by_workflow_id[run->workflow_id].push_back(run->run_id);
       if (run->open) {
         d->second.open_run_by_workflow_id[run->workflow_id] = run->run_id;
+        d->second.open_by_start.emplace(run->start_seq, run->run_id);
       } else {
+        d->second.closed_by_start.emplace(std::make_pair(run->start_time, run->start_seq),
+                                          run->run_id);
+        d->second.closed_by_close.emplace(
+            std::make_pair(run->close_time.value_or(run->start_time), run->start_seq),
+            run->run_id);
         ArmRetention(*run);  // one that passed while down purges at once
       }
     }

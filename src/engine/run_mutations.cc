@@ -85,6 +85,7 @@ RunState& EngineImpl::CreateRun(DomainState& domain, RunState config,
   domain.run_ids.push_back(run_id);
   domain.run_ids_by_workflow_id[run.workflow_id].push_back(run_id);
   domain.open_run_by_workflow_id[run.workflow_id] = run_id;
+  domain.open_by_start.emplace(run.start_seq, run_id);
   ++open_runs_;
 
   Json attributes = Json::object();
@@ -128,6 +129,9 @@ void EngineImpl::CloseRun(RunState& run, std::string_view close_status,
     if (it != domain->open_run_by_workflow_id.end() && it->second == run.run_id) {
       domain->open_run_by_workflow_id.erase(it);
     }
+    domain->open_by_start.erase(run.start_seq);
+    domain->closed_by_start.emplace(std::make_pair(run.start_time, run.start_seq), run.run_id);
+    domain->closed_by_close.emplace(std::make_pair(now_, run.start_seq), run.run_id);
   }
   CancelDeadline(&run.execution_deadline);
   DequeueTask(TaskKind::kDecision, QueueKey(run.domain, run.decision.task_list),
@@ -336,6 +340,8 @@ void EngineImpl::PurgeRun(const std::string& run_id) {
   auto it = runs_.find(run_id);
   if (it == runs_.end() || it->second.open) return;
   const std::string domain_name = it->second.domain;
+  const auto by_start = std::make_pair(it->second.start_time, it->second.start_seq);
+  const auto by_close = std::make_pair(*it->second.close_time, it->second.start_seq);
   runs_.erase(it);
   dirty_runs_.erase(run_id);
   if (store_) purged_runs_.push_back(run_id);
@@ -343,6 +349,8 @@ void EngineImpl::PurgeRun(const std::string& run_id) {
   // their entries are.
   DomainState* domain = FindDomain(domain_name);
   if (domain == nullptr) return;
+  domain->closed_by_start.erase(by_start);
+  domain->closed_by_close.erase(by_close);
   if (++domain->purged_since_compaction < 1024 ||
       domain->purged_since_compaction * 2 < domain->run_ids.size()) {
     return;

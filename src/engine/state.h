@@ -81,6 +81,12 @@ struct DomainState {
   std::unordered_map<std::string, std::string> open_run_by_workflow_id;
   // Runs purged since run_ids was last compacted (their ids linger there).
   std::size_t purged_since_compaction = 0;
+  // Visibility indexes, so listing reads only the runs in the asked window:
+  // open runs in start order; closed runs by (start time, start order) and
+  // by (close time, start order).
+  std::map<std::uint64_t, std::string> open_by_start;
+  std::map<std::pair<TimePoint, std::uint64_t>, std::string> closed_by_start;
+  std::map<std::pair<TimePoint, std::uint64_t>, std::string> closed_by_close;
 };
 
 struct ActivityTaskState {

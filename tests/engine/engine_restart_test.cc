@@ -65,6 +65,16 @@ TEST_F(Restart, AWorkflowRunsAcrossRestartsBetweenEveryStep) {
   const Json info = Describe("w", run_id)["executionInfo"];
   EXPECT_EQ(info["executionStatus"], "CLOSED");
   EXPECT_EQ(info["closeStatus"], "COMPLETED");
+  // The visibility indexes are rebuilt too.
+  for (const char* filter : {"startTimeFilter", "closeTimeFilter"}) {
+    const Json closed = Ok("ListClosedWorkflowExecutions",
+                           {{"domain", kDomain}, {filter, {{"oldestDate", T0()}}}});
+    ASSERT_EQ(closed["executionInfos"].size(), 1u) << filter;
+    EXPECT_EQ(closed["executionInfos"][0]["execution"]["runId"], run_id);
+  }
+  EXPECT_EQ(Ok("CountOpenWorkflowExecutions",
+               {{"domain", kDomain}, {"startTimeFilter", {{"oldestDate", 0}}}})["count"],
+            0);
 }
 
 TEST_F(Restart, DomainsTypesAndOpenRunsAreKept) {
