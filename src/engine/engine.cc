@@ -175,7 +175,9 @@ Engine::CallId EngineImpl::CallAsync(std::string_view operation, const Json& req
   if (!decision_poll && !activity_poll) {
     auto it = Handlers().find(operation);
     if (it == Handlers().end()) {
-      done(InternalError("not implemented yet: " + std::string(operation)));
+      // Unreachable: every operation of the model has a handler (the model check
+      // refused unknown ones above).
+      done(InternalError("no handler for operation " + std::string(operation)));
       return id;
     }
     handler = it->second;

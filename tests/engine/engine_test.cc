@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine_fixture.h"
+#include "protocol/model.h"
 
 namespace garcon::engine::testing {
 namespace {
@@ -1108,6 +1109,17 @@ TEST_F(Executions, ListAndCountWithFilters) {
             Fault::kUnknownResource);
   (void)a;
   (void)b;
+}
+
+TEST_F(RoundTrip, EveryOperationOfTheModelIsServed) {
+  // An empty request: each operation answers with its own validation or
+  // resource fault, never "no handler".
+  for (const std::string& op : protocol::Model::Get().OperationNames()) {
+    if (op == "PollForDecisionTask" || op == "PollForActivityTask") continue;
+    const Result<Json> r = Call(op, Json::object());
+    EXPECT_NE(r.fault(), Fault::kInternalFailure) << op << ": " << r.status().ToString();
+    EXPECT_NE(r.fault(), Fault::kUnknownOperation) << op;
+  }
 }
 
 }  // namespace
