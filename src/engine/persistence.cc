@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "engine/engine_impl.h"
 
@@ -62,65 +64,52 @@ QueuePosition QueueFrom(const Json& j) {
   return q;
 }
 
-Json ActivityTypeJson(const ActivityTypeState& t) {
+// A type's optional text fields, by their key in the record.
+template <typename T>
+using TextFields = std::vector<std::pair<const char*, std::optional<std::string> T::*>>;
+
+const TextFields<ActivityTypeState>& ActivityTypeFields() {
+  static const TextFields<ActivityTypeState> kFields = {
+      {"description", &ActivityTypeState::description},
+      {"taskList", &ActivityTypeState::default_task_list},
+      {"taskPriority", &ActivityTypeState::default_task_priority},
+      {"startToClose", &ActivityTypeState::default_task_start_to_close_timeout},
+      {"heartbeat", &ActivityTypeState::default_task_heartbeat_timeout},
+      {"scheduleToStart", &ActivityTypeState::default_task_schedule_to_start_timeout},
+      {"scheduleToClose", &ActivityTypeState::default_task_schedule_to_close_timeout}};
+  return kFields;
+}
+
+const TextFields<WorkflowTypeState>& WorkflowTypeFields() {
+  static const TextFields<WorkflowTypeState> kFields = {
+      {"description", &WorkflowTypeState::description},
+      {"taskList", &WorkflowTypeState::default_task_list},
+      {"taskPriority", &WorkflowTypeState::default_task_priority},
+      {"taskStartToClose", &WorkflowTypeState::default_task_start_to_close_timeout},
+      {"executionStartToClose", &WorkflowTypeState::default_execution_start_to_close_timeout},
+      {"childPolicy", &WorkflowTypeState::default_child_policy},
+      {"lambdaRole", &WorkflowTypeState::default_lambda_role}};
+  return kFields;
+}
+
+template <typename T>
+Json TypeJson(const T& t, const TextFields<T>& fields) {
   Json j = {{"name", t.name}, {"version", t.version}, {"deprecated", t.deprecated},
             {"created", TimeJson(t.creation_date)}};
-  Put(j, "description", t.description);
   Put(j, "deprecatedAt", t.deprecation_date);
-  Put(j, "taskList", t.default_task_list);
-  Put(j, "taskPriority", t.default_task_priority);
-  Put(j, "startToClose", t.default_task_start_to_close_timeout);
-  Put(j, "heartbeat", t.default_task_heartbeat_timeout);
-  Put(j, "scheduleToStart", t.default_task_schedule_to_start_timeout);
-  Put(j, "scheduleToClose", t.default_task_schedule_to_close_timeout);
+  for (const auto& [key, member] : fields) Put(j, key, t.*member);
   return j;
 }
 
-ActivityTypeState ActivityTypeFrom(const Json& j) {
-  ActivityTypeState t;
+template <typename T>
+T TypeFrom(const Json& j, const TextFields<T>& fields) {
+  T t;
   Get(j, "name", &t.name);
   Get(j, "version", &t.version);
   Get(j, "deprecated", &t.deprecated);
   t.creation_date = TimeFrom(j.at("created"));
-  Get(j, "description", &t.description);
   Get(j, "deprecatedAt", &t.deprecation_date);
-  Get(j, "taskList", &t.default_task_list);
-  Get(j, "taskPriority", &t.default_task_priority);
-  Get(j, "startToClose", &t.default_task_start_to_close_timeout);
-  Get(j, "heartbeat", &t.default_task_heartbeat_timeout);
-  Get(j, "scheduleToStart", &t.default_task_schedule_to_start_timeout);
-  Get(j, "scheduleToClose", &t.default_task_schedule_to_close_timeout);
-  return t;
-}
-
-Json WorkflowTypeJson(const WorkflowTypeState& t) {
-  Json j = {{"name", t.name}, {"version", t.version}, {"deprecated", t.deprecated},
-            {"created", TimeJson(t.creation_date)}};
-  Put(j, "description", t.description);
-  Put(j, "deprecatedAt", t.deprecation_date);
-  Put(j, "taskList", t.default_task_list);
-  Put(j, "taskPriority", t.default_task_priority);
-  Put(j, "taskStartToClose", t.default_task_start_to_close_timeout);
-  Put(j, "executionStartToClose", t.default_execution_start_to_close_timeout);
-  Put(j, "childPolicy", t.default_child_policy);
-  Put(j, "lambdaRole", t.default_lambda_role);
-  return j;
-}
-
-WorkflowTypeState WorkflowTypeFrom(const Json& j) {
-  WorkflowTypeState t;
-  Get(j, "name", &t.name);
-  Get(j, "version", &t.version);
-  Get(j, "deprecated", &t.deprecated);
-  t.creation_date = TimeFrom(j.at("created"));
-  Get(j, "description", &t.description);
-  Get(j, "deprecatedAt", &t.deprecation_date);
-  Get(j, "taskList", &t.default_task_list);
-  Get(j, "taskPriority", &t.default_task_priority);
-  Get(j, "taskStartToClose", &t.default_task_start_to_close_timeout);
-  Get(j, "executionStartToClose", &t.default_execution_start_to_close_timeout);
-  Get(j, "childPolicy", &t.default_child_policy);
-  Get(j, "lambdaRole", &t.default_lambda_role);
+  for (const auto& [key, member] : fields) Get(j, key, &(t.*member));
   return t;
 }
 
@@ -160,10 +149,10 @@ Json EngineImpl::DomainJson(const DomainState& domain) const {
   Put(j, "description", domain.description);
   for (const auto& [key, value] : domain.tags) j["tags"].push_back({key, value});
   for (const auto& [key, type] : domain.activity_types) {
-    j["activityTypes"].push_back(ActivityTypeJson(type));
+    j["activityTypes"].push_back(TypeJson(type, ActivityTypeFields()));
   }
   for (const auto& [key, type] : domain.workflow_types) {
-    j["workflowTypes"].push_back(WorkflowTypeJson(type));
+    j["workflowTypes"].push_back(TypeJson(type, WorkflowTypeFields()));
   }
   return j;
 }
@@ -306,11 +295,11 @@ Status EngineImpl::LoadLocked() {
         d.tags.emplace_back(tag.at(0).get<std::string>(), tag.at(1).get<std::string>());
       }
       for (const auto& t : j.at("activityTypes")) {
-        ActivityTypeState type = ActivityTypeFrom(t);
+        auto type = TypeFrom(t, ActivityTypeFields());
         d.activity_types.emplace(TypeKey{type.name, type.version}, std::move(type));
       }
       for (const auto& t : j.at("workflowTypes")) {
-        WorkflowTypeState type = WorkflowTypeFrom(t);
+        auto type = TypeFrom(t, WorkflowTypeFields());
         d.workflow_types.emplace(TypeKey{type.name, type.version}, std::move(type));
       }
       domains_.emplace(d.name, std::move(d));

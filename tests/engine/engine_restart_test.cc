@@ -88,6 +88,12 @@ TEST_F(Restart, DomainsTypesAndOpenRunsAreKept) {
                {{"domain", kDomain}, {"activityType", {{"name", "act"}, {"version", "1"}}}})
                 ["configuration"]["defaultTaskStartToCloseTimeout"],
             "300");
+  const Json workflow_type =
+      Ok("DescribeWorkflowType",
+         {{"domain", kDomain}, {"workflowType", {{"name", "wf"}, {"version", "1"}}}});
+  EXPECT_EQ(workflow_type["configuration"]["defaultExecutionStartToCloseTimeout"], "3600");
+  EXPECT_EQ(workflow_type["configuration"]["defaultChildPolicy"], "TERMINATE");
+  EXPECT_EQ(workflow_type["configuration"]["defaultTaskList"]["name"], kDecisionList);
   EXPECT_EQ(Call("StartWorkflowExecution",
                  {{"domain", kDomain},
                   {"workflowId", "w"},
