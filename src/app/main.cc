@@ -58,6 +58,13 @@ int Fail(const Status& status) {
   return 1;
 }
 
+// Prints how the execution ended; exit code 0 only if it completed.
+int Report(const Result<RunSummary>& summary, bool json) {
+  if (!summary.ok()) return Fail(summary.status());
+  PrintSummary(*summary, json);
+  return summary->close_status == "COMPLETED" ? 0 : 1;
+}
+
 Result<RunOptions> MakeRunOptions(const Args& args) {
   RunOptions options;
   options.workflow_id = args.workflow_id;
@@ -105,10 +112,7 @@ int RunEmbedded(const Flow& flow, const Args& args) {
   auto engine = engine::Engine::Open(engine_options);
   if (!engine.ok()) return Fail(engine.status());
   options->release_polls = [&engine] { (*engine)->Shutdown(); };
-  Result<RunSummary> summary = RunFlow(flow, **engine, *options);
-  if (!summary.ok()) return Fail(summary.status());
-  PrintSummary(*summary, args.json);
-  return summary->close_status == "COMPLETED" ? 0 : 1;
+  return Report(RunFlow(flow, **engine, *options), args.json);
 }
 
 Result<std::unique_ptr<app::RemoteService>> OpenRemote(const Args& args) {
@@ -122,10 +126,7 @@ int RunRemote(const Flow& flow, const Args& args) {
   if (!remote.ok()) return Fail(remote.status());
   app::RemoteService& service = **remote;
   options->release_polls = [&service] { service.StopPolls(); };
-  Result<RunSummary> summary = RunFlow(flow, service, *options);
-  if (!summary.ok()) return Fail(summary.status());
-  PrintSummary(*summary, args.json);
-  return summary->close_status == "COMPLETED" ? 0 : 1;
+  return Report(RunFlow(flow, service, *options), args.json);
 }
 
 int Start(const Flow& flow, const Args& args) {
@@ -144,10 +145,7 @@ int Start(const Flow& flow, const Args& args) {
     }
     return 0;
   }
-  Result<RunSummary> summary = WaitForClose(flow, **remote, *started, options->progress);
-  if (!summary.ok()) return Fail(summary.status());
-  PrintSummary(*summary, args.json);
-  return summary->close_status == "COMPLETED" ? 0 : 1;
+  return Report(WaitForClose(flow, **remote, *started, options->progress), args.json);
 }
 
 // Runs `loop` (a decider's or workers' Run) against the remote engine until

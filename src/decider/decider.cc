@@ -1,11 +1,11 @@
 #include "garcon/decider.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 
 #include "base/backoff.h"
+#include "flow/actors.h"
 #include "garcon/activity_execution.h"
 
 namespace garcon {
@@ -15,28 +15,9 @@ struct Decider::CacheEntry {
   std::uint64_t used = 0;
 };
 
-namespace {
-
-std::string DefaultIdentity(const std::string& role) {
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  return std::string(host) + ":" + std::to_string(getpid()) + ":" + role;
-}
-
-void Report(const ExceptionHandler& handler, const std::string& actor, const std::string& what) {
-  if (!handler) return;
-  try {
-    handler(actor, std::runtime_error(what));
-  } catch (const std::exception& e) {
-    spdlog::warn("the exception handler of {} threw: {}", actor, e.what());
-  }
-}
-
-}  // namespace
-
 Decider::Decider(const Flow& flow, swf::Service& service, DeciderOptions options)
     : flow_(flow), service_(service), options_(std::move(options)) {
-  if (options_.identity.empty()) options_.identity = DefaultIdentity("decider");
+  if (options_.identity.empty()) options_.identity = flow::DefaultIdentity("decider");
 }
 
 std::shared_ptr<Decider::CacheEntry> Decider::Lookup(const std::string& run_id) {
@@ -139,7 +120,8 @@ void Decider::Run(std::stop_token stop) {
     }
     if (stop.stop_requested()) break;  // the poll was ended to stop
     spdlog::warn("decider of {}: {}", flow_.name(), handled.status().ToString());
-    Report(flow_.exception_handler(), "decider", handled.status().ToString());
+    flow::ReportException(flow_.exception_handler(), "decider",
+                          std::runtime_error(handled.status().ToString()));
     backoff.Wait(stop);
   }
 }

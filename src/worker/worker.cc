@@ -1,7 +1,6 @@
 #include "garcon/worker.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -12,25 +11,11 @@
 
 #include "base/backoff.h"
 #include "base/limits.h"
+#include "flow/actors.h"
 #include "garcon/activity_execution.h"
 
 namespace garcon {
 namespace {
-
-std::string DefaultIdentity() {
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  return std::string(host) + ":" + std::to_string(getpid()) + ":worker";
-}
-
-void Report(const ExceptionHandler& handler, const std::string& actor, const std::exception& e) {
-  if (!handler) return;
-  try {
-    handler(actor, e);
-  } catch (const std::exception& inner) {
-    spdlog::warn("the exception handler of {} threw: {}", actor, inner.what());
-  }
-}
 
 // Heartbeats on a timer while a task runs.
 class HeartbeatTicker {
@@ -56,7 +41,7 @@ class HeartbeatTicker {
 
 ActivityWorker::ActivityWorker(const Flow& flow, swf::Service& service, WorkerOptions options)
     : flow_(flow), service_(service), options_(std::move(options)) {
-  if (options_.identity.empty()) options_.identity = DefaultIdentity();
+  if (options_.identity.empty()) options_.identity = flow::DefaultIdentity("worker");
   if (options_.activities.empty()) {
     for (const auto& a : flow_.activities()) {
       if (!a->external()) activities_.push_back(a.get());
@@ -121,13 +106,14 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
     failure = limits::ValidUtf8(e.what());
     details = failure;
     run.logger()->warn("activity {} failed: {}", run.info().activity_id, failure);
-    Report(activity.exception_handler(), activity.name(), e);
+    flow::ReportException(activity.exception_handler(), activity.name(), e);
   } catch (...) {
     // A task may throw anything; it must not escape into the poll loop.
     failure = "unknown exception (not a std::exception)";
     details = failure;
     run.logger()->warn("activity {} failed: {}", run.info().activity_id, failure);
-    Report(activity.exception_handler(), activity.name(), std::runtime_error(failure));
+    flow::ReportException(activity.exception_handler(), activity.name(),
+                          std::runtime_error(failure));
   }
 
   if (failure.empty()) {
@@ -166,7 +152,7 @@ void ActivityWorker::Run(std::stop_token stop) {
         }
         if (stop.stop_requested()) break;  // the poll was ended to stop
         spdlog::warn("worker of {}: {}", activity->name(), handled.status().ToString());
-        Report(activity->exception_handler(), activity->name(),
+        flow::ReportException(activity->exception_handler(), activity->name(),
                std::runtime_error(handled.status().ToString()));
         backoff.Wait(stop);
       }
