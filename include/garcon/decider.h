@@ -143,6 +143,7 @@ class Decider {
   DeciderOptions options_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<CacheEntry>> cache_;
+  std::map<std::uint64_t, std::string> by_use_;  // last use -> run id
   std::uint64_t tick_ = 0;
 };
 

@@ -28,19 +28,21 @@ std::shared_ptr<Decider::CacheEntry> Decider::Lookup(const std::string& run_id) 
   if (it == cache_.end()) return nullptr;
   auto entry = std::move(it->second);
   cache_.erase(it);
+  by_use_.erase(entry->used);
   return entry;
 }
 
 void Decider::Store(const std::string& run_id, std::shared_ptr<CacheEntry> entry) {
   std::lock_guard lock(mu_);
   if (options_.cache_size == 0) return;
+  if (auto stale = cache_.find(run_id); stale != cache_.end()) by_use_.erase(stale->second->used);
   entry->used = ++tick_;
+  by_use_.emplace(entry->used, run_id);
   cache_[run_id] = std::move(entry);
   while (cache_.size() > options_.cache_size) {
-    auto oldest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-      return a.second->used < b.second->used;
-    });
-    cache_.erase(oldest);
+    // by_use_ orders the cached runs by last use: the first is the oldest.
+    cache_.erase(by_use_.begin()->second);
+    by_use_.erase(by_use_.begin());
   }
 }
 

@@ -897,6 +897,36 @@ TEST_F(FourActivityFlowTest, DeciderWithoutCacheReplaysTheWholeHistory) {
   EXPECT_EQ(responses[1].at("decisions"), Json(DecideAfter(21)));
 }
 
+TEST_F(FourActivityFlowTest, DeciderCacheDropsTheLeastRecentlyUsedRun) {
+  FakeService service;
+  Decider decider(flow_, service, DeciderOptions{"d", 1});
+  const auto& events = history_.events();
+  auto for_run = [](Json page, const std::string& run_id) {
+    page["workflowExecution"]["runId"] = run_id;
+    return page;
+  };
+  service.polls.push_back(for_run(Page(events, 1, 3, ""), "run-1"));
+  ASSERT_TRUE(decider.PollOnce().ok());
+  service.polls.push_back(for_run(Page(events, 1, 3, ""), "run-2"));  // drops run-1
+  ASSERT_TRUE(decider.PollOnce().ok());
+
+  // run-2 is cached: its next task reads no older page.
+  service.polls.push_back(for_run(Page(events, 3, 9, "older-events"), "run-2"));
+  ASSERT_TRUE(decider.PollOnce().ok());
+  EXPECT_EQ(service.Requests("PollForDecisionTask").size(), 3u);
+
+  // run-1 was dropped: its next task is replayed from the whole history.
+  service.polls.push_back(for_run(Page(events, 3, 9, "older-events"), "run-1"));
+  service.polls.push_back(for_run(Page(events, 1, 2, ""), "run-1"));
+  ASSERT_TRUE(decider.PollOnce().ok());
+  const auto polls = service.Requests("PollForDecisionTask");
+  ASSERT_EQ(polls.size(), 5u);
+  EXPECT_EQ(polls[4].at("nextPageToken"), "older-events");
+  const auto responses = service.Requests("RespondDecisionTaskCompleted");
+  ASSERT_EQ(responses.size(), 4u);
+  EXPECT_EQ(responses[3].at("decisions"), Json(DecideAfter(9)));
+}
+
 TEST_F(FourActivityFlowTest, DeciderEmptyPollAndErrors) {
   FakeService service;
   Decider decider(flow_, service);
