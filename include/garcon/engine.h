@@ -24,10 +24,13 @@ struct EngineOptions {
   // clock. With a FakeClock, deadlines fire inside FakeClock::Advance and on
   // every call, so the thread is not needed; it is harmless either way.
   bool timer_thread = true;
-  // Where state is written through, so a restart resumes everything: open
+  // Where state is journaled, so a restart resumes everything: open
   // executions, queued and started tasks, timers and every pending timeout
-  // (deadlines that passed while the engine was down fire at once). Null:
-  // memory only, nothing written.
+  // (deadlines that passed while the engine was down fire at once). Only
+  // open runs stay in memory; closed ones are read back from the store.
+  // With a durable store, concurrent calls share commits (group commit) and
+  // each answer is released once its changes are durable. Null: nothing
+  // survives the engine; closed runs are kept in an in-memory store.
   std::shared_ptr<store::Store> store;
 };
 
@@ -71,6 +74,10 @@ class Engine final : public swf::Service {
   // their own; exposed for tests and tools.
   void FireDueTimers();
 
+  // Waits until every change made so far is durable and the answers it held
+  // are released. Calls need not use it; tests and tools do.
+  void Flush();
+
   // Numbers for progress displays and metrics.
   struct Stats {
     std::size_t open_executions = 0;
@@ -78,7 +85,11 @@ class Engine final : public swf::Service {
     std::size_t queued_decision_tasks = 0;
     std::size_t queued_activity_tasks = 0;
     std::size_t poll_waiters = 0;
-    // Store commits (one per state-changing operation) and their total time.
+    // Runs held in memory: the open ones, and closed ones until their close
+    // is durable.
+    std::size_t resident_runs = 0;
+    // Store transactions (each holds the changes of one or more operations)
+    // and their total time.
     std::uint64_t store_commits = 0;
     double store_commit_seconds = 0;
   };

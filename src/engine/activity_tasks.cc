@@ -22,6 +22,7 @@ Result<Json> EngineImpl::StartActivityTask(RunState& run, ActivityTaskState& act
     activity.start_to_close_deadline = AddDeadlineAfter(*seconds, std::move(deadline));
   }
   ArmHeartbeat(run, activity);
+  TouchActivity(run, activity.scheduled_event_id);
 
   TaskToken token;
   token.kind = TaskKind::kActivity;
@@ -54,7 +55,7 @@ Result<Json> EngineImpl::RecordActivityTaskHeartbeat(const Json& request) {
   auto [run, activity] = task;
   if (auto details = OptString(request, "details")) activity->heartbeat_details = *details;
   ArmHeartbeat(*run, *activity);
-  MarkRunDirty(*run);
+  TouchActivity(*run, activity->scheduled_event_id);
   return Json{{"cancelRequested", activity->cancel_requested}};
 }
 

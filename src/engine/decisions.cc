@@ -159,20 +159,45 @@ Result<Json> EngineImpl::DecisionPageFromToken(const Json& request) {
       !fields["n"].is_number_integer() || !fields["rv"].is_boolean()) {
     return corrupt;
   }
-  const RunState* run = FindRun(fields["r"].get<std::string>());
-  if (run == nullptr || run->domain != domain) return corrupt;
+  const std::string run_id = fields["r"].get<std::string>();
   const auto started = fields["s"].get<EventId>();
   const auto first = fields["f"].get<EventId>();
   const auto next = fields["n"].get<EventId>();
-  if (started < 1 || started > static_cast<EventId>(run->events.size()) || first < 1 ||
-      next < first || next > started) {
-    return corrupt;
-  }
   PollParams params;
   params.page_size = PageSize(request);
   params.reverse = fields["rv"].get<bool>();
-  return DecisionTaskResponse(*run, fields["t"].get<std::string>(), started,
-                              fields["p"].get<EventId>(), first, next, params);
+  const std::string token = fields["t"].get<std::string>();
+  const EventId previous = fields["p"].get<EventId>();
+  const auto valid = [started, first, next](EventId count) {
+    return started >= 1 && started <= count && first >= 1 && next >= first && next <= started;
+  };
+  if (const RunState* run = FindRun(run_id)) {
+    if (run->domain != domain || !valid(static_cast<EventId>(run->events.size()))) return corrupt;
+    return DecisionTaskResponse(*run, token, started, previous, first, next, params);
+  }
+  // The run has closed since: its history is read from the store.
+  pending_read_ = [=](store::Store& store) -> Result<Json> {
+    ASSIGN_OR_RETURN(auto record, store.FindRun(run_id));
+    if (!record || record->domain != domain) return corrupt;
+    const EventId count = StoredEventCount(*record);
+    if (!valid(count)) return corrupt;
+    ASSIGN_OR_RETURN(EventPage page, PageStoredEvents(store, run_id, count, first, started, next,
+                                                      params.page_size, params.reverse));
+    Json response{{"taskToken", token},
+                  {"startedEventId", started},
+                  {"previousStartedEventId", previous},
+                  {"workflowExecution", ExecutionJson(record->workflow_id, run_id)},
+                  {"workflowType", TypeJson(record->type_name, record->type_version)},
+                  {"events", std::move(page.events)}};
+    if (page.next) {
+      response["nextPageToken"] = EncodePageToken(
+          "decision", Json{{"d", domain}, {"r", run_id}, {"t", token}, {"s", started},
+                           {"p", previous}, {"f", first}, {"n", *page.next},
+                           {"rv", params.reverse}});
+    }
+    return response;
+  };
+  return Json::object();
 }
 
 // --- RespondDecisionTaskCompleted ----------------------------------------------------
@@ -208,7 +233,10 @@ Result<Json> EngineImpl::RespondDecisionTaskCompleted(const Json& request) {
   }
   DecisionContext context;
   context.completed_event_id = AppendEvent(*run, "DecisionTaskCompleted", std::move(attributes));
-  if (context_text) run->latest_execution_context = *context_text;
+  if (context_text) {
+    run->latest_execution_context = *context_text;
+    if (journal_all_) Dirty(*run).context = true;
+  }
   run->previous_started_event_id = decision.started_event_id;
   context.unhandled = decision.pending;
 
@@ -330,6 +358,7 @@ void EngineImpl::DecideScheduleActivityTask(RunState& run, const Json& attribute
   activity.heartbeat_timeout = *heartbeat;
   run.activity_ids[activity_id] = scheduled;
   run.latest_activity_task_timestamp = now_;
+  TouchActivity(run, scheduled);
   const auto arm = [&](const std::string& duration, DeadlineKind kind) -> DeadlineId {
     auto seconds = DurationSeconds(duration);
     if (!seconds) return 0;
@@ -367,6 +396,7 @@ void EngineImpl::DecideRequestCancelActivityTask(RunState& run, const Json& attr
                        {"activityId", activity_id}});
   activity.cancel_requested = true;
   activity.latest_cancel_requested_event_id = requested;
+  TouchActivity(run, scheduled);
   if (activity.started_event_id == 0) {
     // Not handed to a worker yet: canceled at once.
     AppendEvent(run, "ActivityTaskCanceled",
@@ -398,6 +428,7 @@ void EngineImpl::DecideStartTimer(RunState& run, const Json& attributes, Decisio
   TimerState& timer = run.timers[timer_id];
   timer.timer_id = timer_id;
   timer.started_event_id = started;
+  TouchTimer(run, timer_id);
   Deadline deadline;
   deadline.kind = DeadlineKind::kTimer;
   deadline.run_id = run.run_id;
@@ -421,6 +452,7 @@ void EngineImpl::DecideCancelTimer(RunState& run, const Json& attributes,
   const EventId started = it->second.started_event_id;
   CancelDeadline(&it->second.deadline);
   run.timers.erase(it);
+  TouchTimer(run, timer_id);
   AppendEvent(run, "TimerCanceled",
               Json{{"timerId", timer_id},
                    {"startedEventId", started},
@@ -530,7 +562,10 @@ void EngineImpl::DecideContinueAsNew(RunState& run, const Json& attributes,
   if (created.parent) {
     if (RunState* parent = FindRun(created.parent->run_id)) {
       auto child = parent->children.find(created.parent->initiated_event_id);
-      if (child != parent->children.end()) child->second.run_id = created.run_id;
+      if (child != parent->children.end()) {
+        child->second.run_id = created.run_id;
+        TouchChild(*parent, child->first);
+      }
     }
   }
 }
@@ -697,6 +732,7 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes, Decisio
   state.initiated_event_id = initiated;
   state.workflow_id = workflow_id;
   state.type = key;
+  TouchChild(run, initiated);
   child.parent = ParentRef{run.workflow_id, run.run_id, initiated};
 
   context.after.push_back([this, parent_id = run.run_id, domain_name = run.domain,
@@ -712,6 +748,7 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes, Decisio
     if (!cause.empty()) {
       if (parent == nullptr || !parent->open) return;
       parent->children.erase(initiated);
+      TouchChild(*parent, initiated);
       AppendEvent(*parent, "StartChildWorkflowExecutionFailed", failed_event(cause, initiated));
       NeedDecision(*parent);
       return;
@@ -723,6 +760,7 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes, Decisio
     auto state_it = parent->children.find(initiated);
     if (state_it == parent->children.end()) return;
     state_it->second.run_id = created.run_id;
+    TouchChild(*parent, initiated);
     state_it->second.started_event_id =
         AppendEvent(*parent, "ChildWorkflowExecutionStarted",
                     Json{{"workflowExecution", ExecutionJson(created.workflow_id, created.run_id)},

@@ -40,6 +40,14 @@ Result<Json> Engine::Call(std::string_view operation, const Json& request) {
     shared->cv.notify_all();
   });
   std::unique_lock<std::mutex> lock(shared->mu);
+  // Called from an answer's callback on the journal's thread: nobody else
+  // commits while this waits, so keep the journal going from here.
+  while (impl_->OnJournalThread() && !shared->result.has_value()) {
+    lock.unlock();
+    const bool pumped = impl_->PumpJournal();
+    lock.lock();
+    if (!pumped) shared->cv.wait_for(lock, std::chrono::milliseconds(1));
+  }
   shared->cv.wait(lock, [&] { return shared->result.has_value(); });
   return std::move(*shared->result);
 }
@@ -51,6 +59,7 @@ Engine::CallId Engine::CallAsync(std::string_view operation, const Json& request
 void Engine::Cancel(CallId id) { impl_->Cancel(id); }
 void Engine::Shutdown() { impl_->Shutdown(); }
 void Engine::FireDueTimers() { impl_->FireDueTimers(); }
+void Engine::Flush() { impl_->Flush(); }
 Engine::Stats Engine::GetStats() const { return impl_->GetStats(); }
 
 // --- EngineImpl: life cycle ----------------------------------------------------
@@ -60,12 +69,25 @@ EngineImpl::EngineImpl(EngineOptions options)
       clock_(options_.clock ? options_.clock : SystemClockInstance()),
       now_(clock_->Now()),
       store_(options_.store) {
-  if (store_) {
+  // Without a store of the user's, closed runs go to an in-memory one so
+  // that memory holds open runs only, as with a durable store.
+  journal_all_ = store_ != nullptr;
+  if (!store_) store_ = store::OpenMemoryStore();
+  journal_ = std::make_unique<Journal>(
+      store_, store_->durable(),
+      [this](std::uint64_t seq, const Status& status) { OnDurable(seq, status); });
+  if (journal_all_) {
     std::lock_guard<std::mutex> lock(mu_);
     Status loaded = LoadLocked();
-    if (!loaded.ok()) throw std::runtime_error(loaded.ToString());
+    if (!loaded.ok()) {
+      journal_.reset();
+      throw std::runtime_error(loaded.ToString());
+    }
   }
-  clock_subscription_ = clock_->Subscribe([this] { FireDueTimers(); });
+  clock_subscription_ = clock_->Subscribe([this] {
+    FireDueTimers();
+    Flush();
+  });
   if (options_.timer_thread) timer_thread_ = std::thread([this] { TimerThreadMain(); });
 }
 
@@ -80,6 +102,8 @@ EngineImpl::~EngineImpl() {
   }
   timer_cv_.notify_all();
   if (timer_thread_.joinable()) timer_thread_.join();
+  // Commits what is queued and releases the answers it holds.
+  journal_.reset();
 }
 
 const std::unordered_map<std::string_view, EngineImpl::Handler>& EngineImpl::Handlers() {
@@ -126,21 +150,44 @@ const std::unordered_map<std::string_view, EngineImpl::Handler>& EngineImpl::Han
 }
 
 template <typename Body>
-Status EngineImpl::Locked(Body&& body) {
-  std::vector<Completion> done;
+Status EngineImpl::Locked(Body&& body, std::optional<Completion>* own) {
+  std::vector<Completion> ready;
+  std::vector<std::pair<Engine::Callback, std::function<Result<Json>(store::Store&)>>> deferred;
   Status stored;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    ReadSweepMailLocked();
     FireDueLocked();
     body();
     FinishOperationLocked();
     stored = store_status_;
-    done.swap(completions_);
+    // The caller's own answer comes after the tasks its call handed to polls.
+    if (own != nullptr && *own) completions_.push_back(std::move(**own));
+    // Answers wait for everything submitted so far: a reader never sees a
+    // change that is not durable yet. Empty polls show nothing and go at once.
+    const std::uint64_t seq = journal_->submitted();
+    for (auto& completion : completions_) {
+      if (completion.empty_poll) {
+        ready.push_back(std::move(completion));
+      } else {
+        held_.emplace_back(seq, std::move(completion));
+      }
+    }
+    completions_.clear();
+    ReleaseDurableLocked(&ready);
+    deferred.swap(deferred_);
   }
-  for (auto& completion : done) {
-    // Nothing is acknowledged that the store does not hold.
-    if (!stored.ok() && completion.result.ok()) completion.result = stored;
-    completion.done(std::move(completion.result));
+  for (auto& completion : ready) completion.done(std::move(completion.result));
+  for (auto& [done, read] : deferred) {
+    journal_->Run([done = std::move(done), read = std::move(read)](store::Store& store) mutable {
+      Result<Json> result = InternalError("unreachable");
+      try {
+        result = read(store);
+      } catch (const std::exception& e) {
+        result = InternalError(std::string("store: a record does not parse: ") + e.what());
+      }
+      done(std::move(result));
+    });
   }
   return stored;
 }
@@ -182,14 +229,15 @@ Engine::CallId EngineImpl::CallAsync(std::string_view operation, const Json& req
     }
     handler = it->second;
   }
-  std::optional<Result<Json>> immediate;
   const bool changes_domains = ChangesDomains(operation);
-  const Status stored = Locked([&] {
+  std::optional<Completion> own;
+  (void)Locked([&] {
     if (!store_status_.ok()) {
-      immediate = Result<Json>(store_status_);
+      own = Completion{std::move(done), store_status_};
       return;
     }
     if (changes_domains) domains_dirty_ = true;
+    std::optional<Result<Json>> immediate;
     try {
       if (decision_poll) {
         immediate = Poll(TaskKind::kDecision, request, id, &done);
@@ -202,9 +250,17 @@ Engine::CallId EngineImpl::CallAsync(std::string_view operation, const Json& req
       // The model check should make this unreachable.
       immediate = Result<Json>(SerializationError(e.what()));
     }
-  });
-  if (immediate && immediate->ok() && !stored.ok()) immediate = Result<Json>(stored);
-  if (immediate) done(std::move(*immediate));
+    if (pending_read_) {
+      // The handler needs the store (a closed run): it answers from there.
+      auto read = std::move(pending_read_);
+      pending_read_ = nullptr;
+      if (immediate && immediate->ok()) {
+        Defer(std::move(done), std::move(read));
+        return;
+      }
+    }
+    if (immediate) own = Completion{std::move(done), std::move(*immediate)};
+  }, &own);
   return id;
 }
 
@@ -221,7 +277,7 @@ void EngineImpl::Cancel(Engine::CallId id) {
       if (q->second.empty()) queues.erase(q);
     }
     CancelDeadline(&waiter.deadline);
-    Answer(std::move(waiter.done), EmptyPoll(waiter.kind));
+    AnswerEmpty(std::move(waiter.done), waiter.kind);
   });
 }
 
@@ -236,7 +292,7 @@ void EngineImpl::Shutdown() {
         if (q->second.empty()) queues.erase(q);
       }
       CancelDeadline(&waiter.deadline);
-      Answer(std::move(waiter.done), EmptyPoll(waiter.kind));
+      AnswerEmpty(std::move(waiter.done), waiter.kind);
     }
     waiters_.clear();
   });
@@ -246,16 +302,31 @@ void EngineImpl::FireDueTimers() {
   (void)Locked([] {});
 }
 
+void EngineImpl::Flush() {
+  if (journal_->OnThread()) {
+    while (journal_->Pump()) {
+    }
+    return;
+  }
+  journal_->Flush();
+}
+
+bool EngineImpl::OnJournalThread() const { return journal_->OnThread(); }
+bool EngineImpl::PumpJournal() { return journal_->Pump(); }
+
 Engine::Stats EngineImpl::GetStats() const {
   std::lock_guard<std::mutex> lock(mu_);
   Engine::Stats stats;
   stats.open_executions = open_runs_;
-  stats.closed_executions = runs_.size() - open_runs_;
+  stats.closed_executions = closed_runs_;
   for (const auto& [key, q] : decision_queues_) stats.queued_decision_tasks += q.size();
   for (const auto& [key, q] : activity_queues_) stats.queued_activity_tasks += q.size();
   stats.poll_waiters = waiters_.size();
-  stats.store_commits = store_commits_;
-  stats.store_commit_seconds = store_commit_seconds_;
+  if (journal_all_) {
+    stats.store_commits = journal_->commits();
+    stats.store_commit_seconds = journal_->commit_seconds();
+  }
+  stats.resident_runs = runs_.size();
   return stats;
 }
 
@@ -286,6 +357,7 @@ void EngineImpl::FireDueLocked() {
     now_ = std::max(now_, due->second.when);
     HandleDeadline(due->second);
     FinishOperationLocked();
+    ReadSweepMailLocked();
   }
   now_ = std::max(now_, now);
 }
@@ -303,7 +375,7 @@ void EngineImpl::HandleDeadline(const Deadline& deadline) {
         q->second.RemoveWaiter(deadline.call_id);
         if (q->second.empty()) queues.erase(q);
       }
-      Answer(std::move(waiter.done), EmptyPoll(waiter.kind));
+      AnswerEmpty(std::move(waiter.done), waiter.kind);
       return;
     }
     case DeadlineKind::kActivityScheduleToStart:
@@ -323,7 +395,7 @@ void EngineImpl::HandleDeadline(const Deadline& deadline) {
       OnTimerFired(deadline);
       return;
     case DeadlineKind::kRetention:
-      PurgeRun(deadline.run_id);
+      SweepRetention();
       return;
   }
 }
@@ -350,6 +422,10 @@ void EngineImpl::TimerThreadMain() {
 
 void EngineImpl::Answer(Engine::Callback done, Result<Json> result) {
   completions_.push_back(Completion{std::move(done), std::move(result)});
+}
+
+void EngineImpl::AnswerEmpty(Engine::Callback done, TaskKind kind) {
+  completions_.push_back(Completion{std::move(done), EmptyPoll(kind), /*empty_poll=*/true});
 }
 
 Json EngineImpl::EmptyPoll(TaskKind kind) {
@@ -387,7 +463,7 @@ void EngineImpl::DequeueTask(TaskKind kind, const std::string& queue_key, QueueP
 void EngineImpl::FinishOperationLocked() {
   EnforceEventLimits();
   DispatchLocked();
-  if (store_ && store_status_.ok()) store_status_ = PersistLocked();
+  PersistLocked();
 }
 
 void EngineImpl::DispatchLocked() {

@@ -3,10 +3,17 @@
 //
 // Every operation runs as: lock; fire due deadlines; the handler mutates the
 // state through the few functions of run_mutations.cc; runs over the event
-// limit are terminated; queued tasks are handed to waiting polls; unlock;
-// run the callbacks.
+// limit are terminated; queued tasks are handed to waiting polls; what
+// changed is submitted to the journal as one batch; unlock. Answers (and
+// tasks handed to polls) are held until the journal reports their batch
+// durable, then their callbacks run, outside the lock.
 //
-// Files: engine.cc (dispatch, polls plumbing, deadlines, timer thread),
+// Only open runs live in memory (and closed ones until their close is
+// durable). Closed runs are read back from the store: such reads run as
+// journal jobs, after every batch submitted before them.
+//
+// Files: engine.cc (dispatch, polls plumbing, deadlines, timer thread,
+// durability of answers), persistence.cc (batches, loading, retention),
 // registration.cc (domains, types, tags), executions.cc (start, signal,
 // cancel, terminate, describe, history, visibility), activity_tasks.cc
 // (activity polls, heartbeats, responds, counts), decisions.cc (decision
@@ -16,9 +23,12 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -27,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/journal.h"
 #include "engine/state.h"
 #include "engine/task_queue.h"
 #include "engine/timer_queue.h"
@@ -35,6 +46,12 @@
 #include "garcon/store.h"
 
 namespace garcon::engine {
+
+// A run as a store row holds it (without events, activities, timers or
+// children). Throws Json::exception on a corrupt row.
+RunState RunFromRecord(const store::RunRecord& record);
+// How many events the row says its run has.
+std::int64_t StoredEventCount(const store::RunRecord& record);
 
 class EngineImpl {
  public:
@@ -45,12 +62,16 @@ class EngineImpl {
   void Cancel(Engine::CallId id);
   void Shutdown();
   void FireDueTimers();
+  void Flush();
+  bool OnJournalThread() const;
+  bool PumpJournal();
   Engine::Stats GetStats() const;
 
  private:
   struct Completion {
     Engine::Callback done;
     Result<Json> result;
+    bool empty_poll = false;  // shows no state: released at once
   };
   struct PollParams {
     std::string domain;
@@ -73,8 +94,9 @@ class EngineImpl {
   // Runs `body` under the lock with due deadlines fired before and the
   // operation finished after; then runs the queued callbacks.
   // Returns the store's status after the operation's changes were written.
+  // `own`: the caller's answer, queued after those the operation gave.
   template <typename Body>
-  Status Locked(Body&& body);
+  Status Locked(Body&& body, std::optional<Completion>* own = nullptr);
   void FireDueLocked();
   void HandleDeadline(const Deadline& deadline);
   void FinishOperationLocked();
@@ -84,6 +106,7 @@ class EngineImpl {
   void CancelDeadline(DeadlineId* id);
   DeadlineId AddDeadlineAfter(std::int64_t seconds, Deadline deadline);
   void Answer(Engine::Callback done, Result<Json> result);
+  void AnswerEmpty(Engine::Callback done, TaskKind kind);
   static Json EmptyPoll(TaskKind kind);
   std::optional<Result<Json>> Poll(TaskKind kind, const Json& request, Engine::CallId id,
                                    Engine::Callback* done);
@@ -94,18 +117,45 @@ class EngineImpl {
   void DequeueTask(TaskKind kind, const std::string& queue_key, QueuePosition* position);
   static std::string QueueKey(const std::string& domain, const std::string& task_list);
 
-  // --- persistence.cc: writing state through to the store ----------------------
-  // Loads domains and runs, and re-arms queues and deadlines (constructor).
+  // --- persistence.cc: the journal, loading, retention ----------------------
+  // Loads domains and open runs, and re-arms queues and deadlines.
   Status LoadLocked();
-  // Writes what the operation changed in one atomic batch; returns once
-  // durable. After a failure every later call fails (memory and store could
-  // differ).
-  Status PersistLocked();
-  void MarkRunDirty(const RunState& run);
+  // Submits what the operation changed as one batch. With a durable store
+  // the batch commits later (OnDurable); otherwise it is applied now, and
+  // after a failure every later call fails (memory and store could differ).
+  void PersistLocked();
+  // The journal's report: answers of batches up to `seq` are released and
+  // closed runs they hold are dropped from memory.
+  void OnDurable(std::uint64_t seq, const Status& status);
+  // Moves answers whose batches are durable to `ready`, and drops closed
+  // runs whose close is durable.
+  void ReleaseDurableLocked(std::vector<Completion>* ready);
+  // What changed in a run since the last batch.
+  struct RunDirty {
+    bool row = false;
+    bool closed = false;
+    bool context = false;
+    std::set<EventId> activities;
+    std::set<std::string> timers;
+    std::set<EventId> children;
+  };
+  RunDirty& Dirty(const RunState& run);
+  void TouchActivity(const RunState& run, EventId scheduled_event_id);
+  void TouchTimer(const RunState& run, const std::string& timer_id);
+  void TouchChild(const RunState& run, EventId initiated_event_id);
   Json DeadlineJson(DeadlineId id) const;
   DeadlineId RestoreDeadline(const Json& json, const std::string& run_id);
-  Json RunJson(const RunState& run) const;
+  store::RunRecord RunRecordOf(const RunState& run) const;
+  Json ActivityJson(const ActivityTaskState& activity) const;
   Json DomainJson(const DomainState& domain) const;
+  // Retention: closed runs are purged, in bounded batches on the journal,
+  // once their domain's retention has passed since they closed.
+  void ArmRetentionSweep(TimePoint when);
+  void SweepRetention();
+  void ReadSweepMailLocked();
+  // Answers `done` with `read(store)` once every batch submitted before is
+  // durable (after the lock is released).
+  void Defer(Engine::Callback done, std::function<Result<Json>(store::Store&)> read);
 
   // --- lookups -------------------------------------------------------------
   DomainState* FindDomain(const std::string& name);
@@ -143,10 +193,6 @@ class EngineImpl {
   void RequestCancelRun(RunState& run, Json attributes);
   void SignalRun(RunState& run, Json attributes);
   void CloseActivity(RunState& run, EventId scheduled_event_id);
-  // Retention: a closed run is purged (record and history) once its domain's
-  // retention period has passed since it closed (0 or NONE: at once).
-  void ArmRetention(const RunState& run);
-  void PurgeRun(const std::string& run_id);
   void OnActivityTimeout(const Deadline& deadline);
   void OnDecisionTimeout(const Deadline& deadline);
   void OnExecutionTimeout(const Deadline& deadline);
@@ -209,8 +255,10 @@ class EngineImpl {
   Result<Json> ListClosedWorkflowExecutions(const Json& request);
   Result<Json> CountOpenWorkflowExecutions(const Json& request);
   Result<Json> CountClosedWorkflowExecutions(const Json& request);
-  Result<std::vector<RunState*>> FilterExecutions(const Json& request, bool open);
-  Json ExecutionInfo(const RunState& run) const;
+  Result<std::vector<RunState*>> FilterOpenExecutions(const Json& request);
+  Result<store::ClosedQuery> ClosedQueryOf(const Json& request);
+  static Json ExecutionInfo(const RunState& run);
+  static Json DescribeJson(const RunState& run);
 
   // --- activity_tasks.cc -----------------------------------------------------
   Result<Json> StartActivityTask(RunState& run, ActivityTaskState& activity,
@@ -246,15 +294,34 @@ class EngineImpl {
   std::vector<Completion> completions_;
   std::atomic<std::uint64_t> next_call_id_{1};
 
-  // Persistence (null store: nothing is written).
+  // Persistence. Without a user store, an in-memory store keeps closed runs
+  // only (journal_all_ false).
   std::shared_ptr<store::Store> store_;
-  std::unordered_set<std::string> dirty_runs_;
-  std::vector<std::string> purged_runs_;
+  bool journal_all_ = false;
+  std::unique_ptr<Journal> journal_;
+  std::unordered_map<std::string, RunDirty> dirty_;
   bool domains_dirty_ = false;
   Status store_status_;
   std::uint64_t run_seq_ = 0;
-  std::uint64_t store_commits_ = 0;
-  double store_commit_seconds_ = 0;
+  std::uint64_t durable_seq_ = 0;
+  // Answers waiting for their batch to be durable, in submission order.
+  std::deque<std::pair<std::uint64_t, Completion>> held_;
+  // Closed runs still in memory, dropped once their close is durable.
+  std::deque<std::pair<std::uint64_t, std::string>> closing_;
+  std::vector<std::string> closed_now_;  // closed by the current batch
+  std::size_t closed_runs_ = 0;          // closed runs in the store
+  // A read the current handler asked to run on the store (see Defer).
+  std::function<Result<Json>(store::Store&)> pending_read_;
+  std::vector<std::pair<Engine::Callback, std::function<Result<Json>(store::Store&)>>> deferred_;
+  // Retention sweeps: the armed one, and what the last sweep reported
+  // (written on the journal's thread, read under mu_).
+  std::optional<TimePoint> sweep_at_;
+  DeadlineId sweep_deadline_ = 0;
+  bool sweeping_ = false;
+  std::mutex sweep_mu_;
+  std::optional<TimePoint> sweep_next_;
+  std::size_t sweep_purged_ = 0;
+  bool sweep_done_ = false;
 
   int clock_subscription_ = 0;
   std::thread timer_thread_;

@@ -1,6 +1,8 @@
 // Workflow executions from the outside: start, signal, cancel request,
 // terminate, describe, history, and the visibility lists and counts.
 #include <algorithm>
+#include <climits>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 
@@ -115,7 +117,7 @@ Result<Json> EngineImpl::TerminateWorkflowExecution(const Json& request) {
   return Json::object();
 }
 
-Json EngineImpl::ExecutionInfo(const RunState& run) const {
+Json EngineImpl::ExecutionInfo(const RunState& run) {
   Json info{{"execution", ExecutionJson(run.workflow_id, run.run_id)},
             {"workflowType", TypeJson(run.type.first, run.type.second)},
             {"startTimestamp", Timestamp(run.start_time)},
@@ -130,150 +132,229 @@ Json EngineImpl::ExecutionInfo(const RunState& run) const {
   return info;
 }
 
-Result<Json> EngineImpl::DescribeWorkflowExecution(const Json& request) {
-  ASSIGN_OR_RETURN(RunState * run,
-                   RequireExecution(StringOr(request, "domain"), Member(request, "execution")));
-  Json configuration{{"taskStartToCloseTimeout", run->task_start_to_close_timeout},
-                     {"executionStartToCloseTimeout", run->execution_start_to_close_timeout},
-                     {"taskList", TaskListJson(run->task_list)},
-                     {"childPolicy", run->child_policy}};
-  SetIf(configuration, "taskPriority", run->task_priority);
-  SetIf(configuration, "lambdaRole", run->lambda_role);
+Json EngineImpl::DescribeJson(const RunState& run) {
+  Json configuration{{"taskStartToCloseTimeout", run.task_start_to_close_timeout},
+                     {"executionStartToCloseTimeout", run.execution_start_to_close_timeout},
+                     {"taskList", TaskListJson(run.task_list)},
+                     {"childPolicy", run.child_policy}};
+  SetIf(configuration, "taskPriority", run.task_priority);
+  SetIf(configuration, "lambdaRole", run.lambda_role);
   const bool decision_open =
-      run->decision.scheduled_event_id != 0 || run->decision.started_event_id != 0;
-  Json detail{{"executionInfo", ExecutionInfo(*run)},
+      run.decision.scheduled_event_id != 0 || run.decision.started_event_id != 0;
+  Json detail{{"executionInfo", ExecutionInfo(run)},
               {"executionConfiguration", std::move(configuration)},
               {"openCounts",
-               {{"openActivityTasks", run->activities.size()},
+               {{"openActivityTasks", run.activities.size()},
                 {"openDecisionTasks", decision_open ? 1 : 0},
-                {"openTimers", run->timers.size()},
-                {"openChildWorkflowExecutions", run->children.size()},
+                {"openTimers", run.timers.size()},
+                {"openChildWorkflowExecutions", run.children.size()},
                 {"openLambdaFunctions", 0}}}};
-  if (run->latest_activity_task_timestamp) {
-    detail["latestActivityTaskTimestamp"] = Timestamp(*run->latest_activity_task_timestamp);
+  if (run.latest_activity_task_timestamp) {
+    detail["latestActivityTaskTimestamp"] = Timestamp(*run.latest_activity_task_timestamp);
   }
-  SetIf(detail, "latestExecutionContext", run->latest_execution_context);
+  SetIf(detail, "latestExecutionContext", run.latest_execution_context);
   return detail;
 }
 
-Result<Json> EngineImpl::GetWorkflowExecutionHistory(const Json& request) {
-  ASSIGN_OR_RETURN(RunState * run,
-                   RequireExecution(StringOr(request, "domain"), Member(request, "execution")));
-  const auto last = static_cast<EventId>(run->events.size());
-  bool reverse = BoolOr(request, "reverseOrder", false);
-  std::optional<EventId> cursor;
-  const std::string token = StringOr(request, "nextPageToken");
-  if (!token.empty()) {
-    ASSIGN_OR_RETURN(Json fields, DecodePageToken(token, "history"));
-    if (!fields["r"].is_string() || fields["r"] != run->run_id ||
-        !fields["n"].is_number_integer() || !fields["rv"].is_boolean() ||
-        fields["n"].get<EventId>() < 1 || fields["n"].get<EventId>() > last) {
-      return ValidationError("Invalid nextPageToken for this execution's history");
-    }
-    cursor = fields["n"].get<EventId>();
-    reverse = fields["rv"].get<bool>();
+namespace {
+
+Status UnknownExecutionOf(const Json& execution) {
+  const std::string workflow_id = StringOr(execution, "workflowId");
+  const std::string run_id = StringOr(execution, "runId");
+  return UnknownResource("Unknown execution: WorkflowExecution=[workflowId=" + workflow_id +
+                         ", runId=" + run_id + "]");
+}
+
+// The row of a closed run named by `execution` in `domain`.
+Result<store::RunRecord> ClosedRecord(store::Store& store, const std::string& domain,
+                                      const Json& execution) {
+  ASSIGN_OR_RETURN(auto record, store.FindRun(StringOr(execution, "runId")));
+  if (!record || record->domain != domain ||
+      record->workflow_id != StringOr(execution, "workflowId")) {
+    return UnknownExecutionOf(execution);
   }
-  EventPage page = PageEvents(run->events, 1, last, cursor, PageSize(request), reverse);
+  return std::move(*record);
+}
+
+// The cursor of a history page token for run `run_id` of `count` events.
+Result<std::optional<EventId>> HistoryCursor(const Json& request, const std::string& run_id,
+                                             EventId count, bool* reverse) {
+  const std::string token = StringOr(request, "nextPageToken");
+  if (token.empty()) return std::optional<EventId>();
+  ASSIGN_OR_RETURN(Json fields, DecodePageToken(token, "history"));
+  if (!fields["r"].is_string() || fields["r"] != run_id || !fields["n"].is_number_integer() ||
+      !fields["rv"].is_boolean() || fields["n"].get<EventId>() < 1 ||
+      fields["n"].get<EventId>() > count) {
+    return ValidationError("Invalid nextPageToken for this execution's history");
+  }
+  *reverse = fields["rv"].get<bool>();
+  return std::optional<EventId>(fields["n"].get<EventId>());
+}
+
+Json HistoryResponse(EventPage page, const std::string& run_id, bool reverse) {
   Json response{{"events", std::move(page.events)}};
   if (page.next) {
     response["nextPageToken"] =
-        EncodePageToken("history", Json{{"r", run->run_id}, {"n", *page.next}, {"rv", reverse}});
+        EncodePageToken("history", Json{{"r", run_id}, {"n", *page.next}, {"rv", reverse}});
   }
   return response;
 }
 
+}  // namespace
+
+Result<Json> EngineImpl::DescribeWorkflowExecution(const Json& request) {
+  const std::string domain = StringOr(request, "domain");
+  const Json& execution = Member(request, "execution");
+  auto run = RequireExecution(domain, execution);
+  if (run.ok()) return DescribeJson(**run);
+  if (run.fault() != Fault::kUnknownResource || FindDomain(domain) == nullptr) return run.status();
+  // Not in memory: a closed run, read from the store.
+  pending_read_ = [domain, execution](store::Store& store) -> Result<Json> {
+    ASSIGN_OR_RETURN(store::RunRecord record, ClosedRecord(store, domain, execution));
+    return DescribeJson(RunFromRecord(record));
+  };
+  return Json::object();
+}
+
+Result<Json> EngineImpl::GetWorkflowExecutionHistory(const Json& request) {
+  const std::string domain = StringOr(request, "domain");
+  const Json& execution = Member(request, "execution");
+  const int page_size = PageSize(request);
+  auto found = RequireExecution(domain, execution);
+  if (found.ok()) {
+    const RunState& run = **found;
+    const auto last = static_cast<EventId>(run.events.size());
+    bool reverse = BoolOr(request, "reverseOrder", false);
+    ASSIGN_OR_RETURN(auto cursor, HistoryCursor(request, run.run_id, last, &reverse));
+    return HistoryResponse(PageEvents(run.events, 1, last, cursor, page_size, reverse),
+                           run.run_id, reverse);
+  }
+  if (found.fault() != Fault::kUnknownResource || FindDomain(domain) == nullptr) {
+    return found.status();
+  }
+  pending_read_ = [domain, execution, request, page_size](store::Store& store) -> Result<Json> {
+    ASSIGN_OR_RETURN(store::RunRecord record, ClosedRecord(store, domain, execution));
+    const EventId last = StoredEventCount(record);
+    bool reverse = BoolOr(request, "reverseOrder", false);
+    ASSIGN_OR_RETURN(auto cursor, HistoryCursor(request, record.run_id, last, &reverse));
+    ASSIGN_OR_RETURN(EventPage page, PageStoredEvents(store, record.run_id, last, 1, last, cursor,
+                                                      page_size, reverse));
+    return HistoryResponse(std::move(page), record.run_id, reverse);
+  };
+  return Json::object();
+}
+
 // --- visibility -------------------------------------------------------------------------
 
-Result<std::vector<RunState*>> EngineImpl::FilterExecutions(const Json& request, bool open) {
-  ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
-  const auto has = [&](const char* key) {
-    auto it = request.find(key);
-    return it != request.end() && !it->is_null();
-  };
-  const int exclusive = int{has("executionFilter")} + int{has("typeFilter")} +
-                        int{has("tagFilter")} + int{has("closeStatusFilter")};
+namespace {
+
+bool Has(const Json& request, const char* key) {
+  auto it = request.find(key);
+  return it != request.end() && !it->is_null();
+}
+
+Status CheckExclusiveFilters(const Json& request) {
+  const int exclusive = int{Has(request, "executionFilter")} + int{Has(request, "typeFilter")} +
+                        int{Has(request, "tagFilter")} + int{Has(request, "closeStatusFilter")};
   if (exclusive > 1) {
     return ValidationError(
         "executionFilter, typeFilter, tagFilter and closeStatusFilter are mutually exclusive: "
         "specify at most one");
   }
-  const bool by_close_time = has("closeTimeFilter");
-  if (!open && has("startTimeFilter") == by_close_time) {
-    return ValidationError("Specify exactly one of startTimeFilter and closeTimeFilter");
-  }
-  const Json& time_filter =
-      by_close_time ? Member(request, "closeTimeFilter") : Member(request, "startTimeFilter");
+  return Status::Ok();
+}
+
+// Seconds since the epoch (as the wire has them) to whole microseconds.
+std::int64_t Micros(double seconds) {
+  const double us = seconds * 1e6;
+  if (us >= 9.2e18) return INT64_MAX;
+  if (us <= -9.2e18) return INT64_MIN;
+  return std::llround(us);
+}
+
+}  // namespace
+
+Result<std::vector<RunState*>> EngineImpl::FilterOpenExecutions(const Json& request) {
+  ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
+  RETURN_IF_ERROR(CheckExclusiveFilters(request));
+  const Json& time_filter = Member(request, "startTimeFilter");
   const Json& oldest_json = Member(time_filter, "oldestDate");
   const double oldest = oldest_json.is_number() ? oldest_json.get<double>() : 0.0;
   const Json& latest_json = Member(time_filter, "latestDate");
   const bool has_latest = latest_json.is_number();
   const double latest = has_latest ? latest_json.get<double>() : 0.0;
 
-  // Candidates from an index, so the cost follows the runs in the window,
-  // not all the runs stored.
-  std::vector<std::string> window;
-  const std::vector<std::string>* candidates = &window;
-  std::optional<std::string> workflow_id;
-  if (has("executionFilter")) {
-    workflow_id = StringOr(Member(request, "executionFilter"), "workflowId");
-    auto it = domain->run_ids_by_workflow_id.find(*workflow_id);
-    if (it != domain->run_ids_by_workflow_id.end()) candidates = &it->second;
-  } else if (open) {
-    window.reserve(domain->open_by_start.size());
-    for (const auto& [seq, run_id] : domain->open_by_start) window.push_back(run_id);
+  // Open runs are all in memory, in start order.
+  std::vector<std::string> candidates;
+  if (Has(request, "executionFilter")) {
+    const std::string workflow_id = StringOr(Member(request, "executionFilter"), "workflowId");
+    auto it = domain->open_run_by_workflow_id.find(workflow_id);
+    if (it != domain->open_run_by_workflow_id.end()) candidates.push_back(it->second);
   } else {
-    const auto& index = by_close_time ? domain->closed_by_close : domain->closed_by_start;
-    // A millisecond of slack each side absorbs the rounding of the request's
-    // seconds; the exact comparison below decides.
-    const auto slack = std::chrono::milliseconds(1);
-    const auto first = index.lower_bound({FromEpochSeconds(oldest) - slack, 0});
-    const auto last = has_latest
-                          ? index.upper_bound({FromEpochSeconds(latest) + slack, UINT64_MAX})
-                          : index.end();
-    for (auto it = first; it != last; ++it) window.push_back(it->second);
+    candidates.reserve(domain->open_by_start.size());
+    for (const auto& [seq, run_id] : domain->open_by_start) candidates.push_back(run_id);
   }
   std::optional<TypeKey> type_filter;
   bool type_version = false;
-  if (has("typeFilter")) {
+  if (Has(request, "typeFilter")) {
     const Json& filter = Member(request, "typeFilter");
     type_filter = TypeKey{StringOr(filter, "name"), StringOr(filter, "version")};
     type_version = filter.contains("version");
   }
-  const auto tag = has("tagFilter") ? OptString(Member(request, "tagFilter"), "tag") : std::nullopt;
-  const auto status = has("closeStatusFilter")
-                          ? OptString(Member(request, "closeStatusFilter"), "status")
-                          : std::nullopt;
+  const auto tag =
+      Has(request, "tagFilter") ? OptString(Member(request, "tagFilter"), "tag") : std::nullopt;
 
   std::vector<RunState*> out;
-  for (const std::string& run_id : *candidates) {
+  for (const std::string& run_id : candidates) {
     RunState* run = FindRun(run_id);
-    if (run == nullptr || run->open != open) continue;
-    const double t = Timestamp(by_close_time ? *run->close_time : run->start_time);
+    if (run == nullptr || !run->open) continue;
+    const double t = Timestamp(run->start_time);
     if (t < oldest || (has_latest && t > latest)) continue;
     if (type_filter && (run->type.first != type_filter->first ||
                         (type_version && run->type.second != type_filter->second))) {
       continue;
     }
     if (tag && std::find(run->tags.begin(), run->tags.end(), *tag) == run->tags.end()) continue;
-    if (status && run->close_status != *status) continue;
     out.push_back(run);
   }
-  // Newest first by default. Runs are kept in start order.
-  if (by_close_time) {
-    std::stable_sort(out.begin(), out.end(), [](const RunState* a, const RunState* b) {
-      return *a->close_time > *b->close_time;
-    });
-  } else {
-    std::reverse(out.begin(), out.end());
-  }
-  if (BoolOr(request, "reverseOrder", false)) std::reverse(out.begin(), out.end());
+  // Newest first by default.
+  if (!BoolOr(request, "reverseOrder", false)) std::reverse(out.begin(), out.end());
   return out;
 }
 
-namespace {
+Result<store::ClosedQuery> EngineImpl::ClosedQueryOf(const Json& request) {
+  ASSIGN_OR_RETURN(DomainState * domain, RequireDomain(StringOr(request, "domain")));
+  RETURN_IF_ERROR(CheckExclusiveFilters(request));
+  store::ClosedQuery query;
+  query.domain = domain->name;
+  query.by_close_time = Has(request, "closeTimeFilter");
+  if (Has(request, "startTimeFilter") == query.by_close_time) {
+    return ValidationError("Specify exactly one of startTimeFilter and closeTimeFilter");
+  }
+  const Json& time_filter = query.by_close_time ? Member(request, "closeTimeFilter")
+                                                : Member(request, "startTimeFilter");
+  const Json& oldest = Member(time_filter, "oldestDate");
+  query.oldest_us = oldest.is_number() ? Micros(oldest.get<double>()) : 0;
+  const Json& latest = Member(time_filter, "latestDate");
+  if (latest.is_number()) query.latest_us = Micros(latest.get<double>());
+  if (Has(request, "executionFilter")) {
+    query.workflow_id = StringOr(Member(request, "executionFilter"), "workflowId");
+  }
+  if (Has(request, "typeFilter")) {
+    const Json& filter = Member(request, "typeFilter");
+    query.type_name = StringOr(filter, "name");
+    query.type_version = OptString(filter, "version");
+  }
+  if (Has(request, "tagFilter")) query.tag = OptString(Member(request, "tagFilter"), "tag");
+  if (Has(request, "closeStatusFilter")) {
+    query.close_status = OptString(Member(request, "closeStatusFilter"), "status");
+  }
+  query.reverse = BoolOr(request, "reverseOrder", false);
+  return query;
+}
 
-Result<Json> PageOfExecutions(const std::vector<RunState*>& runs, const Json& request,
-                              const std::function<Json(const RunState&)>& info) {
+Result<Json> EngineImpl::ListOpenWorkflowExecutions(const Json& request) {
+  ASSIGN_OR_RETURN(auto runs, FilterOpenExecutions(request));
   std::size_t offset = 0;
   const std::string token = StringOr(request, "nextPageToken");
   if (!token.empty()) {
@@ -286,35 +367,55 @@ Result<Json> PageOfExecutions(const std::vector<RunState*>& runs, const Json& re
   const std::size_t size = static_cast<std::size_t>(PageSize(request));
   const std::size_t end = std::min(runs.size(), offset + size);
   Json infos = Json::array();
-  for (std::size_t i = offset; i < end; ++i) infos.push_back(info(*runs[i]));
+  for (std::size_t i = offset; i < end; ++i) infos.push_back(ExecutionInfo(*runs[i]));
   Json response{{"executionInfos", std::move(infos)}};
   if (end < runs.size())
     response["nextPageToken"] = EncodePageToken("executions", Json{{"o", end}});
   return response;
 }
 
-}  // namespace
-
-Result<Json> EngineImpl::ListOpenWorkflowExecutions(const Json& request) {
-  ASSIGN_OR_RETURN(auto runs, FilterExecutions(request, /*open=*/true));
-  return PageOfExecutions(runs, request,
-                          [this](const RunState& run) { return ExecutionInfo(run); });
+Result<Json> EngineImpl::CountOpenWorkflowExecutions(const Json& request) {
+  ASSIGN_OR_RETURN(auto runs, FilterOpenExecutions(request));
+  return Json{{"count", runs.size()}, {"truncated", false}};
 }
 
 Result<Json> EngineImpl::ListClosedWorkflowExecutions(const Json& request) {
-  ASSIGN_OR_RETURN(auto runs, FilterExecutions(request, /*open=*/false));
-  return PageOfExecutions(runs, request,
-                          [this](const RunState& run) { return ExecutionInfo(run); });
-}
-
-Result<Json> EngineImpl::CountOpenWorkflowExecutions(const Json& request) {
-  ASSIGN_OR_RETURN(auto runs, FilterExecutions(request, /*open=*/true));
-  return Json{{"count", runs.size()}, {"truncated", false}};
+  ASSIGN_OR_RETURN(store::ClosedQuery query, ClosedQueryOf(request));
+  // Keyset paging: the token holds where the previous page ended.
+  const std::string token = StringOr(request, "nextPageToken");
+  if (!token.empty()) {
+    ASSIGN_OR_RETURN(Json fields, DecodePageToken(token, "closed"));
+    if (!fields["t"].is_number_integer() || !fields["s"].is_number_unsigned()) {
+      return ValidationError("Invalid nextPageToken");
+    }
+    query.after = std::make_pair(fields["t"].get<std::int64_t>(), fields["s"].get<std::uint64_t>());
+  }
+  const std::size_t size = static_cast<std::size_t>(PageSize(request));
+  pending_read_ = [query, size](store::Store& store) -> Result<Json> {
+    ASSIGN_OR_RETURN(auto records, store.ListClosed(query, size + 1));
+    const bool more = records.size() > size;
+    if (more) records.pop_back();
+    Json infos = Json::array();
+    for (const auto& record : records) infos.push_back(ExecutionInfo(RunFromRecord(record)));
+    Json response{{"executionInfos", std::move(infos)}};
+    if (more) {
+      const auto& last = records.back();
+      response["nextPageToken"] = EncodePageToken(
+          "closed",
+          Json{{"t", query.by_close_time ? last.close_us : last.start_us}, {"s", last.start_seq}});
+    }
+    return response;
+  };
+  return Json::object();
 }
 
 Result<Json> EngineImpl::CountClosedWorkflowExecutions(const Json& request) {
-  ASSIGN_OR_RETURN(auto runs, FilterExecutions(request, /*open=*/false));
-  return Json{{"count", runs.size()}, {"truncated", false}};
+  ASSIGN_OR_RETURN(store::ClosedQuery query, ClosedQueryOf(request));
+  pending_read_ = [query](store::Store& store) -> Result<Json> {
+    ASSIGN_OR_RETURN(std::size_t count, store.CountClosed(query));
+    return Json{{"count", count}, {"truncated", false}};
+  };
+  return Json::object();
 }
 
 }  // namespace garcon::engine

@@ -89,23 +89,68 @@ int PageSize(const Json& request) {
   return static_cast<int>(size);
 }
 
+namespace {
+
+// The ids of one page: `from` to `to` inclusive (to < from when reverse).
+struct PagePlan {
+  bool empty = true;
+  EventId from = 0;
+  EventId to = 0;
+  std::optional<EventId> next;
+};
+
+PagePlan PlanPage(EventId count, EventId first, EventId last, std::optional<EventId> cursor,
+                  int page_size, bool reverse) {
+  PagePlan plan;
+  last = std::min<EventId>(last, count);
+  if (first < 1) first = 1;
+  if (first > last) return plan;
+  plan.empty = false;
+  if (!reverse) {
+    plan.from = cursor ? *cursor : first;
+    plan.to = std::min<EventId>(last, plan.from + page_size - 1);
+    if (plan.to < last) plan.next = plan.to + 1;
+  } else {
+    plan.from = cursor ? *cursor : last;
+    plan.to = std::max<EventId>(first, plan.from - page_size + 1);
+    if (plan.to > first) plan.next = plan.to - 1;
+  }
+  return plan;
+}
+
+}  // namespace
+
 EventPage PageEvents(const std::vector<Json>& events, EventId first, EventId last,
                      std::optional<EventId> cursor, int page_size, bool reverse) {
   EventPage page;
-  last = std::min<EventId>(last, static_cast<EventId>(events.size()));
-  if (first < 1) first = 1;
-  if (first > last) return page;
+  const PagePlan plan =
+      PlanPage(static_cast<EventId>(events.size()), first, last, cursor, page_size, reverse);
+  if (plan.empty) return page;
+  page.next = plan.next;
   if (!reverse) {
-    const EventId start = cursor ? *cursor : first;
-    const EventId end = std::min<EventId>(last, start + page_size - 1);
-    for (EventId id = start; id <= end; ++id) page.events.push_back(events[id - 1]);
-    if (end < last) page.next = end + 1;
+    for (EventId id = plan.from; id <= plan.to; ++id) page.events.push_back(events[id - 1]);
   } else {
-    const EventId start = cursor ? *cursor : last;
-    const EventId end = std::max<EventId>(first, start - page_size + 1);
-    for (EventId id = start; id >= end; --id) page.events.push_back(events[id - 1]);
-    if (end > first) page.next = end - 1;
+    for (EventId id = plan.from; id >= plan.to; --id) page.events.push_back(events[id - 1]);
   }
+  return page;
+}
+
+Result<EventPage> PageStoredEvents(store::Store& store, const std::string& run_id,
+                                   EventId count, EventId first, EventId last,
+                                   std::optional<EventId> cursor, int page_size, bool reverse) {
+  EventPage page;
+  const PagePlan plan = PlanPage(count, first, last, cursor, page_size, reverse);
+  if (plan.empty) return page;
+  page.next = plan.next;
+  const EventId low = std::min(plan.from, plan.to);
+  const EventId high = std::max(plan.from, plan.to);
+  ASSIGN_OR_RETURN(auto bodies, store.ReadEvents(run_id, low, high));
+  if (static_cast<EventId>(bodies.size()) != high - low + 1) {
+    return InternalError("store: run " + run_id + " misses events " + std::to_string(low) +
+                         ".." + std::to_string(high));
+  }
+  if (reverse) std::reverse(bodies.begin(), bodies.end());
+  for (const auto& body : bodies) page.events.push_back(Json::parse(body));
   return page;
 }
 

@@ -11,6 +11,7 @@
 
 #include "garcon/clock.h"
 #include "garcon/service.h"
+#include "garcon/store.h"
 
 namespace garcon::engine {
 
@@ -53,5 +54,9 @@ struct EventPage {
 };
 EventPage PageEvents(const std::vector<Json>& events, EventId first, EventId last,
                      std::optional<EventId> cursor, int page_size, bool reverse);
+// The same page of a run of `count` events kept in `store` (a closed run).
+Result<EventPage> PageStoredEvents(store::Store& store, const std::string& run_id,
+                                   EventId count, EventId first, EventId last,
+                                   std::optional<EventId> cursor, int page_size, bool reverse);
 
 }  // namespace garcon::engine

@@ -1,15 +1,18 @@
-// Writing the engine's state through to its store, and loading it back.
-// Format: docs/storage.md. Records: kind "domain" (key: name) holds a domain
-// with its types and tags; kind "run" (key: runId) holds a run's state
-// without its events; events go to the store's event log. Deadlines are
-// stored by their time and re-armed on load, so one that passed while the
-// engine was down fires at once.
+// The engine's side of the journal: what an operation changed, as a batch of
+// small rows; loading open runs back; durability of answers; retention.
+// Format: docs/storage.md. A domain is one record with its types and tags; a
+// run is one row (visibility columns and its own state as JSON), one part
+// per open activity, timer and child and one for its latest execution
+// context, and its events. Deadlines are stored by their time and re-armed
+// on load, so one that passed while the engine was down fires at once.
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include "engine/durations.h"
 #include "engine/engine_impl.h"
 
 namespace garcon::engine {
@@ -115,8 +118,21 @@ T TypeFrom(const Json& j, const TextFields<T>& fields) {
 
 }  // namespace
 
-void EngineImpl::MarkRunDirty(const RunState& run) {
-  if (store_) dirty_runs_.insert(run.run_id);
+
+// --- what changed ---------------------------------------------------------------
+
+EngineImpl::RunDirty& EngineImpl::Dirty(const RunState& run) { return dirty_[run.run_id]; }
+
+void EngineImpl::TouchActivity(const RunState& run, EventId scheduled_event_id) {
+  if (journal_all_) Dirty(run).activities.insert(scheduled_event_id);
+}
+
+void EngineImpl::TouchTimer(const RunState& run, const std::string& timer_id) {
+  if (journal_all_) Dirty(run).timers.insert(timer_id);
+}
+
+void EngineImpl::TouchChild(const RunState& run, EventId initiated_event_id) {
+  if (journal_all_) Dirty(run).children.insert(initiated_event_id);
 }
 
 Json EngineImpl::DeadlineJson(DeadlineId id) const {
@@ -157,20 +173,25 @@ Json EngineImpl::DomainJson(const DomainState& domain) const {
   return j;
 }
 
-Json EngineImpl::RunJson(const RunState& run) const {
-  Json j = {{"domain", run.domain},
-            {"workflowId", run.workflow_id},
-            {"runId", run.run_id},
-            {"type", TypeKeyJson(run.type)},
-            {"taskList", run.task_list},
+store::RunRecord EngineImpl::RunRecordOf(const RunState& run) const {
+  store::RunRecord r;
+  r.run_id = run.run_id;
+  r.domain = run.domain;
+  r.workflow_id = run.workflow_id;
+  r.type_name = run.type.first;
+  r.type_version = run.type.second;
+  r.start_us = TimeJson(run.start_time).get<std::int64_t>();
+  r.start_seq = run.start_seq;
+  r.open = run.open;
+  if (!run.open) {
+    r.close_us = TimeJson(run.close_time.value_or(run.start_time)).get<std::int64_t>();
+    r.close_status = run.close_status;
+  }
+  r.tags = Json(run.tags).dump();
+  Json j = {{"taskList", run.task_list},
             {"executionTimeout", run.execution_start_to_close_timeout},
             {"taskTimeout", run.task_start_to_close_timeout},
             {"childPolicy", run.child_policy},
-            {"tags", run.tags},
-            {"start", TimeJson(run.start_time)},
-            {"startSeq", run.start_seq},
-            {"open", run.open},
-            {"closeStatus", run.close_status},
             {"cancelRequested", run.cancel_requested},
             {"overEventLimit", run.over_event_limit},
             {"events", run.events.size()},
@@ -181,109 +202,301 @@ Json EngineImpl::RunJson(const RunState& run) const {
   if (run.parent) {
     j["parent"] = {run.parent->workflow_id, run.parent->run_id, run.parent->initiated_event_id};
   }
-  Put(j, "close", run.close_time);
   Put(j, "decisionTaskListOverride", run.decision_task_list_override);
   Put(j, "decisionTaskListTimeout", run.decision_task_list_timeout);
   Put(j, "latestActivity", run.latest_activity_task_timestamp);
-  Put(j, "latestContext", run.latest_execution_context);
-
-  const DecisionTaskState& d = run.decision;
-  j["decision"] = {{"scheduled", d.scheduled_event_id},
-                   {"started", d.started_event_id},
-                   {"pending", d.pending},
-                   {"secret", d.token_secret},
-                   {"taskList", d.task_list},
-                   {"queued", QueueJson(d.queued)},
-                   {"scheduleToStart", DeadlineJson(d.schedule_to_start_deadline)},
-                   {"startToClose", DeadlineJson(d.start_to_close_deadline)}};
-  Json activities = Json::array();
-  for (const auto& [scheduled, a] : run.activities) {
-    Json aj = {{"scheduled", a.scheduled_event_id},
-               {"started", a.started_event_id},
-               {"activityId", a.activity_id},
-               {"type", TypeKeyJson(a.type)},
-               {"taskList", a.task_list},
-               {"priority", a.priority},
-               {"scheduleToStartTimeout", a.schedule_to_start_timeout},
-               {"scheduleToCloseTimeout", a.schedule_to_close_timeout},
-               {"startToCloseTimeout", a.start_to_close_timeout},
-               {"heartbeatTimeout", a.heartbeat_timeout},
-               {"cancelRequested", a.cancel_requested},
-               {"cancelRequestedEvent", a.latest_cancel_requested_event_id},
-               {"secret", a.token_secret},
-               {"queued", QueueJson(a.queued)},
-               {"scheduleToStart", DeadlineJson(a.schedule_to_start_deadline)},
-               {"scheduleToClose", DeadlineJson(a.schedule_to_close_deadline)},
-               {"startToClose", DeadlineJson(a.start_to_close_deadline)},
-               {"heartbeat", DeadlineJson(a.heartbeat_deadline)}};
-    Put(aj, "input", a.input);
-    Put(aj, "identity", a.identity);
-    Put(aj, "details", a.heartbeat_details);
-    activities.push_back(std::move(aj));
+  // An open run's context is a part of its own (written when it changes);
+  // a closed run keeps it in its row.
+  if (!run.open) Put(j, "latestContext", run.latest_execution_context);
+  if (run.open) {
+    const DecisionTaskState& d = run.decision;
+    j["decision"] = {{"scheduled", d.scheduled_event_id},
+                     {"started", d.started_event_id},
+                     {"pending", d.pending},
+                     {"secret", d.token_secret},
+                     {"taskList", d.task_list},
+                     {"queued", QueueJson(d.queued)},
+                     {"scheduleToStart", DeadlineJson(d.schedule_to_start_deadline)},
+                     {"startToClose", DeadlineJson(d.start_to_close_deadline)}};
   }
-  j["activities"] = std::move(activities);
-  Json timers = Json::array();
-  for (const auto& [id, t] : run.timers) {
-    timers.push_back({{"timerId", t.timer_id},
-                      {"started", t.started_event_id},
-                      {"deadline", DeadlineJson(t.deadline)}});
-  }
-  j["timers"] = std::move(timers);
-  Json children = Json::array();
-  for (const auto& [initiated, c] : run.children) {
-    children.push_back({{"initiated", c.initiated_event_id},
-                        {"started", c.started_event_id},
-                        {"workflowId", c.workflow_id},
-                        {"runId", c.run_id},
-                        {"type", TypeKeyJson(c.type)}});
-  }
-  j["children"] = std::move(children);
-  return j;
+  r.state = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return r;
 }
 
-Status EngineImpl::PersistLocked() {
-  store::Batch batch;
-  if (domains_dirty_) {
-    // Domains change rarely (registration); each is written whole.
-    for (const auto& [name, domain] : domains_) {
-      batch.puts.push_back({"domain", name, DomainJson(domain).dump()});
-    }
-    domains_dirty_ = false;
+RunState RunFromRecord(const store::RunRecord& record) {
+  const Json j = Json::parse(record.state);
+  RunState r;
+  r.run_id = record.run_id;
+  r.domain = record.domain;
+  r.workflow_id = record.workflow_id;
+  r.type = {record.type_name, record.type_version};
+  r.start_time = TimeFrom(Json(record.start_us));
+  r.start_seq = record.start_seq;
+  r.open = record.open;
+  if (!record.open) {
+    r.close_time = TimeFrom(Json(record.close_us));
+    r.close_status = record.close_status;
   }
+  r.tags = Json::parse(record.tags).get<std::vector<std::string>>();
+  Get(j, "taskList", &r.task_list);
+  Get(j, "executionTimeout", &r.execution_start_to_close_timeout);
+  Get(j, "taskTimeout", &r.task_start_to_close_timeout);
+  Get(j, "childPolicy", &r.child_policy);
+  Get(j, "cancelRequested", &r.cancel_requested);
+  Get(j, "overEventLimit", &r.over_event_limit);
+  Get(j, "previousStarted", &r.previous_started_event_id);
+  Get(j, "taskPriority", &r.task_priority);
+  Get(j, "lambdaRole", &r.lambda_role);
+  if (auto p = j.find("parent"); p != j.end()) {
+    r.parent = ParentRef{p->at(0).get<std::string>(), p->at(1).get<std::string>(),
+                         p->at(2).get<EventId>()};
+  }
+  Get(j, "decisionTaskListOverride", &r.decision_task_list_override);
+  Get(j, "decisionTaskListTimeout", &r.decision_task_list_timeout);
+  Get(j, "latestActivity", &r.latest_activity_task_timestamp);
+  Get(j, "latestContext", &r.latest_execution_context);
+  return r;
+}
+
+std::int64_t StoredEventCount(const store::RunRecord& record) {
+  const Json j = Json::parse(record.state);
+  return j.value("events", std::int64_t{0});
+}
+
+Json EngineImpl::ActivityJson(const ActivityTaskState& a) const {
+  Json aj = {{"scheduled", a.scheduled_event_id},
+             {"started", a.started_event_id},
+             {"activityId", a.activity_id},
+             {"type", TypeKeyJson(a.type)},
+             {"taskList", a.task_list},
+             {"priority", a.priority},
+             {"scheduleToStartTimeout", a.schedule_to_start_timeout},
+             {"scheduleToCloseTimeout", a.schedule_to_close_timeout},
+             {"startToCloseTimeout", a.start_to_close_timeout},
+             {"heartbeatTimeout", a.heartbeat_timeout},
+             {"cancelRequested", a.cancel_requested},
+             {"cancelRequestedEvent", a.latest_cancel_requested_event_id},
+             {"secret", a.token_secret},
+             {"queued", QueueJson(a.queued)},
+             {"scheduleToStart", DeadlineJson(a.schedule_to_start_deadline)},
+             {"scheduleToClose", DeadlineJson(a.schedule_to_close_deadline)},
+             {"startToClose", DeadlineJson(a.start_to_close_deadline)},
+             {"heartbeat", DeadlineJson(a.heartbeat_deadline)}};
+  Put(aj, "input", a.input);
+  Put(aj, "identity", a.identity);
+  Put(aj, "details", a.heartbeat_details);
+  return aj;
+}
+
+namespace {
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+}  // namespace
+
+void EngineImpl::PersistLocked() {
+  if (!store_status_.ok()) {
+    dirty_.clear();
+    closed_now_.clear();
+    return;
+  }
+  store::Batch batch;
+  if (domains_dirty_ && journal_all_) {
+    // Domains change rarely (registration); each is written whole.
+    for (const auto& [name, domain] : domains_) batch.domains.emplace_back(name, Dump(DomainJson(domain)));
+  }
+  domains_dirty_ = false;
   std::vector<std::pair<RunState*, std::size_t>> advanced;
-  for (const auto& run_id : dirty_runs_) {
+  for (auto& [run_id, dirty] : dirty_) {
     RunState* run = FindRun(run_id);
     if (run == nullptr) continue;
-    batch.puts.push_back({"run", run_id, RunJson(*run).dump()});
+    // Without a user store only closed runs are kept, whole, at their close.
+    if (!journal_all_ && run->open) continue;
+    batch.runs.push_back(RunRecordOf(*run));
     for (std::size_t i = run->persisted_events; i < run->events.size(); ++i) {
       batch.events.push_back(
-          {run_id, static_cast<std::int64_t>(i + 1),
-           run->events[i].dump(-1, ' ', false, Json::error_handler_t::replace)});
+          {run_id, static_cast<std::int64_t>(i + 1), Dump(run->events[i])});
     }
     advanced.emplace_back(run, run->events.size());
+    if (!journal_all_) continue;
+    if (!run->open) {
+      batch.cleared_runs.push_back(run_id);
+      continue;
+    }
+    for (EventId id : dirty.activities) {
+      const std::string key = std::to_string(id);
+      auto it = run->activities.find(id);
+      if (it == run->activities.end()) {
+        batch.removed_parts.push_back({run_id, store::PartKind::kActivity, key});
+      } else {
+        batch.parts.push_back({run_id, store::PartKind::kActivity, key, Dump(ActivityJson(it->second))});
+      }
+    }
+    for (const std::string& id : dirty.timers) {
+      auto it = run->timers.find(id);
+      if (it == run->timers.end()) {
+        batch.removed_parts.push_back({run_id, store::PartKind::kTimer, id});
+      } else {
+        const TimerState& t = it->second;
+        batch.parts.push_back({run_id, store::PartKind::kTimer, id,
+                               Dump(Json{{"timerId", t.timer_id},
+                                         {"started", t.started_event_id},
+                                         {"deadline", DeadlineJson(t.deadline)}})});
+      }
+    }
+    for (EventId id : dirty.children) {
+      const std::string key = std::to_string(id);
+      auto it = run->children.find(id);
+      if (it == run->children.end()) {
+        batch.removed_parts.push_back({run_id, store::PartKind::kChild, key});
+      } else {
+        const ChildState& c = it->second;
+        batch.parts.push_back({run_id, store::PartKind::kChild, key,
+                               Dump(Json{{"initiated", c.initiated_event_id},
+                                         {"started", c.started_event_id},
+                                         {"workflowId", c.workflow_id},
+                                         {"runId", c.run_id},
+                                         {"type", TypeKeyJson(c.type)}})});
+      }
+    }
+    if (dirty.context && run->latest_execution_context) {
+      batch.parts.push_back({run_id, store::PartKind::kContext, "",
+                             Dump(Json(*run->latest_execution_context))});
+    }
   }
-  dirty_runs_.clear();
-  for (const auto& run_id : purged_runs_) {
-    batch.deletes.push_back({"run", run_id});
-    batch.purged_runs.push_back(run_id);
+  dirty_.clear();
+  if (batch.empty()) {
+    closed_now_.clear();
+    return;
   }
-  purged_runs_.clear();
-  if (batch.empty()) return Status::Ok();
-  const auto started = std::chrono::steady_clock::now();
-  Status status = store_->Apply(batch);
-  ++store_commits_;
-  store_commit_seconds_ +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!status.ok()) {
-    return InternalError("the store failed; restart the engine: " + status.message());
+  Status applied;
+  const std::uint64_t seq = journal_->Submit(std::move(batch), &applied);
+  if (!journal_->async()) {
+    if (!applied.ok()) {
+      store_status_ = InternalError("the store failed; restart the engine: " + applied.message());
+    }
+    durable_seq_ = seq;
   }
   for (auto& [run, count] : advanced) run->persisted_events = count;
-  return Status::Ok();
+  for (auto& run_id : closed_now_) closing_.emplace_back(seq, std::move(run_id));
+  closed_now_.clear();
 }
+
+// --- durability of answers ------------------------------------------------------------
+
+void EngineImpl::OnDurable(std::uint64_t seq, const Status& status) {
+  std::vector<Completion> ready;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!status.ok() && store_status_.ok()) {
+      store_status_ = InternalError("the store failed; restart the engine: " + status.message());
+    }
+    durable_seq_ = std::max(durable_seq_, seq);
+    ReleaseDurableLocked(&ready);
+  }
+  for (auto& completion : ready) completion.done(std::move(completion.result));
+}
+
+void EngineImpl::ReleaseDurableLocked(std::vector<Completion>* ready) {
+  while (!held_.empty() && held_.front().first <= durable_seq_) {
+    Completion completion = std::move(held_.front().second);
+    held_.pop_front();
+    // Nothing is acknowledged that the store does not hold.
+    if (!store_status_.ok() && completion.result.ok()) completion.result = store_status_;
+    ready->push_back(std::move(completion));
+  }
+  if (!store_status_.ok()) return;  // closed runs stay: the store may not have them
+  while (!closing_.empty() && closing_.front().first <= durable_seq_) {
+    auto it = runs_.find(closing_.front().second);
+    if (it != runs_.end() && !it->second.open) runs_.erase(it);
+    closing_.pop_front();
+  }
+}
+
+void EngineImpl::Defer(Engine::Callback done, std::function<Result<Json>(store::Store&)> read) {
+  deferred_.emplace_back(std::move(done), std::move(read));
+}
+
+// --- retention -------------------------------------------------------------------------
+
+void EngineImpl::ArmRetentionSweep(TimePoint when) {
+  if (sweeping_) {
+    // A sweep is running on the journal: it reports when the next is due.
+    if (!sweep_at_ || when < *sweep_at_) sweep_at_ = when;
+    return;
+  }
+  if (sweep_at_ && *sweep_at_ <= when && sweep_deadline_ != 0) return;
+  CancelDeadline(&sweep_deadline_);
+  sweep_at_ = when;
+  Deadline deadline;
+  deadline.kind = DeadlineKind::kRetention;
+  deadline.when = when;
+  sweep_deadline_ = AddDeadline(std::move(deadline));
+}
+
+void EngineImpl::SweepRetention() {
+  sweep_deadline_ = 0;
+  sweep_at_.reset();
+  sweeping_ = true;
+  // Each domain's cutoff: closed at or before now minus its retention.
+  std::vector<std::pair<std::string, std::int64_t>> domains;
+  for (const auto& [name, domain] : domains_) {
+    std::int64_t days = 0;
+    if (auto parsed = DurationSeconds(domain.retention_days)) days = *parsed;
+    domains.emplace_back(name, days * 86400);
+  }
+  const TimePoint now = now_;
+  journal_->Run([this, domains = std::move(domains), now](store::Store& store) {
+    constexpr std::size_t kBatch = 500;
+    std::size_t purged = 0;
+    bool more = false;
+    std::optional<TimePoint> next;
+    for (const auto& [name, seconds] : domains) {
+      const TimePoint cutoff = now - std::chrono::seconds(seconds);
+      auto result = store.PurgeClosed(name, TimeJson(cutoff).get<std::int64_t>(), kBatch);
+      if (!result.ok()) {
+        more = true;  // try again later
+        continue;
+      }
+      purged += result->purged;
+      more = more || result->more;
+      auto oldest = store.OldestClose(name);
+      if (oldest.ok() && *oldest) {
+        const TimePoint due = TimeFrom(Json(**oldest)) + std::chrono::seconds(seconds);
+        if (!next || due < *next) next = due;
+      }
+    }
+    // Bounded batches: the rest of a backlog follows shortly, between calls.
+    if (more) next = now + std::chrono::milliseconds(100);
+    std::lock_guard<std::mutex> lock(sweep_mu_);
+    sweep_purged_ += purged;
+    sweep_next_ = next;
+    sweep_done_ = true;
+  });
+}
+
+void EngineImpl::ReadSweepMailLocked() {
+  std::optional<TimePoint> next;
+  {
+    std::lock_guard<std::mutex> lock(sweep_mu_);
+    if (!sweep_done_) return;
+    sweep_done_ = false;
+    closed_runs_ -= std::min(closed_runs_, sweep_purged_);
+    sweep_purged_ = 0;
+    next = sweep_next_;
+  }
+  sweeping_ = false;
+  // Runs that closed while the sweep ran asked for an earlier one.
+  if (sweep_at_ && (!next || *sweep_at_ < *next)) next = sweep_at_;
+  sweep_at_.reset();
+  if (next) ArmRetentionSweep(*next);
+}
+
+// --- loading ---------------------------------------------------------------------------------
 
 Status EngineImpl::LoadLocked() {
   try {
-    ASSIGN_OR_RETURN(auto domains, store_->Load("domain"));
+    ASSIGN_OR_RETURN(auto domains, store_->LoadDomains());
     for (const auto& [name, text] : domains) {
       const Json j = Json::parse(text);
       DomainState d;
@@ -304,67 +517,42 @@ Status EngineImpl::LoadLocked() {
       }
       domains_.emplace(d.name, std::move(d));
     }
+    ASSIGN_OR_RETURN(store::Summary summary, store_->Summarize());
+    run_seq_ = summary.max_start_seq;
+    closed_runs_ = summary.closed_runs;
 
-    ASSIGN_OR_RETURN(auto runs, store_->Load("run"));
-    // Queued tasks across runs, re-queued in their original order.
+    // Queued tasks across runs, put back at their positions.
     struct Requeue {
-      std::uint64_t seq;
       TaskKind kind;
       std::string key;
-      std::int64_t priority;
+      QueuePosition position;
       QueuedTask task;
-      QueuePosition* position;
+      QueuePosition* slot;
     };
     std::vector<Requeue> requeue;
-    std::vector<RunState*> loaded;
-    for (const auto& [run_id, text] : runs) {
-      const Json j = Json::parse(text);
-      RunState r;
-      Get(j, "domain", &r.domain);
-      Get(j, "workflowId", &r.workflow_id);
-      r.run_id = run_id;
-      r.type = TypeKeyFrom(j.at("type"));
-      Get(j, "taskList", &r.task_list);
-      Get(j, "executionTimeout", &r.execution_start_to_close_timeout);
-      Get(j, "taskTimeout", &r.task_start_to_close_timeout);
-      Get(j, "childPolicy", &r.child_policy);
-      Get(j, "tags", &r.tags);
-      r.start_time = TimeFrom(j.at("start"));
-      Get(j, "startSeq", &r.start_seq);
-      Get(j, "open", &r.open);
-      Get(j, "closeStatus", &r.close_status);
-      Get(j, "cancelRequested", &r.cancel_requested);
-      Get(j, "overEventLimit", &r.over_event_limit);
-      Get(j, "previousStarted", &r.previous_started_event_id);
-      Get(j, "taskPriority", &r.task_priority);
-      Get(j, "lambdaRole", &r.lambda_role);
-      if (auto p = j.find("parent"); p != j.end()) {
-        r.parent = ParentRef{p->at(0).get<std::string>(), p->at(1).get<std::string>(),
-                             p->at(2).get<EventId>()};
-      }
-      Get(j, "close", &r.close_time);
-      Get(j, "decisionTaskListOverride", &r.decision_task_list_override);
-      Get(j, "decisionTaskListTimeout", &r.decision_task_list_timeout);
-      Get(j, "latestActivity", &r.latest_activity_task_timestamp);
-      Get(j, "latestContext", &r.latest_execution_context);
-
-      // Events: exactly the count the record names (a crash between writes
-      // cannot happen: record and events are one transaction).
+    RETURN_IF_ERROR(store_->LoadOpenRuns([&](store::RunRecord record,
+                                             std::vector<store::Part> parts) -> Status {
+      const std::string run_id = record.run_id;
+      RunState r = RunFromRecord(record);
+      const Json j = Json::parse(record.state);
       const auto count = j.at("events").get<std::int64_t>();
       ASSIGN_OR_RETURN(auto bodies, store_->ReadEvents(run_id, 1, count));
       if (static_cast<std::int64_t>(bodies.size()) != count) {
         return InternalError("store: run " + run_id + " has " + std::to_string(bodies.size()) +
-                             " events, its record says " + std::to_string(count));
+                             " events, its row says " + std::to_string(count));
       }
       r.events.reserve(bodies.size());
       for (const auto& body : bodies) r.events.push_back(Json::parse(body));
       r.persisted_events = r.events.size();
-      run_seq_ = std::max(run_seq_, r.start_seq);
 
-      auto [it, inserted] = runs_.emplace(run_id, std::move(r));
-      RunState& run = it->second;
-      loaded.push_back(&run);
-      if (run.open) ++open_runs_;
+      auto domain = domains_.find(r.domain);
+      if (domain == domains_.end()) {
+        return InternalError("store: run " + run_id + " names unknown domain " + r.domain);
+      }
+      RunState& run = runs_.emplace(run_id, std::move(r)).first->second;
+      ++open_runs_;
+      domain->second.open_run_by_workflow_id[run.workflow_id] = run_id;
+      domain->second.open_by_start.emplace(run.start_seq, run_id);
       run.execution_deadline = RestoreDeadline(j.at("executionDeadline"), run_id);
 
       const Json& d = j.at("decision");
@@ -378,87 +566,77 @@ Status EngineImpl::LoadLocked() {
       decision.start_to_close_deadline = RestoreDeadline(d.at("startToClose"), run_id);
       const QueuePosition dq = QueueFrom(d.at("queued"));
       if (dq.seq != 0) {
-        requeue.push_back({dq.seq, TaskKind::kDecision, QueueKey(run.domain, decision.task_list),
-                           dq.priority, QueuedTask{run_id, decision.scheduled_event_id},
-                           &decision.queued});
+        requeue.push_back({TaskKind::kDecision, QueueKey(run.domain, decision.task_list), dq,
+                           QueuedTask{run_id, decision.scheduled_event_id}, &decision.queued});
       }
 
-      for (const auto& aj : j.at("activities")) {
-        ActivityTaskState a;
-        Get(aj, "scheduled", &a.scheduled_event_id);
-        Get(aj, "started", &a.started_event_id);
-        Get(aj, "activityId", &a.activity_id);
-        a.type = TypeKeyFrom(aj.at("type"));
-        Get(aj, "taskList", &a.task_list);
-        Get(aj, "priority", &a.priority);
-        Get(aj, "scheduleToStartTimeout", &a.schedule_to_start_timeout);
-        Get(aj, "scheduleToCloseTimeout", &a.schedule_to_close_timeout);
-        Get(aj, "startToCloseTimeout", &a.start_to_close_timeout);
-        Get(aj, "heartbeatTimeout", &a.heartbeat_timeout);
-        Get(aj, "cancelRequested", &a.cancel_requested);
-        Get(aj, "cancelRequestedEvent", &a.latest_cancel_requested_event_id);
-        Get(aj, "secret", &a.token_secret);
-        Get(aj, "input", &a.input);
-        Get(aj, "identity", &a.identity);
-        Get(aj, "details", &a.heartbeat_details);
-        ActivityTaskState& stored =
-            run.activities.emplace(a.scheduled_event_id, std::move(a)).first->second;
-        run.activity_ids[stored.activity_id] = stored.scheduled_event_id;
-        stored.schedule_to_start_deadline = RestoreDeadline(aj.at("scheduleToStart"), run_id);
-        stored.schedule_to_close_deadline = RestoreDeadline(aj.at("scheduleToClose"), run_id);
-        stored.start_to_close_deadline = RestoreDeadline(aj.at("startToClose"), run_id);
-        stored.heartbeat_deadline = RestoreDeadline(aj.at("heartbeat"), run_id);
-        const QueuePosition aq = QueueFrom(aj.at("queued"));
-        if (aq.seq != 0) {
-          requeue.push_back({aq.seq, TaskKind::kActivity, QueueKey(run.domain, stored.task_list),
-                             aq.priority, QueuedTask{run_id, stored.scheduled_event_id},
-                             &stored.queued});
+      for (const store::Part& part : parts) {
+        const Json pj = Json::parse(part.value);
+        switch (part.kind) {
+          case store::PartKind::kActivity: {
+            ActivityTaskState a;
+            Get(pj, "scheduled", &a.scheduled_event_id);
+            Get(pj, "started", &a.started_event_id);
+            Get(pj, "activityId", &a.activity_id);
+            a.type = TypeKeyFrom(pj.at("type"));
+            Get(pj, "taskList", &a.task_list);
+            Get(pj, "priority", &a.priority);
+            Get(pj, "scheduleToStartTimeout", &a.schedule_to_start_timeout);
+            Get(pj, "scheduleToCloseTimeout", &a.schedule_to_close_timeout);
+            Get(pj, "startToCloseTimeout", &a.start_to_close_timeout);
+            Get(pj, "heartbeatTimeout", &a.heartbeat_timeout);
+            Get(pj, "cancelRequested", &a.cancel_requested);
+            Get(pj, "cancelRequestedEvent", &a.latest_cancel_requested_event_id);
+            Get(pj, "secret", &a.token_secret);
+            Get(pj, "input", &a.input);
+            Get(pj, "identity", &a.identity);
+            Get(pj, "details", &a.heartbeat_details);
+            ActivityTaskState& stored =
+                run.activities.emplace(a.scheduled_event_id, std::move(a)).first->second;
+            run.activity_ids[stored.activity_id] = stored.scheduled_event_id;
+            stored.schedule_to_start_deadline = RestoreDeadline(pj.at("scheduleToStart"), run_id);
+            stored.schedule_to_close_deadline = RestoreDeadline(pj.at("scheduleToClose"), run_id);
+            stored.start_to_close_deadline = RestoreDeadline(pj.at("startToClose"), run_id);
+            stored.heartbeat_deadline = RestoreDeadline(pj.at("heartbeat"), run_id);
+            const QueuePosition aq = QueueFrom(pj.at("queued"));
+            if (aq.seq != 0) {
+              requeue.push_back({TaskKind::kActivity, QueueKey(run.domain, stored.task_list), aq,
+                                 QueuedTask{run_id, stored.scheduled_event_id}, &stored.queued});
+            }
+            break;
+          }
+          case store::PartKind::kTimer: {
+            TimerState t;
+            Get(pj, "timerId", &t.timer_id);
+            Get(pj, "started", &t.started_event_id);
+            TimerState& stored = run.timers.emplace(t.timer_id, std::move(t)).first->second;
+            stored.deadline = RestoreDeadline(pj.at("deadline"), run_id);
+            break;
+          }
+          case store::PartKind::kChild: {
+            ChildState c;
+            Get(pj, "initiated", &c.initiated_event_id);
+            Get(pj, "started", &c.started_event_id);
+            Get(pj, "workflowId", &c.workflow_id);
+            Get(pj, "runId", &c.run_id);
+            c.type = TypeKeyFrom(pj.at("type"));
+            run.children.emplace(c.initiated_event_id, std::move(c));
+            break;
+          }
+          case store::PartKind::kContext:
+            run.latest_execution_context = pj.get<std::string>();
+            break;
         }
       }
-      for (const auto& tj : j.at("timers")) {
-        TimerState t;
-        Get(tj, "timerId", &t.timer_id);
-        Get(tj, "started", &t.started_event_id);
-        TimerState& stored = run.timers.emplace(t.timer_id, std::move(t)).first->second;
-        stored.deadline = RestoreDeadline(tj.at("deadline"), run_id);
-      }
-      for (const auto& cj : j.at("children")) {
-        ChildState c;
-        Get(cj, "initiated", &c.initiated_event_id);
-        Get(cj, "started", &c.started_event_id);
-        Get(cj, "workflowId", &c.workflow_id);
-        Get(cj, "runId", &c.run_id);
-        c.type = TypeKeyFrom(cj.at("type"));
-        run.children.emplace(c.initiated_event_id, std::move(c));
-      }
+      return Status::Ok();
+    }));
+    for (auto& r : requeue) {
+      Queues(r.kind)[r.key].Restore(r.position, r.task);
+      *r.slot = r.position;
     }
-
-    // Domain indexes, in start order.
-    std::sort(loaded.begin(), loaded.end(),
-              [](const RunState* a, const RunState* b) { return a->start_seq < b->start_seq; });
-    for (RunState* run : loaded) {
-      auto d = domains_.find(run->domain);
-      if (d == domains_.end()) {
-        return InternalError("store: run " + run->run_id + " names unknown domain " +
-                             run->domain);
-      }
-      d->second.run_ids.push_back(run->run_id);
-      d->second.run_ids_by_workflow_id[run->workflow_id].push_back(run->run_id);
-      if (run->open) {
-        d->second.open_run_by_workflow_id[run->workflow_id] = run->run_id;
-        d->second.open_by_start.emplace(run->start_seq, run->run_id);
-      } else {
-        d->second.closed_by_start.emplace(std::make_pair(run->start_time, run->start_seq),
-                                          run->run_id);
-        d->second.closed_by_close.emplace(
-            std::make_pair(run->close_time.value_or(run->start_time), run->start_seq),
-            run->run_id);
-        ArmRetention(*run);  // one that passed while down purges at once
-      }
-    }
-    std::sort(requeue.begin(), requeue.end(),
-              [](const Requeue& a, const Requeue& b) { return a.seq < b.seq; });
-    for (auto& r : requeue) EnqueueTask(r.kind, r.key, r.priority, r.task, r.position);
+    // Closed runs whose retention passed while the engine was down are
+    // purged by the first sweep.
+    if (closed_runs_ > 0) ArmRetentionSweep(now_);
   } catch (const std::exception& e) {
     return InternalError(std::string("store: a record does not parse: ") + e.what());
   }

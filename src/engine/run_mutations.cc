@@ -12,7 +12,7 @@ EventId EngineImpl::AppendEvent(RunState& run, std::string_view type, Json attri
   if (run.events.size() + 1 >= kMaxEvents && type != "WorkflowExecutionTerminated") return 0;
   const auto id = static_cast<EventId>(run.events.size()) + 1;
   run.events.push_back(MakeEvent(id, now_, type, std::move(attributes)));
-  MarkRunDirty(run);
+  if (journal_all_) Dirty(run).row = true;
   if (!run.over_event_limit && run.events.size() >= kEventLimitThreshold) {
     run.over_event_limit = true;
     over_limit_runs_.push_back(run.run_id);
@@ -82,8 +82,6 @@ RunState& EngineImpl::CreateRun(DomainState& domain, RunState config,
   config.open = true;
   const std::string run_id = config.run_id;
   RunState& run = runs_.emplace(run_id, std::move(config)).first->second;
-  domain.run_ids.push_back(run_id);
-  domain.run_ids_by_workflow_id[run.workflow_id].push_back(run_id);
   domain.open_run_by_workflow_id[run.workflow_id] = run_id;
   domain.open_by_start.emplace(run.start_seq, run_id);
   ++open_runs_;
@@ -123,15 +121,20 @@ void EngineImpl::CloseRun(RunState& run, std::string_view close_status,
   run.close_status = std::string(close_status);
   run.close_time = now_;
   --open_runs_;
-  ArmRetention(run);
+  ++closed_runs_;
+  // Written whole (without a user store) or as its final row; dropped from
+  // memory once that is durable.
+  Dirty(run).closed = true;
+  closed_now_.push_back(run.run_id);
   if (DomainState* domain = FindDomain(run.domain)) {
     auto it = domain->open_run_by_workflow_id.find(run.workflow_id);
     if (it != domain->open_run_by_workflow_id.end() && it->second == run.run_id) {
       domain->open_run_by_workflow_id.erase(it);
     }
     domain->open_by_start.erase(run.start_seq);
-    domain->closed_by_start.emplace(std::make_pair(run.start_time, run.start_seq), run.run_id);
-    domain->closed_by_close.emplace(std::make_pair(now_, run.start_seq), run.run_id);
+    std::int64_t days = 0;
+    if (auto parsed = DurationSeconds(domain->retention_days)) days = *parsed;
+    ArmRetentionSweep(now_ + std::chrono::hours(24 * days));
   }
   CancelDeadline(&run.execution_deadline);
   DequeueTask(TaskKind::kDecision, QueueKey(run.domain, run.decision.task_list),
@@ -189,6 +192,7 @@ void EngineImpl::CloseRun(RunState& run, std::string_view close_status,
   attributes["workflowType"] = TypeJson(run.type.first, run.type.second);
   attributes["initiatedEventId"] = child->second.initiated_event_id;
   attributes["startedEventId"] = child->second.started_event_id;
+  TouchChild(*parent, child->second.initiated_event_id);
   parent->children.erase(child);
   AppendEvent(*parent, type, std::move(attributes));
   NeedDecision(*parent);
@@ -234,6 +238,7 @@ void EngineImpl::CloseActivity(RunState& run, EventId scheduled_event_id) {
   auto id = run.activity_ids.find(activity.activity_id);
   if (id != run.activity_ids.end() && id->second == scheduled_event_id) run.activity_ids.erase(id);
   run.activities.erase(it);
+  TouchActivity(run, scheduled_event_id);
 }
 
 void EngineImpl::OnActivityTimeout(const Deadline& deadline) {
@@ -320,49 +325,9 @@ void EngineImpl::OnTimerFired(const Deadline& deadline) {
   if (it == run->timers.end() || it->second.started_event_id != deadline.event_id) return;
   const EventId started = it->second.started_event_id;
   run->timers.erase(it);
+  TouchTimer(*run, deadline.name);
   AppendEvent(*run, "TimerFired", Json{{"timerId", deadline.name}, {"startedEventId", started}});
   NeedDecision(*run);
-}
-
-void EngineImpl::ArmRetention(const RunState& run) {
-  const DomainState* domain = FindDomain(run.domain);
-  if (domain == nullptr || !run.close_time) return;
-  std::int64_t days = 0;
-  if (auto parsed = DurationSeconds(domain->retention_days)) days = *parsed;
-  Deadline deadline;
-  deadline.kind = DeadlineKind::kRetention;
-  deadline.run_id = run.run_id;
-  deadline.when = *run.close_time + std::chrono::hours(24 * days);
-  AddDeadline(std::move(deadline));
-}
-
-void EngineImpl::PurgeRun(const std::string& run_id) {
-  auto it = runs_.find(run_id);
-  if (it == runs_.end() || it->second.open) return;
-  const std::string domain_name = it->second.domain;
-  const auto by_start = std::make_pair(it->second.start_time, it->second.start_seq);
-  const auto by_close = std::make_pair(*it->second.close_time, it->second.start_seq);
-  runs_.erase(it);
-  dirty_runs_.erase(run_id);
-  if (store_) purged_runs_.push_back(run_id);
-  // The domain's run lists skip ids that are gone; compact them once most of
-  // their entries are.
-  DomainState* domain = FindDomain(domain_name);
-  if (domain == nullptr) return;
-  domain->closed_by_start.erase(by_start);
-  domain->closed_by_close.erase(by_close);
-  if (++domain->purged_since_compaction < 1024 ||
-      domain->purged_since_compaction * 2 < domain->run_ids.size()) {
-    return;
-  }
-  domain->purged_since_compaction = 0;
-  auto gone = [this](const std::string& id) { return runs_.count(id) == 0; };
-  std::erase_if(domain->run_ids, gone);
-  for (auto w = domain->run_ids_by_workflow_id.begin();
-       w != domain->run_ids_by_workflow_id.end();) {
-    std::erase_if(w->second, gone);
-    w = w->second.empty() ? domain->run_ids_by_workflow_id.erase(w) : std::next(w);
-  }
 }
 
 }  // namespace garcon::engine

@@ -1,7 +1,6 @@
-// The engine's state as plain structs: domains, types, runs, their open
+// The engine's state as plain structs: domains, types, open runs, their open
 // activities, timers and children, and their histories. Nothing here knows
-// about locking, queues or clocks beyond time stamps, so a store can write
-// these structs through as they are.
+// about locking, queues or clocks beyond time stamps.
 #pragma once
 
 #include <cstdint>
@@ -75,18 +74,10 @@ struct DomainState {
   std::vector<std::pair<std::string, std::string>> tags;  // (key, value)
   std::map<TypeKey, ActivityTypeState> activity_types;
   std::map<TypeKey, WorkflowTypeState> workflow_types;
-  // Runs of this domain, in start order.
-  std::vector<std::string> run_ids;
-  std::unordered_map<std::string, std::vector<std::string>> run_ids_by_workflow_id;
+  // Open runs (closed ones are in the store): by workflowId, and in start
+  // order for the visibility lists.
   std::unordered_map<std::string, std::string> open_run_by_workflow_id;
-  // Runs purged since run_ids was last compacted (their ids linger there).
-  std::size_t purged_since_compaction = 0;
-  // Visibility indexes, so listing reads only the runs in the asked window:
-  // open runs in start order; closed runs by (start time, start order) and
-  // by (close time, start order).
   std::map<std::uint64_t, std::string> open_by_start;
-  std::map<std::pair<TimePoint, std::uint64_t>, std::string> closed_by_start;
-  std::map<std::pair<TimePoint, std::uint64_t>, std::string> closed_by_close;
 };
 
 struct ActivityTaskState {
@@ -170,9 +161,9 @@ struct RunState {
   bool over_event_limit = false;
 
   std::vector<Json> events;
-  // Not persisted: how many of `events` the store has.
+  // Not persisted: how many of `events` were handed to the journal.
   std::size_t persisted_events = 0;
-  // Start order across the engine (rebuilds domain run lists on reopen).
+  // Start order across the store (visibility order).
   std::uint64_t start_seq = 0;
 
   DecisionTaskState decision;

@@ -8,6 +8,11 @@ QueuePosition TaskQueue::Push(std::int64_t priority, QueuedTask task) {
   return position;
 }
 
+void TaskQueue::Restore(const QueuePosition& position, QueuedTask task) {
+  tasks_.emplace(std::make_pair(-position.priority, position.seq), std::move(task));
+  if (position.seq >= next_seq_) next_seq_ = position.seq + 1;
+}
+
 bool TaskQueue::Remove(const QueuePosition& position) {
   if (position.seq == 0) return false;
   return tasks_.erase({-position.priority, position.seq}) > 0;

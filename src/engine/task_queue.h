@@ -29,6 +29,9 @@ struct QueuePosition {
 class TaskQueue {
  public:
   QueuePosition Push(std::int64_t priority, QueuedTask task);
+  // Puts back a task at a position it had (a reopened store), so positions
+  // stay comparable with those handed out later.
+  void Restore(const QueuePosition& position, QueuedTask task);
   // Returns whether the task was queued.
   bool Remove(const QueuePosition& position);
   std::optional<QueuedTask> Pop();

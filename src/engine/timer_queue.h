@@ -25,7 +25,7 @@ enum class DeadlineKind {
   kDecisionStartToClose,     // run_id, event_id = started event
   kExecutionStartToClose,    // run_id
   kTimer,                    // run_id, name = timerId, event_id = started event
-  kRetention,                // run_id: a closed run's record and history are purged
+  kRetention,                // a sweep purges closed runs past their retention
 };
 
 struct Deadline {

@@ -1,25 +1,56 @@
-// The SQLite store: one file in WAL mode. Schema and format: docs/storage.md.
+// The SQLite store: one file in WAL mode, or SQLite's in-memory database.
+// Schema and format: docs/storage.md.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
+#include <variant>
 
 #include "garcon/store.h"
 
 namespace garcon::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kFormatVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS records (
-  kind TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS domains (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY,
+  domain TEXT NOT NULL,
+  workflow_id TEXT NOT NULL,
+  type_name TEXT NOT NULL,
+  type_version TEXT NOT NULL,
+  start_us INTEGER NOT NULL,
+  start_seq INTEGER NOT NULL,
+  open INTEGER NOT NULL,
+  close_us INTEGER,
+  close_status TEXT,
+  tags TEXT NOT NULL,
+  state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_open ON runs(start_seq) WHERE open = 1;
+CREATE INDEX IF NOT EXISTS runs_closed_by_start ON runs(domain, start_us, start_seq) WHERE open = 0;
+CREATE INDEX IF NOT EXISTS runs_closed_by_close ON runs(domain, close_us, start_seq) WHERE open = 0;
+CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs(domain, workflow_id, start_seq);
+CREATE TABLE IF NOT EXISTS parts (
+  run_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
-  PRIMARY KEY (kind, key)
+  PRIMARY KEY (run_id, kind, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
   run_id TEXT NOT NULL,
@@ -29,10 +60,16 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 )sql";
 
+constexpr const char* kRunColumns =
+    "run_id, domain, workflow_id, type_name, type_version, start_us, start_seq, open, "
+    "close_us, close_status, tags, state";
+
 // A prepared statement, finalized on scope exit.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  Statement(sqlite3* db, const std::string& sql) {
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr);
+  }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -52,117 +89,416 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
 }
 
-class SqliteStore final : public Store {
- public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override {
-    put_.reset();
-    delete_.reset();
-    append_.reset();
-    purge_.reset();
-    sqlite3_close(db_);
-  }
+RunRecord ReadRun(sqlite3_stmt* s) {
+  RunRecord r;
+  r.run_id = ColumnText(s, 0);
+  r.domain = ColumnText(s, 1);
+  r.workflow_id = ColumnText(s, 2);
+  r.type_name = ColumnText(s, 3);
+  r.type_version = ColumnText(s, 4);
+  r.start_us = sqlite3_column_int64(s, 5);
+  r.start_seq = static_cast<std::uint64_t>(sqlite3_column_int64(s, 6));
+  r.open = sqlite3_column_int(s, 7) != 0;
+  r.close_us = sqlite3_column_int64(s, 8);
+  r.close_status = ColumnText(s, 9);
+  r.tags = ColumnText(s, 10);
+  r.state = ColumnText(s, 11);
+  return r;
+}
 
-  Status Init(const SqliteOptions& options) {
-    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-    RETURN_IF_ERROR(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
-                                                  : "PRAGMA synchronous=NORMAL"));
-    RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=OFF"));
-    sqlite3_busy_timeout(db_, 5000);
-    RETURN_IF_ERROR(Exec(kSchema));
-    {
-      Statement s(db_, "SELECT value FROM meta WHERE key='schema_version'");
-      if (!s.ok()) return Error("reading the schema version");
-      if (sqlite3_step(s.get()) == SQLITE_ROW) {
-        const std::string version = ColumnText(s.get(), 0);
-        if (version != std::to_string(kSchemaVersion)) {
-          return InternalError("unsupported store schema version " + version);
-        }
-      } else {
-        RETURN_IF_ERROR(Exec("INSERT INTO meta(key, value) VALUES('schema_version', '" +
-                             std::to_string(kSchemaVersion) + "')"));
-      }
+using Value = std::variant<std::int64_t, std::string>;
+
+void BindAll(sqlite3_stmt* s, const std::vector<Value>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const int index = static_cast<int>(i + 1);
+    if (const auto* n = std::get_if<std::int64_t>(&values[i])) {
+      sqlite3_bind_int64(s, index, *n);
+    } else {
+      BindText(s, index, std::get<std::string>(values[i]));
     }
-    put_ = std::make_unique<Statement>(
-        db_, "INSERT INTO records(kind, key, value) VALUES(?1, ?2, ?3) "
-             "ON CONFLICT(kind, key) DO UPDATE SET value=excluded.value");
-    delete_ = std::make_unique<Statement>(db_, "DELETE FROM records WHERE kind=?1 AND key=?2");
-    append_ = std::make_unique<Statement>(
-        db_, "INSERT OR REPLACE INTO events(run_id, event_id, body) VALUES(?1, ?2, ?3)");
-    purge_ = std::make_unique<Statement>(db_, "DELETE FROM events WHERE run_id=?1");
-    if (!put_->ok() || !delete_->ok() || !append_->ok() || !purge_->ok()) {
-      return Error("preparing statements");
+  }
+}
+
+// The WHERE clause of a closed-run query (without paging), and its values.
+std::string ClosedWhere(const ClosedQuery& q, std::vector<Value>* values) {
+  const char* time = q.by_close_time ? "close_us" : "start_us";
+  std::string sql = std::string(" WHERE domain = ? AND open = 0 AND ") + time + " >= ?";
+  values->push_back(q.domain);
+  values->push_back(q.oldest_us);
+  if (q.latest_us) {
+    sql += std::string(" AND ") + time + " <= ?";
+    values->push_back(*q.latest_us);
+  }
+  if (q.workflow_id) {
+    sql += " AND workflow_id = ?";
+    values->push_back(*q.workflow_id);
+  }
+  if (q.type_name) {
+    sql += " AND type_name = ?";
+    values->push_back(*q.type_name);
+    if (q.type_version) {
+      sql += " AND type_version = ?";
+      values->push_back(*q.type_version);
+    }
+  }
+  if (q.tag) {
+    sql += " AND EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = ?)";
+    values->push_back(*q.tag);
+  }
+  if (q.close_status) {
+    sql += " AND close_status = ?";
+    values->push_back(*q.close_status);
+  }
+  return sql;
+}
+
+// An exclusive advisory lock on the database file, held while the store is
+// open. flock(2) locks are separate from SQLite's own fcntl(2) locks; the
+// descriptor stays open until after SQLite closes the file, since closing
+// any descriptor of a file drops the process's fcntl locks on it.
+class FileLock {
+ public:
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Acquire(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      return InternalError("store: cannot open " + path + ": " + std::strerror(errno));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return InternalError("store: " + path +
+                             " is in use by another engine (a garcon server or a flow's "
+                             "run --db holds it); stop it or use another file");
+      }
+      return InternalError("store: cannot lock " + path + ": " + std::strerror(errno));
+    }
+    // The file holds live task-token secrets: owner only.
+    if (::fchmod(fd_, 0600) != 0) {
+      return InternalError("store: cannot restrict " + path + " to its owner: " +
+                           std::strerror(errno));
     }
     return Status::Ok();
   }
 
-  Status Apply(const Batch& batch) override {
-    if (batch.empty()) return Status::Ok();
-    std::lock_guard lock(mu_);
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status status = ApplyLocked(batch);
-    if (!status.ok()) {
-      (void)Exec("ROLLBACK");
-      return status;
+ private:
+  int fd_ = -1;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::unique_ptr<FileLock> lock, bool durable)
+      : db_(db), lock_(std::move(lock)), durable_(durable) {}
+  ~SqliteStore() override {
+    statements_.clear();
+    sqlite3_close(db_);
+    lock_.reset();  // after SQLite has closed the file
+  }
+
+  Status Init(const std::string& path, const SqliteOptions& options) {
+    if (durable_) {
+      RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+      RETURN_IF_ERROR(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                    : "PRAGMA synchronous=NORMAL"));
     }
-    status = Exec("COMMIT");
+    sqlite3_busy_timeout(db_, 5000);
+    RETURN_IF_ERROR(CheckFormat(path));
+    RETURN_IF_ERROR(Exec(kSchema));
+    RETURN_IF_ERROR(Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('format_version', '" +
+                         std::to_string(kFormatVersion) + "')"));
+    if (durable_) {
+      // SQLite gives -wal and -shm the main file's mode; these exist now.
+      for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
+    }
+    upsert_domain_ = Prepare(
+        "INSERT INTO domains(name, value) VALUES(?1, ?2) "
+        "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+    upsert_run_ = Prepare(
+        std::string("INSERT INTO runs(") + kRunColumns +
+        ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+        "ON CONFLICT(run_id) DO UPDATE SET domain = excluded.domain, workflow_id = "
+        "excluded.workflow_id, type_name = excluded.type_name, type_version = "
+        "excluded.type_version, start_us = excluded.start_us, start_seq = excluded.start_seq, "
+        "open = excluded.open, close_us = excluded.close_us, close_status = "
+        "excluded.close_status, tags = excluded.tags, state = excluded.state");
+    clear_parts_ = Prepare("DELETE FROM parts WHERE run_id = ?1");
+    upsert_part_ = Prepare(
+        "INSERT INTO parts(run_id, kind, key, value) VALUES(?1, ?2, ?3, ?4) "
+        "ON CONFLICT(run_id, kind, key) DO UPDATE SET value = excluded.value");
+    delete_part_ = Prepare("DELETE FROM parts WHERE run_id = ?1 AND kind = ?2 AND key = ?3");
+    insert_event_ =
+        Prepare("INSERT OR REPLACE INTO events(run_id, event_id, body) VALUES(?1, ?2, ?3)");
+    delete_events_ = Prepare("DELETE FROM events WHERE run_id = ?1");
+    delete_run_ = Prepare("DELETE FROM runs WHERE run_id = ?1");
+    find_run_ = Prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?1");
+    read_events_ = Prepare(
+        "SELECT body FROM events WHERE run_id = ?1 AND event_id BETWEEN ?2 AND ?3 "
+        "ORDER BY event_id");
+    run_parts_ = Prepare("SELECT kind, key, value FROM parts WHERE run_id = ?1");
+    for (const auto& s : statements_) {
+      if (!s->ok()) return Error("preparing statements");
+    }
+    return Status::Ok();
+  }
+
+  Status Apply(std::span<const Batch> batches) override {
+    std::lock_guard lock(mu_);
+    bool any = false;
+    for (const Batch& b : batches) any = any || !b.empty();
+    if (!any) return Status::Ok();
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status status = Status::Ok();
+    for (const Batch& b : batches) {
+      status = ApplyLocked(b);
+      if (!status.ok()) break;
+    }
+    if (status.ok()) status = Exec("COMMIT");
     if (!status.ok()) (void)Exec("ROLLBACK");
     return status;
   }
 
-  Result<std::vector<std::pair<std::string, std::string>>> Load(std::string_view kind) override {
+  Result<std::vector<std::pair<std::string, std::string>>> LoadDomains() override {
     std::lock_guard lock(mu_);
-    Statement s(db_, "SELECT key, value FROM records WHERE kind=?1 ORDER BY key");
-    if (!s.ok()) return Error("loading records");
-    BindText(s.get(), 1, kind);
+    Statement s(db_, "SELECT name, value FROM domains ORDER BY name");
+    if (!s.ok()) return Error("loading domains");
     std::vector<std::pair<std::string, std::string>> out;
     int rc;
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
       out.emplace_back(ColumnText(s.get(), 0), ColumnText(s.get(), 1));
     }
-    if (rc != SQLITE_DONE) return Error("loading records");
+    if (rc != SQLITE_DONE) return Error("loading domains");
+    return out;
+  }
+
+  Status LoadOpenRuns(const std::function<Status(RunRecord, std::vector<Part>)>& visit) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, std::string("SELECT ") + kRunColumns +
+                         " FROM runs WHERE open = 1 ORDER BY start_seq");
+    if (!s.ok()) return Error("loading open runs");
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      RunRecord run = ReadRun(s.get());
+      std::vector<Part> parts;
+      sqlite3_stmt* p = Reset(*run_parts_);
+      BindText(p, 1, run.run_id);
+      int prc;
+      while ((prc = sqlite3_step(p)) == SQLITE_ROW) {
+        parts.push_back(Part{run.run_id, static_cast<PartKind>(sqlite3_column_int(p, 0)),
+                             ColumnText(p, 1), ColumnText(p, 2)});
+      }
+      sqlite3_reset(p);
+      if (prc != SQLITE_DONE) return Error("loading a run's parts");
+      RETURN_IF_ERROR(visit(std::move(run), std::move(parts)));
+    }
+    if (rc != SQLITE_DONE) return Error("loading open runs");
+    return Status::Ok();
+  }
+
+  Result<Summary> Summarize() override {
+    std::lock_guard lock(mu_);
+    Summary summary;
+    {
+      Statement s(db_, "SELECT COALESCE(MAX(start_seq), 0) FROM runs");
+      if (!s.ok() || sqlite3_step(s.get()) != SQLITE_ROW) return Error("summarizing");
+      summary.max_start_seq = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 0));
+    }
+    {
+      Statement s(db_, "SELECT COUNT(*) FROM runs WHERE open = 0");
+      if (!s.ok() || sqlite3_step(s.get()) != SQLITE_ROW) return Error("summarizing");
+      summary.closed_runs = static_cast<std::size_t>(sqlite3_column_int64(s.get(), 0));
+    }
+    return summary;
+  }
+
+  Result<std::optional<RunRecord>> FindRun(std::string_view run_id) override {
+    std::lock_guard lock(mu_);
+    sqlite3_stmt* s = Reset(*find_run_);
+    BindText(s, 1, run_id);
+    const int rc = sqlite3_step(s);
+    std::optional<RunRecord> out;
+    if (rc == SQLITE_ROW) out = ReadRun(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("reading a run");
     return out;
   }
 
   Result<std::vector<std::string>> ReadEvents(std::string_view run_id, std::int64_t first,
                                               std::int64_t last) override {
     std::lock_guard lock(mu_);
-    Statement s(db_,
-                "SELECT body FROM events WHERE run_id=?1 AND event_id BETWEEN ?2 AND ?3 "
-                "ORDER BY event_id");
-    if (!s.ok()) return Error("reading events");
-    BindText(s.get(), 1, run_id);
-    sqlite3_bind_int64(s.get(), 2, first);
-    sqlite3_bind_int64(s.get(), 3, last);
+    sqlite3_stmt* s = Reset(*read_events_);
+    BindText(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, first);
+    sqlite3_bind_int64(s, 3, last);
     std::vector<std::string> out;
     int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(ColumnText(s.get(), 0));
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(ColumnText(s, 0));
+    sqlite3_reset(s);
     if (rc != SQLITE_DONE) return Error("reading events");
     return out;
   }
 
-  bool durable() const override { return true; }
+  Result<std::vector<RunRecord>> ListClosed(const ClosedQuery& q, std::size_t limit) override {
+    std::vector<Value> values;
+    std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs" + ClosedWhere(q, &values);
+    const char* time = q.by_close_time ? "close_us" : "start_us";
+    if (q.after) {
+      sql += std::string(" AND (") + time + ", start_seq) " + (q.reverse ? ">" : "<") + " (?, ?)";
+      values.push_back(q.after->first);
+      values.push_back(static_cast<std::int64_t>(q.after->second));
+    }
+    const char* order = q.reverse ? " ASC" : " DESC";
+    sql += std::string(" ORDER BY ") + time + order + ", start_seq" + order + " LIMIT ?";
+    values.push_back(static_cast<std::int64_t>(limit));
+    std::lock_guard lock(mu_);
+    Statement s(db_, sql);
+    if (!s.ok()) return Error("listing closed runs");
+    BindAll(s.get(), values);
+    std::vector<RunRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(ReadRun(s.get()));
+    if (rc != SQLITE_DONE) return Error("listing closed runs");
+    return out;
+  }
+
+  Result<std::size_t> CountClosed(const ClosedQuery& q) override {
+    std::vector<Value> values;
+    const std::string sql = "SELECT COUNT(*) FROM runs" + ClosedWhere(q, &values);
+    std::lock_guard lock(mu_);
+    Statement s(db_, sql);
+    if (!s.ok()) return Error("counting closed runs");
+    BindAll(s.get(), values);
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("counting closed runs");
+    return static_cast<std::size_t>(sqlite3_column_int64(s.get(), 0));
+  }
+
+  Result<PurgeResult> PurgeClosed(std::string_view domain, std::int64_t cutoff_us,
+                                  std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> ids;
+    {
+      Statement s(db_,
+                  "SELECT run_id FROM runs WHERE domain = ?1 AND open = 0 AND close_us <= ?2 "
+                  "ORDER BY close_us LIMIT ?3");
+      if (!s.ok()) return Error("purging");
+      BindText(s.get(), 1, domain);
+      sqlite3_bind_int64(s.get(), 2, cutoff_us);
+      sqlite3_bind_int64(s.get(), 3, static_cast<std::int64_t>(limit) + 1);
+      int rc;
+      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) ids.push_back(ColumnText(s.get(), 0));
+      if (rc != SQLITE_DONE) return Error("purging");
+    }
+    PurgeResult result;
+    result.more = ids.size() > limit;
+    if (result.more) ids.pop_back();
+    if (ids.empty()) return result;
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status status = Status::Ok();
+    for (const auto& id : ids) {
+      for (Statement* st : {delete_events_, clear_parts_, delete_run_}) {
+        status = Step(*st, [&](sqlite3_stmt* s) { BindText(s, 1, id); });
+        if (!status.ok()) break;
+      }
+      if (!status.ok()) break;
+    }
+    if (status.ok()) status = Exec("COMMIT");
+    if (!status.ok()) {
+      (void)Exec("ROLLBACK");
+      return status;
+    }
+    result.purged = ids.size();
+    return result;
+  }
+
+  Result<std::optional<std::int64_t>> OldestClose(std::string_view domain) override {
+    std::lock_guard lock(mu_);
+    Statement s(db_, "SELECT MIN(close_us) FROM runs WHERE domain = ?1 AND open = 0");
+    if (!s.ok()) return Error("reading the oldest close");
+    BindText(s.get(), 1, domain);
+    if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("reading the oldest close");
+    if (sqlite3_column_type(s.get(), 0) == SQLITE_NULL) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(sqlite3_column_int64(s.get(), 0));
+  }
+
+  bool durable() const override { return durable_; }
 
  private:
+  // Refuses a file of another format or that is not a Garcon store.
+  Status CheckFormat(const std::string& path) {
+    Statement tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
+    if (!tables.ok()) return Error("reading " + path);
+    bool has_meta = false;
+    bool has_tables = false;
+    int rc;
+    while ((rc = sqlite3_step(tables.get())) == SQLITE_ROW) {
+      has_tables = true;
+      if (ColumnText(tables.get(), 0) == "meta") has_meta = true;
+    }
+    if (rc != SQLITE_DONE) return Error("reading " + path);
+    if (!has_tables) return Status::Ok();  // a new file
+    if (!has_meta) return InternalError("store: " + path + " is not a Garcon store");
+    Statement s(db_, "SELECT key, value FROM meta WHERE key IN ('format_version', 'schema_version')");
+    if (!s.ok()) return Error("reading the format version of " + path);
+    std::string version;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) version = ColumnText(s.get(), 1);
+    if (version != std::to_string(kFormatVersion)) {
+      return InternalError(
+          "store: " + path + " has format version " + (version.empty() ? "unknown" : version) +
+          "; this Garcon reads format version " + std::to_string(kFormatVersion) +
+          " only (format 1 kept whole runs in memory: finish or terminate its open workflows "
+          "with the Garcon that wrote it, then start on a new file)");
+    }
+    return Status::Ok();
+  }
+
   Status ApplyLocked(const Batch& batch) {
-    for (const auto& p : batch.puts) {
-      RETURN_IF_ERROR(Step(*put_, [&](sqlite3_stmt* s) {
-        BindText(s, 1, p.kind);
-        BindText(s, 2, p.key);
-        BindText(s, 3, p.value);
+    for (const auto& [name, value] : batch.domains) {
+      RETURN_IF_ERROR(Step(*upsert_domain_, [&](sqlite3_stmt* s) {
+        BindText(s, 1, name);
+        BindText(s, 2, value);
       }));
     }
-    for (const auto& d : batch.deletes) {
-      RETURN_IF_ERROR(Step(*delete_, [&](sqlite3_stmt* s) {
-        BindText(s, 1, d.kind);
-        BindText(s, 2, d.key);
+    for (const RunRecord& r : batch.runs) {
+      RETURN_IF_ERROR(Step(*upsert_run_, [&](sqlite3_stmt* s) {
+        BindText(s, 1, r.run_id);
+        BindText(s, 2, r.domain);
+        BindText(s, 3, r.workflow_id);
+        BindText(s, 4, r.type_name);
+        BindText(s, 5, r.type_version);
+        sqlite3_bind_int64(s, 6, r.start_us);
+        sqlite3_bind_int64(s, 7, static_cast<std::int64_t>(r.start_seq));
+        sqlite3_bind_int(s, 8, r.open ? 1 : 0);
+        if (r.open) {
+          sqlite3_bind_null(s, 9);
+          sqlite3_bind_null(s, 10);
+        } else {
+          sqlite3_bind_int64(s, 9, r.close_us);
+          BindText(s, 10, r.close_status);
+        }
+        BindText(s, 11, r.tags);
+        BindText(s, 12, r.state);
       }));
     }
-    for (const auto& run : batch.purged_runs) {
-      RETURN_IF_ERROR(Step(*purge_, [&](sqlite3_stmt* s) { BindText(s, 1, run); }));
+    for (const auto& run_id : batch.cleared_runs) {
+      RETURN_IF_ERROR(Step(*clear_parts_, [&](sqlite3_stmt* s) { BindText(s, 1, run_id); }));
     }
-    for (const auto& e : batch.events) {
-      RETURN_IF_ERROR(Step(*append_, [&](sqlite3_stmt* s) {
+    for (const Part& p : batch.parts) {
+      RETURN_IF_ERROR(Step(*upsert_part_, [&](sqlite3_stmt* s) {
+        BindText(s, 1, p.run_id);
+        sqlite3_bind_int(s, 2, static_cast<int>(p.kind));
+        BindText(s, 3, p.key);
+        BindText(s, 4, p.value);
+      }));
+    }
+    for (const PartKey& p : batch.removed_parts) {
+      RETURN_IF_ERROR(Step(*delete_part_, [&](sqlite3_stmt* s) {
+        BindText(s, 1, p.run_id);
+        sqlite3_bind_int(s, 2, static_cast<int>(p.kind));
+        BindText(s, 3, p.key);
+      }));
+    }
+    for (const Event& e : batch.events) {
+      RETURN_IF_ERROR(Step(*insert_event_, [&](sqlite3_stmt* s) {
         BindText(s, 1, e.run_id);
         sqlite3_bind_int64(s, 2, e.event_id);
         BindText(s, 3, e.body);
@@ -171,11 +507,21 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  template <typename Bind>
-  Status Step(Statement& st, Bind&& bind) {
+  Statement* Prepare(const std::string& sql) {
+    statements_.push_back(std::make_unique<Statement>(db_, sql));
+    return statements_.back().get();
+  }
+
+  static sqlite3_stmt* Reset(Statement& st) {
     sqlite3_stmt* s = st.get();
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
+    return s;
+  }
+
+  template <typename Bind>
+  Status Step(Statement& st, Bind&& bind) {
+    sqlite3_stmt* s = Reset(st);
     bind(s);
     const int rc = sqlite3_step(s);
     sqlite3_reset(s);
@@ -196,14 +542,32 @@ class SqliteStore final : public Store {
     return InternalError("store: " + what + ": " + sqlite3_errmsg(db_));
   }
 
-  std::mutex mu_;
+  // Recursive: LoadOpenRuns's visitor may read events.
+  std::recursive_mutex mu_;
   sqlite3* db_;
-  std::unique_ptr<Statement> put_, delete_, append_, purge_;
+  std::unique_ptr<FileLock> lock_;
+  const bool durable_;
+  std::vector<std::unique_ptr<Statement>> statements_;
+  Statement* upsert_domain_ = nullptr;
+  Statement* upsert_run_ = nullptr;
+  Statement* clear_parts_ = nullptr;
+  Statement* upsert_part_ = nullptr;
+  Statement* delete_part_ = nullptr;
+  Statement* insert_event_ = nullptr;
+  Statement* delete_events_ = nullptr;
+  Statement* delete_run_ = nullptr;
+  Statement* find_run_ = nullptr;
+  Statement* read_events_ = nullptr;
+  Statement* run_parts_ = nullptr;
 };
 
-}  // namespace
-
-Result<std::shared_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions options) {
+Result<std::shared_ptr<Store>> Open(const std::string& path, bool durable,
+                                    const SqliteOptions& options) {
+  std::unique_ptr<FileLock> lock;
+  if (durable) {
+    lock = std::make_unique<FileLock>();
+    RETURN_IF_ERROR(lock->Acquire(path));
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -213,9 +577,22 @@ Result<std::shared_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOp
     sqlite3_close(db);
     return InternalError("store: cannot open " + path + ": " + message);
   }
-  auto store = std::make_shared<SqliteStore>(db);
-  RETURN_IF_ERROR(store->Init(options));
+  auto store = std::make_shared<SqliteStore>(db, std::move(lock), durable);
+  RETURN_IF_ERROR(store->Init(path, options));
   return std::shared_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions options) {
+  return Open(path, /*durable=*/true, options);
+}
+
+std::shared_ptr<Store> OpenMemoryStore() {
+  auto store = Open(":memory:", /*durable=*/false, SqliteOptions{});
+  // SQLite's in-memory database fails to open only when memory is exhausted.
+  if (!store.ok()) throw std::bad_alloc();
+  return *store;
 }
 
 }  // namespace garcon::store

@@ -92,6 +92,8 @@ class EngineFixture : public ::testing::Test {
     auto out = std::make_shared<std::optional<Result<Json>>>();
     const auto id =
         engine_->CallAsync(op, request, [out](Result<Json> r) { out->emplace(std::move(r)); });
+    // On a durable store an answer waits for its commit: let it land.
+    if (!out->has_value()) engine_->Flush();
     if (!out->has_value()) {
       engine_->Cancel(id);
       ADD_FAILURE() << op << " did not answer at once";

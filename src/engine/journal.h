@@ -1,0 +1,88 @@
+// The commit pipeline between the engine and its store. The engine applies
+// an operation to its state under its lock, turns what changed into a
+// store::Batch and submits it here; the answers of that operation are held
+// until the batch is durable. With a durable store, a thread of the journal's
+// own commits every batch waiting, many per transaction and fsync (group
+// commit), and reports each durable sequence number through `on_durable`;
+// nothing here ever runs under the engine's lock. With a store that is not
+// durable (SQLite in memory), batches are applied at once by the caller.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "garcon/store.h"
+
+namespace garcon::engine {
+
+class Journal {
+ public:
+  using Job = std::function<void(store::Store&)>;
+  // Called on the journal's thread, in order, once the batches up to `seq`
+  // were committed (status OK) or failed to (every later batch fails too).
+  using OnDurable = std::function<void(std::uint64_t seq, const Status& status)>;
+
+  Journal(std::shared_ptr<store::Store> store, bool async, OnDurable on_durable);
+  // Commits what is queued, then stops the thread.
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  bool async() const { return async_; }
+
+  // Queues `batch` and returns its sequence number (1, 2, ...). Not async:
+  // applies it before returning and stores its status in `*applied`.
+  std::uint64_t Submit(store::Batch batch, Status* applied);
+
+  // Runs `job` with the store once every batch submitted before is durable:
+  // on the journal's thread (async), or now on the caller's.
+  void Run(Job job);
+
+  // Blocks until every batch submitted so far is durable and reported.
+  void Flush();
+
+  // Whether the caller is the journal's thread (inside an answer's callback).
+  bool OnThread() const { return async_ && std::this_thread::get_id() == thread_id_; }
+  // On the journal's thread only: commits or runs the next queued item, so a
+  // callback may wait for a call of its own. Returns whether there was one.
+  bool Pump();
+
+  std::uint64_t submitted() const { return submitted_; }
+  std::uint64_t commits() const { return commits_.load(); }
+  double commit_seconds() const { return commit_micros_.load() / 1e6; }
+
+ private:
+  struct Item {
+    std::uint64_t seq = 0;  // 0: a job
+    store::Batch batch;
+    Job job;
+  };
+  void Main();
+  // Takes the leading job, or every batch up to the next job, from the queue
+  // and processes it (unlocking meanwhile).
+  void ProcessOne(std::unique_lock<std::mutex>& lock);
+
+  const std::shared_ptr<store::Store> store_;
+  const bool async_;
+  const OnDurable on_durable_;
+  // Written under the engine's lock only (Submit's callers hold it).
+  std::uint64_t submitted_ = 0;
+  Status failed_;  // the journal thread's: the first failed commit
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool stop_ = false;
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> commit_micros_{0};
+  std::thread::id thread_id_;
+  std::thread thread_;
+};
+
+}  // namespace garcon::engine
