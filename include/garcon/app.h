@@ -17,6 +17,8 @@ struct RunOptions {
   std::string workflow_id;  // default: {flow name}-{random}
   // Show a progress line (for terminals).
   bool progress = false;
+  // Poll loops per activity (WorkerOptions::pollers).
+  int pollers = 4;
   // Called once the execution has closed, before the decider and worker
   // threads are joined: it must make their pending long polls return (e.g.
   // Engine::Shutdown). Without it, joining may wait for a poll timeout.

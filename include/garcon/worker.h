@@ -22,6 +22,10 @@ struct WorkerOptions {
   // a third of the activity's heartbeat timeout), so a slow task is not
   // taken for a dead worker.
   std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(30);
+  // Poll loops per activity: up to this many of its tasks run at once (the
+  // instances of a generator, typically), so its tasks must be safe to run
+  // in parallel with each other. 1 runs them one at a time.
+  int pollers = 4;
 };
 
 // Thread-safe.
@@ -38,8 +42,8 @@ class ActivityWorker {
   // handled: it was answered), or the error of a failed call.
   Result<bool> PollOnce(const Activity& activity);
 
-  // One loop per activity, each on its own thread, until `stop` is
-  // requested; returns when all have ended. A loop never dies on an error: it
+  // options.pollers loops per activity, each on its own thread, until `stop`
+  // is requested; returns when all have ended. A loop never dies on an error: it
   // is logged, passed to the exception handler, and the loop backs off.
   void Run(std::stop_token stop);
 

@@ -35,6 +35,7 @@ struct Args {
   std::string db;
   app::RemoteOptions remote;
   std::vector<std::string> activities;
+  int pollers = 4;
 };
 
 void PrintSummary(const RunSummary& s, bool json) {
@@ -68,6 +69,7 @@ int Report(const Result<RunSummary>& summary, bool json) {
 Result<RunOptions> MakeRunOptions(const Args& args) {
   RunOptions options;
   options.workflow_id = args.workflow_id;
+  options.pollers = args.pollers;
   options.progress = !args.json && isatty(STDERR_FILENO);
   if (!args.input.empty()) {
     options.input = Json::parse(args.input, nullptr, false);
@@ -180,6 +182,7 @@ int RunDecider(const Flow& flow, const Args& args) {
 int RunWorker(const Flow& flow, const Args& args) {
   WorkerOptions options;
   options.activities = args.activities;
+  options.pollers = args.pollers;
   for (const auto& name : options.activities) {
     const Activity* activity = flow.FindActivity(name);
     if (activity == nullptr || activity->external()) {
@@ -223,6 +226,9 @@ int Main(const Flow& flow, int argc, char** argv) {
                              "Embedded engine durable in this SQLite file (default: in memory)");
   AddRemoteOptions(run, args, false);
   db->excludes(run->get_option("--endpoint"));
+  run->add_option("--pollers", args.pollers,
+                  "Poll loops per activity: tasks of one activity run up to this many at once")
+      ->check(CLI::Range(1, 256));
 
   auto* decider = app.add_subcommand("decider", "Run the flow's decider against an engine");
   AddRemoteOptions(decider, args, false);
@@ -231,6 +237,9 @@ int Main(const Flow& flow, int argc, char** argv) {
   AddRemoteOptions(worker, args, false);
   worker->add_option("--activity", args.activities,
                      "Serve only these activities (short or full names; default: all)");
+  worker->add_option("--pollers", args.pollers,
+                     "Poll loops per activity: tasks of one activity run up to this many at once")
+      ->check(CLI::Range(1, 256));
 
   auto* start = app.add_subcommand("start", "Start one execution on an engine");
   AddRemoteOptions(start, args, false);

@@ -117,7 +117,9 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
 Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOptions& options) {
   ASSIGN_OR_RETURN(RunSummary started, StartFlow(flow, service, options));
   Decider decider(flow, service);
-  ActivityWorker worker(flow, service);
+  WorkerOptions worker_options;
+  worker_options.pollers = options.pollers;
+  ActivityWorker worker(flow, service, worker_options);
   std::stop_source stop;
   std::jthread decider_thread([&decider, token = stop.get_token()] { decider.Run(token); });
   std::jthread worker_thread([&worker, token = stop.get_token()] { worker.Run(token); });

@@ -135,8 +135,9 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
 
 void ActivityWorker::Run(std::stop_token stop) {
   std::vector<std::jthread> loops;
+  const int pollers = std::max(1, options_.pollers);
   for (const Activity* activity : activities_) {
-    loops.emplace_back([this, activity, stop] {
+    for (int i = 0; i < pollers; ++i) loops.emplace_back([this, activity, stop] {
       Backoff backoff;
       while (!stop.stop_requested()) {
         Result<bool> handled = [&]() -> Result<bool> {

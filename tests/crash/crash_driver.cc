@@ -4,11 +4,15 @@
 // activities in sequence, then completes. After every call the engine
 // acknowledged, it appends a line to the ack log (crash_common.h).
 //
-//   crash_driver DB ACKLOG run    [--sync=full|normal]   starts and drives
+//   crash_driver DB ACKLOG run    [--sync=full|normal] [--clients=N]   starts and drives
 //       workflows until killed; never exits on its own unless something
 //       fails (exit 3, reason on stderr).
-//   crash_driver DB ACKLOG finish [--sync=full|normal]   starts nothing;
-//       drives every open workflow to its end, then exits 0 (4: timed out).
+//   crash_driver DB ACKLOG finish [--sync=full|normal] [--clients=N]   starts
+//       nothing; drives every open workflow to its end, prints
+//       "calls C commits K" (the engine's store commits) and exits 0 (4:
+//       timed out).
+// --clients=N: N decider threads and N worker threads (default 2), all
+// writing at once, so that commits hold the calls of several threads.
 //
 // Restartable: it registers what is missing, continues whatever the file
 // holds (queued tasks; tasks a killed driver had started time out after
@@ -117,6 +121,7 @@ class Driver {
                     {"identity", "crash-decider"}};
     while (!stop_) {
       Result<Json> task = engine_.Call("PollForDecisionTask", poll);
+      ++calls_;
       if (!task.ok()) Die("PollForDecisionTask: " + task.status().ToString());
       if (!swf::HasTask(*task)) continue;
       const std::string run_id = (*task)["workflowExecution"]["runId"];
@@ -149,6 +154,7 @@ class Driver {
                        {{"taskToken", (*task)["taskToken"]}, {"decisions", decisions}});
       // A task that took longer than its timeout (a loaded machine): SWF
       // answers UnknownResource, and the workflow gets a new decision task.
+      ++calls_;
       if (r.fault() == Fault::kUnknownResource) continue;
       if (!r.ok()) Die("RespondDecisionTaskCompleted: " + r.status().ToString());
       acks_.Write("decided " + who);
@@ -161,6 +167,7 @@ class Driver {
         {"domain", kDomain}, {"taskList", {{"name", kActivityList}}}, {"identity", "crash-worker"}};
     while (!stop_) {
       Result<Json> task = engine_.Call("PollForActivityTask", poll);
+      ++calls_;
       if (!task.ok()) Die("PollForActivityTask: " + task.status().ToString());
       if (!swf::HasTask(*task)) continue;
       const std::string run_id = (*task)["workflowExecution"]["runId"];
@@ -172,6 +179,7 @@ class Driver {
       Result<Json> r =
           engine_.Call("RespondActivityTaskCompleted",
                        {{"taskToken", (*task)["taskToken"]}, {"result", "done " + activity_id}});
+      ++calls_;
       if (r.fault() == Fault::kUnknownResource) continue;  // timed out meanwhile
       if (!r.ok()) Die("RespondActivityTaskCompleted: " + r.status().ToString());
       acks_.Write("activity-completed " + who + " " + activity_id);
@@ -179,6 +187,7 @@ class Driver {
   }
 
   void Stop() { stop_ = true; }
+  long calls() const { return calls_.load(); }
 
  private:
   // The decider: from the whole history, what to do next. One activity at a
@@ -236,6 +245,7 @@ class Driver {
   engine::Engine& engine_;
   AckLog& acks_;
   std::atomic<bool> stop_{false};
+  std::atomic<long> calls_{0};
 };
 
 int Main(int argc, char** argv) {
@@ -247,10 +257,13 @@ int Main(int argc, char** argv) {
   const std::string ack_path = argv[2];
   const std::string mode = argv[3];
   store::SqliteOptions sqlite;
+  int clients = 2;
   for (int i = 4; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--sync=normal") {
       sqlite.synchronous_full = false;
+    } else if (arg.rfind("--clients=", 0) == 0) {
+      clients = std::max(1, std::atoi(arg.c_str() + 10));
     } else if (arg != "--sync=full") {
       Die("unknown argument " + arg);
     }
@@ -277,10 +290,10 @@ int Main(int argc, char** argv) {
   driver.Register();
 
   std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { driver.Decider(); });
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { driver.Worker(); });
+  for (int i = 0; i < clients; ++i) threads.emplace_back([&] { driver.Decider(); });
+  for (int i = 0; i < clients; ++i) threads.emplace_back([&] { driver.Worker(); });
   if (mode == "run") {
-    driver.Starter(next, /*max_open=*/6);  // until killed
+    driver.Starter(next, /*max_open=*/3 * static_cast<std::size_t>(clients));  // until killed
     return 3;
   }
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(90);
@@ -297,6 +310,8 @@ int Main(int argc, char** argv) {
   driver.Stop();
   (*engine)->Shutdown();
   for (auto& t : threads) t.join();
+  std::printf("calls %ld commits %llu\n", driver.calls(),
+              static_cast<unsigned long long>((*engine)->GetStats().store_commits));
   return code;
 }
 

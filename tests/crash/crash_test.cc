@@ -71,11 +71,12 @@ class CrashTest : public ::testing::Test {
   }
 
   // Starts the driver; its stdout and stderr go to log_.
-  pid_t Spawn(const std::string& mode, bool sync_full) {
+  pid_t Spawn(const std::string& mode, bool sync_full, int clients) {
     const std::string driver = GARCON_CRASH_DRIVER;
     const std::string sync = sync_full ? "--sync=full" : "--sync=normal";
-    std::vector<const char*> argv = {driver.c_str(), db_.c_str(),  acks_.c_str(),
-                                     mode.c_str(),   sync.c_str(), nullptr};
+    const std::string threads = "--clients=" + std::to_string(clients);
+    std::vector<const char*> argv = {driver.c_str(), db_.c_str(),  acks_.c_str(), mode.c_str(),
+                                     sync.c_str(),   threads.c_str(), nullptr};
     const pid_t pid = ::fork();
     if (pid == 0) {
       const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -88,6 +89,9 @@ class CrashTest : public ::testing::Test {
     }
     return pid;
   }
+
+  // The whole test with `clients` threads of each kind (see below).
+  void RunKills(int clients);
 
   std::string DriverLog() const {
     std::ifstream in(log_);
@@ -301,7 +305,14 @@ unsigned long EnvNumber(const char* name, unsigned long fallback) {
   return v && *v ? std::strtoul(v, nullptr, 10) : fallback;
 }
 
-TEST_F(CrashTest, AcknowledgedCallsSurviveSigkillAndEveryWorkflowFinishes) {
+// Two decider threads and two worker threads.
+TEST_F(CrashTest, AcknowledgedCallsSurviveSigkillAndEveryWorkflowFinishes) { RunKills(2); }
+
+// Eight deciders, eight workers and a starter: commits hold the calls of
+// many threads when the kill comes.
+TEST_F(CrashTest, GroupCommitsOfEightClientsSurviveSigkill) { RunKills(8); }
+
+void CrashTest::RunKills(int clients) {
   const auto seed =
       static_cast<std::uint32_t>(EnvNumber("GARCON_CRASH_SEED", std::random_device{}()));
   const int iterations = static_cast<int>(EnvNumber("GARCON_CRASH_ITERATIONS", 30));
@@ -317,7 +328,7 @@ TEST_F(CrashTest, AcknowledgedCallsSurviveSigkillAndEveryWorkflowFinishes) {
     const std::string when = "kill " + std::to_string(i + 1) + " after " + std::to_string(delay) +
                              " ms (synchronous=" + (sync_full ? "FULL" : "NORMAL") + ")";
     SCOPED_TRACE(when);
-    const pid_t pid = Spawn("run", sync_full);
+    const pid_t pid = Spawn("run", sync_full, clients);
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     ::kill(pid, SIGKILL);
@@ -338,7 +349,7 @@ TEST_F(CrashTest, AcknowledgedCallsSurviveSigkillAndEveryWorkflowFinishes) {
 
   // The last run: nothing is killed, every open workflow finishes. Tasks the
   // last killed driver had started time out first (2 s).
-  const pid_t pid = Spawn("finish", /*sync_full=*/true);
+  const pid_t pid = Spawn("finish", /*sync_full=*/true, clients);
   ASSERT_GT(pid, 0);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -385,6 +396,17 @@ TEST_F(CrashTest, AcknowledgedCallsSurviveSigkillAndEveryWorkflowFinishes) {
   // Not vacuous: the killed drivers got work done.
   EXPECT_GT(counts.acks["started"], 0u);
   EXPECT_GT(counts.acks["activity-completed"], 0u);
+  // The finishing driver's own figures: with many clients, commits hold
+  // several calls each.
+  long calls = 0;
+  unsigned long long commits = 0;
+  const std::string log = DriverLog();
+  const std::size_t at = log.rfind("calls ");
+  ASSERT_NE(at, std::string::npos) << log;
+  ASSERT_EQ(std::sscanf(log.c_str() + at, "calls %ld commits %llu", &calls, &commits), 2) << log;
+  std::cout << clients << " clients: the finishing driver made " << calls << " calls in "
+            << commits << " commits\n";
+  if (clients >= 8) EXPECT_GT(calls, static_cast<long>(commits)) << "no commit held two calls";
 }
 
 }  // namespace
