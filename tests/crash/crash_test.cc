@@ -406,7 +406,9 @@ void CrashTest::RunKills(int clients) {
   ASSERT_EQ(std::sscanf(log.c_str() + at, "calls %ld commits %llu", &calls, &commits), 2) << log;
   std::cout << clients << " clients: the finishing driver made " << calls << " calls in "
             << commits << " commits\n";
-  if (clients >= 8) EXPECT_GT(calls, static_cast<long>(commits)) << "no commit held two calls";
+  if (clients >= 8) {
+    EXPECT_GT(calls, static_cast<long>(commits)) << "no commit held two calls";
+  }
 }
 
 }  // namespace
