@@ -67,13 +67,17 @@ struct Event {
 struct Batch {
   std::vector<std::pair<std::string, std::string>> domains;  // (name, record): upsert
   std::vector<RunRecord> runs;                               // upsert
+  // (run_id, state): the state of a stored run whose other columns are
+  // unchanged; cheaper than an upsert (no index is touched).
+  std::vector<std::pair<std::string, std::string>> run_states;
   std::vector<std::string> cleared_runs;  // every part of these runs is deleted (closed)
   std::vector<Part> parts;                // upsert
   std::vector<PartKey> removed_parts;
   std::vector<Event> events;
 
   bool empty() const {
-    return domains.empty() && runs.empty() && cleared_runs.empty() && parts.empty() &&
+    return domains.empty() && runs.empty() && run_states.empty() && cleared_runs.empty() &&
+           parts.empty() &&
            removed_parts.empty() && events.empty();
   }
 };

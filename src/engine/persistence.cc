@@ -312,7 +312,14 @@ void EngineImpl::PersistLocked() {
     if (run == nullptr) continue;
     // Without a user store only closed runs are kept, whole, at their close.
     if (!journal_all_ && run->open) continue;
-    batch.runs.push_back(RunRecordOf(*run));
+    // A stored open run changes its state only; a new or closing one its
+    // visibility columns too.
+    store::RunRecord record = RunRecordOf(*run);
+    if (run->open && run->persisted_events > 0) {
+      batch.run_states.emplace_back(run_id, std::move(record.state));
+    } else {
+      batch.runs.push_back(std::move(record));
+    }
     for (std::size_t i = run->persisted_events; i < run->events.size(); ++i) {
       batch.events.push_back(
           {run_id, static_cast<std::int64_t>(i + 1), Dump(run->events[i])});

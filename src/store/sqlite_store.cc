@@ -222,6 +222,7 @@ class SqliteStore final : public Store {
         "excluded.type_version, start_us = excluded.start_us, start_seq = excluded.start_seq, "
         "open = excluded.open, close_us = excluded.close_us, close_status = "
         "excluded.close_status, tags = excluded.tags, state = excluded.state");
+    update_state_ = Prepare("UPDATE runs SET state = ?2 WHERE run_id = ?1");
     clear_parts_ = Prepare("DELETE FROM parts WHERE run_id = ?1");
     upsert_part_ = Prepare(
         "INSERT INTO parts(run_id, kind, key, value) VALUES(?1, ?2, ?3, ?4) "
@@ -479,6 +480,12 @@ class SqliteStore final : public Store {
         BindText(s, 12, r.state);
       }));
     }
+    for (const auto& [run_id, state] : batch.run_states) {
+      RETURN_IF_ERROR(Step(*update_state_, [&](sqlite3_stmt* s) {
+        BindText(s, 1, run_id);
+        BindText(s, 2, state);
+      }));
+    }
     for (const auto& run_id : batch.cleared_runs) {
       RETURN_IF_ERROR(Step(*clear_parts_, [&](sqlite3_stmt* s) { BindText(s, 1, run_id); }));
     }
@@ -550,6 +557,7 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<Statement>> statements_;
   Statement* upsert_domain_ = nullptr;
   Statement* upsert_run_ = nullptr;
+  Statement* update_state_ = nullptr;
   Statement* clear_parts_ = nullptr;
   Statement* upsert_part_ = nullptr;
   Statement* delete_part_ = nullptr;

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Whole flows, durable beside in memory, measured in the same run.
+
+1. The fan-out flow (bench/fanout_flow: activity_1, a generator of N
+   activity_2 instances with Retry(3), activity_3) run embedded:
+   `run` in memory and `run --db FILE` (SQLite, synchronous=FULL).
+2. The same flow with N=100 through `garcon server --memory` and
+   `garcon server --db FILE`, with a decider process and a worker process
+   (`fanout_flow decider|worker --endpoint URL`) and
+   `fanout_flow start --wait`.
+
+Each figure is the median of --repeat runs (default 3) of wall time.
+
+  flows_bench.py --build BUILD_DIR [--count 1000] [--server-count 100] [--repeat 3]
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def timed(command, env=None):
+    started = time.monotonic()
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, env=env, stdin=subprocess.DEVNULL)
+    seconds = time.monotonic() - started
+    if done.returncode != 0 or '"closeStatus":"COMPLETED"' not in done.stdout:
+        sys.exit(f"flows_bench: {' '.join(command)} failed:\n{done.stdout[-2000:]}\n"
+                 f"{done.stderr[-2000:]}")
+    return seconds
+
+
+def embedded(flow, count, repeat, tmp):
+    results = {}
+    for label in ("memory", "sqlite"):
+        times = []
+        for i in range(repeat):
+            command = [flow, "run", "--input", f'{{"count": {count}}}', "--json"]
+            if label == "sqlite":
+                db = os.path.join(tmp, f"embedded-{i}.db")
+                command += ["--db", db]
+            times.append(timed(command))
+        results[label] = statistics.median(times)
+    return results
+
+
+class Server:
+    def __init__(self, garcon, args):
+        self.proc = subprocess.Popen([garcon, "-q", "server", "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if not match:
+            self.proc.kill()
+            sys.exit(f"flows_bench: garcon server did not start: {line!r}")
+        self.endpoint = f"http://127.0.0.1:{match.group(1)}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def through_server(flow, garcon, count, repeat, tmp):
+    results = {}
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    for label in ("memory", "sqlite"):
+        times = []
+        for i in range(repeat):
+            args = ["--memory"] if label == "memory" else ["--db", os.path.join(tmp, f"server-{i}.db")]
+            server = Server(garcon, args)
+            helpers = [subprocess.Popen([flow, role, "--endpoint", server.endpoint],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        stdin=subprocess.DEVNULL, env=env)
+                       for role in ("decider", "worker")]
+            try:
+                times.append(timed([flow, "start", "--endpoint", server.endpoint, "--wait",
+                                    "--json", "--input", f'{{"count": {count}}}'], env=env))
+            finally:
+                for helper in helpers:
+                    helper.terminate()
+                for helper in helpers:
+                    helper.wait(timeout=30)
+                server.stop()
+        results[label] = statistics.median(times)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--server-count", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    flow = os.path.join(args.build, "bench", "fanout_flow")
+    garcon = os.path.join(args.build, "tools", "garcon", "garcon")
+    tmp = tempfile.mkdtemp(prefix="garcon-flows-bench-")
+    try:
+        e = embedded(flow, args.count, args.repeat, tmp)
+        print(f"== fan-out flow, N={args.count}, embedded (median of {args.repeat})")
+        print(f"  run (memory)            {e['memory']:8.3f} s")
+        print(f"  run --db (SQLite FULL)  {e['sqlite']:8.3f} s   {e['sqlite'] / e['memory']:.1f}x memory")
+        s = through_server(flow, garcon, args.server_count, args.repeat, tmp)
+        print(f"== fan-out flow, N={args.server_count}, garcon server + decider + worker processes")
+        print(f"  server --memory         {s['memory']:8.3f} s")
+        print(f"  server --db (FULL)      {s['sqlite']:8.3f} s   {s['sqlite'] / s['memory']:.1f}x memory")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
