@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: setup configure build demo test asan tsan clean
+.PHONY: setup configure build demo test bench asan tsan clean
 
 setup:
 	./scripts/setup.sh
@@ -21,6 +21,14 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Every benchmark, each printing its figures beside its baseline.
+bench: build
+	$(BUILD)/bench/durable_bench
+	python3 bench/flows_bench.py --build $(BUILD)
+	$(BUILD)/bench/engine_bench
+	$(BUILD)/bench/decider_replay_bench
+	$(BUILD)/bench/server_bench/server_bench
 
 # Sanitizer builds of the whole tree, each in its own directory.
 asan:
