@@ -33,7 +33,7 @@
 #include <thread>
 #include <vector>
 
-#include "garcon/clock.h"
+#include "bench_engine.h"
 #include "garcon/engine.h"
 #include "garcon/store.h"
 
@@ -41,34 +41,14 @@ namespace {
 
 using garcon::Json;
 using garcon::Result;
+using garcon::bench::Clock;
+using garcon::bench::Fail;
+using garcon::bench::kDomain;
+using garcon::bench::MakeEngine;
+using garcon::bench::Must;
+using garcon::bench::Register;
+using garcon::bench::Seconds;
 using garcon::engine::Engine;
-using Clock = std::chrono::steady_clock;
-
-constexpr const char* kDomain = "bench";
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-[[noreturn]] void Fail(const std::string& what, const Result<Json>& r) {
-  std::fprintf(stderr, "durable_bench: %s: %s\n", what.c_str(), r.status().ToString().c_str());
-  std::exit(1);
-}
-
-Json Must(Engine& engine, const char* op, const Json& request) {
-  Result<Json> r = engine.Call(op, request);
-  if (!r.ok()) Fail(op, r);
-  return std::move(r).value();
-}
-
-std::unique_ptr<Engine> MakeEngine(std::shared_ptr<garcon::store::Store> store) {
-  garcon::engine::EngineOptions options;
-  options.clock = std::make_shared<garcon::FakeClock>();
-  options.timer_thread = false;
-  options.poll_timeout = std::chrono::seconds(1);
-  options.store = std::move(store);
-  return std::make_unique<Engine>(std::move(options));
-}
 
 std::shared_ptr<garcon::store::Store> OpenFile(const std::string& path, bool full) {
   garcon::store::SqliteOptions options;
@@ -83,28 +63,6 @@ std::shared_ptr<garcon::store::Store> OpenFile(const std::string& path, bool ful
 
 void RemoveDb(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-}
-
-void Register(Engine& engine) {
-  Must(engine, "RegisterDomain",
-       {{"name", kDomain}, {"workflowExecutionRetentionPeriodInDays", "30"}});
-  Must(engine, "RegisterWorkflowType",
-       {{"domain", kDomain},
-        {"name", "wf"},
-        {"version", "1"},
-        {"defaultTaskList", {{"name", "decisions"}}},
-        {"defaultExecutionStartToCloseTimeout", "3600"},
-        {"defaultTaskStartToCloseTimeout", "60"},
-        {"defaultChildPolicy", "TERMINATE"}});
-  Must(engine, "RegisterActivityType",
-       {{"domain", kDomain},
-        {"name", "act"},
-        {"version", "1"},
-        {"defaultTaskList", {{"name", "activities"}}},
-        {"defaultTaskScheduleToStartTimeout", "600"},
-        {"defaultTaskScheduleToCloseTimeout", "900"},
-        {"defaultTaskStartToCloseTimeout", "300"},
-        {"defaultTaskHeartbeatTimeout", "NONE"}});
 }
 
 // One workflow of client `client` through seven calls.
