@@ -43,6 +43,23 @@ inline std::unique_ptr<engine::Engine> MakeEngine(std::shared_ptr<store::Store> 
   return std::make_unique<engine::Engine>(std::move(options));
 }
 
+// A SQLite file with synchronous=FULL (`full`) or NORMAL; exits on failure.
+inline std::shared_ptr<store::Store> OpenSqlite(const std::string& path, bool full) {
+  store::SqliteOptions options;
+  options.synchronous_full = full;
+  auto opened = store::OpenSqliteStore(path, options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "bench: %s\n", opened.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *opened;
+}
+
+// Removes a SQLite file with its -wal and -shm files.
+inline void RemoveDb(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+}
+
 inline void Register(engine::Engine& engine) {
   Must(engine, "RegisterDomain",
        {{"name", kDomain}, {"workflowExecutionRetentionPeriodInDays", "30"}});

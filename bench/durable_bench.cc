@@ -46,24 +46,12 @@ using garcon::bench::Fail;
 using garcon::bench::kDomain;
 using garcon::bench::MakeEngine;
 using garcon::bench::Must;
+using garcon::bench::OpenSqlite;
+using garcon::bench::RemoveDb;
 using garcon::bench::Register;
 using garcon::bench::Seconds;
 using garcon::engine::Engine;
 
-std::shared_ptr<garcon::store::Store> OpenFile(const std::string& path, bool full) {
-  garcon::store::SqliteOptions options;
-  options.synchronous_full = full;
-  auto store = garcon::store::OpenSqliteStore(path, options);
-  if (!store.ok()) {
-    std::fprintf(stderr, "durable_bench: %s\n", store.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *store;
-}
-
-void RemoveDb(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-}
 
 // One workflow of client `client` through seven calls.
 void OneWorkflow(Engine& engine, int client, long n) {
@@ -134,7 +122,7 @@ long ResidentKiB() {
 int OpenOnly(const std::string& path) {
   const long before = ResidentKiB();
   const auto t0 = Clock::now();
-  auto engine = MakeEngine(OpenFile(path, true));
+  auto engine = MakeEngine(OpenSqlite(path, true));
   const double seconds = Seconds(t0);
   const auto stats = engine->GetStats();
   std::printf("%.4f %ld %ld %zu %zu\n", seconds, ResidentKiB(), before, stats.open_executions,
@@ -193,7 +181,7 @@ int main(int argc, char** argv) {
   }
   {
     RemoveDb(path);
-    auto engine = MakeEngine(OpenFile(path, true));
+    auto engine = MakeEngine(OpenSqlite(path, true));
     Register(*engine);
     double one = 0;
     for (int clients : {1, 8, 32}) {
@@ -214,7 +202,7 @@ int main(int argc, char** argv) {
       quick ? std::vector<long>{1000, 5000, 10000} : std::vector<long>{10000, 50000, 100000};
   for (std::size_t i = 0; i < steps.size(); ++i) {
     {
-      auto engine = MakeEngine(OpenFile(path, false));
+      auto engine = MakeEngine(OpenSqlite(path, false));
       if (i == 0) Register(*engine);
       Preload(*engine, steps[i] - stored, i == 0 ? 1000 : 0, &serial);
       stored = steps[i];

@@ -53,6 +53,8 @@ using garcon::bench::Fail;
 using garcon::bench::kDomain;
 using garcon::bench::MakeEngine;
 using garcon::bench::Must;
+using garcon::bench::OpenSqlite;
+using garcon::bench::RemoveDb;
 using garcon::bench::Register;
 using garcon::bench::Seconds;
 using garcon::engine::Engine;
@@ -207,21 +209,6 @@ std::string TempDb(int n) {
   return (std::filesystem::temp_directory_path() /
           ("garcon-engine-bench-" + std::to_string(::getpid()) + "-" + std::to_string(n) + ".db"))
       .string();
-}
-
-void RemoveDb(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-}
-
-std::shared_ptr<garcon::store::Store> OpenSqlite(const std::string& path, bool full) {
-  garcon::store::SqliteOptions options;
-  options.synchronous_full = full;
-  auto store = garcon::store::OpenSqliteStore(path, options);
-  if (!store.ok()) {
-    std::fprintf(stderr, "engine_bench: %s\n", store.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *store;
 }
 
 }  // namespace
