@@ -203,10 +203,21 @@ class SqliteStore final : public Store {
                                                     : "PRAGMA synchronous=NORMAL"));
     }
     sqlite3_busy_timeout(db_, 5000);
-    RETURN_IF_ERROR(CheckFormat(path));
-    RETURN_IF_ERROR(Exec(kSchema));
-    RETURN_IF_ERROR(Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('format_version', '" +
-                         std::to_string(kFormatVersion) + "')"));
+    // One transaction: a kill while a new file is created leaves either no
+    // tables or all of them with the format version, never a file that a
+    // reopen would refuse as of an unknown format.
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status created = CheckFormat(path);
+    if (created.ok()) created = Exec(kSchema);
+    if (created.ok()) {
+      created = Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('format_version', '" +
+                     std::to_string(kFormatVersion) + "')");
+    }
+    if (created.ok()) created = Exec("COMMIT");
+    if (!created.ok()) {
+      static_cast<void>(Exec("ROLLBACK"));
+      return created;
+    }
     if (durable_) {
       // SQLite gives -wal and -shm the main file's mode; these exist now.
       for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);

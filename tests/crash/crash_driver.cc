@@ -19,6 +19,7 @@
 // kDecisionTimeout / kActivityTimeout), and starts new workflows with ids
 // after the last acknowledged one.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,8 +52,9 @@ namespace {
 class AckLog {
  public:
   explicit AckLog(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd_ < 0) Die("cannot open the ack log " + path + ": " + std::strerror(errno));
+    DropTornLine();
   }
   void Write(std::string line) {
     line += '\n';
@@ -62,6 +64,22 @@ class AckLog {
   }
 
  private:
+  // A kill can land between the pages of one write(2), leaving a line without
+  // its newline. That call was never acknowledged: cut the torn tail so this
+  // run's first line does not glue onto it.
+  void DropTornLine() {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) Die("cannot stat the ack log");
+    off_t keep = st.st_size;
+    char c = '\n';
+    while (keep > 0) {
+      if (::pread(fd_, &c, 1, keep - 1) != 1) Die("cannot read the ack log");
+      if (c == '\n') break;
+      --keep;
+    }
+    if (keep != st.st_size && ::ftruncate(fd_, keep) != 0) Die("cannot cut the ack log");
+  }
+
   int fd_ = -1;
 };
 
