@@ -28,10 +28,21 @@ struct ServerOptions {
   // is verified; when empty, any signature (or none) is accepted and the
   // access key id is logged.
   std::map<std::string, std::string> credentials;
+  // Without credentials, Start() refuses an address other than loopback:
+  // anyone who can reach the port could then run, complete or terminate
+  // workflows. Set this to serve without signatures on purpose (behind a
+  // proxy that authenticates, on a private network); the log then warns.
+  bool insecure = false;
   // Allowed difference between a signed request's date and the clock.
   Duration max_clock_skew = std::chrono::minutes(15);
   // Request bodies larger than this are refused with 413 before being read.
   std::size_t max_body_bytes = 1 << 20;
+  // Open connections at most. At the cap, a new connection first takes the
+  // place of an idle keep-alive one (which is closed: clients reconnect);
+  // when none is idle it is answered 503 ServiceUnavailable at once and
+  // closed. Start() raises the process's open-file limit to fit the cap, or
+  // lowers the cap to fit the limit (and says so in the log).
+  std::size_t max_connections = 1000;
   // A keep-alive connection with no request started for this long is closed.
   Duration idle_timeout = std::chrono::seconds(60);
   // Once a request's first byte arrived, its headers and body must arrive
@@ -60,7 +71,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds and starts serving on the I/O threads. Errors: kValidation when
-  // the bind address is not an IP address or Start was already called,
+  // the bind address is not an IP address, is not loopback while no
+  // credentials are configured and `insecure` is not set, or Start was
+  // already called,
   // kServiceUnavailable when the address cannot be bound (the message says
   // why, e.g. the port is in use).
   Status Start();
@@ -84,7 +97,9 @@ class HttpServer {
 // Reads a credentials file: one `ACCESS_KEY_ID SECRET` pair a line
 // (whitespace-separated); blank lines and lines starting with '#' are
 // skipped. Errors: kValidation naming the file and line (a line without
-// exactly two fields, a repeated key), kUnknownResource when unreadable.
+// exactly two fields, a repeated key), kValidation when group or others may
+// read or write the file (as ssh refuses such keys: chmod 600 it),
+// kUnknownResource when unreadable.
 Result<std::map<std::string, std::string>> ReadCredentialsFile(const std::string& path);
 
 }  // namespace garcon::server

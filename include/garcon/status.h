@@ -32,7 +32,7 @@ enum class Fault {
   kUnknownOperation,      // UnknownOperationException
   kThrottling,            // ThrottlingException (clients retry it)
   kAccessDenied,          // AccessDeniedException
-  kIncompleteSignature,   // IncompleteSignature
+  kIncompleteSignature,   // IncompleteSignatureException
   kInvalidSignature,      // InvalidSignatureException
   kMissingAuthenticationToken,  // MissingAuthenticationTokenException
   kUnrecognizedClient,    // UnrecognizedClientException (unknown access key)

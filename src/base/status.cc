@@ -31,7 +31,7 @@ constexpr std::array kFaults = {
     FaultInfo{Fault::kUnknownOperation, "UnknownOperationException", 400},
     FaultInfo{Fault::kThrottling, "ThrottlingException", 400},
     FaultInfo{Fault::kAccessDenied, "AccessDeniedException", 400},
-    FaultInfo{Fault::kIncompleteSignature, "IncompleteSignature", 400},
+    FaultInfo{Fault::kIncompleteSignature, "IncompleteSignatureException", 400},
     FaultInfo{Fault::kInvalidSignature, "InvalidSignatureException", 400},
     FaultInfo{Fault::kMissingAuthenticationToken,
               "MissingAuthenticationTokenException", 400},
@@ -66,6 +66,7 @@ Fault FaultFromName(std::string_view name) {
       name == "TooManyRequestsException" || name == "RequestLimitExceeded") {
     return Fault::kThrottling;
   }
+  if (name == "IncompleteSignature") return Fault::kIncompleteSignature;  // the Query API's name
   if (name == "InternalServerError" || name == "InternalError") {
     return Fault::kInternalFailure;
   }

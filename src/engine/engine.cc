@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "base/secure_compare.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
 #include "protocol/model.h"
@@ -627,7 +628,7 @@ Result<RunState*> EngineImpl::RunForDecisionToken(const std::string& text) {
   const DecisionTaskState& decision = run->decision;
   if (decision.started_event_id == 0 || decision.started_event_id != token->started_event_id ||
       decision.scheduled_event_id != token->scheduled_event_id ||
-      decision.token_secret != token->secret) {
+      !SecretsEqual(decision.token_secret, token->secret)) {
     return unknown;
   }
   return run;
@@ -644,7 +645,7 @@ Result<std::pair<RunState*, ActivityTaskState*>> EngineImpl::ActivityForToken(
   if (it == run->activities.end()) return unknown;
   ActivityTaskState& activity = it->second;
   if (activity.started_event_id == 0 || activity.started_event_id != token->started_event_id ||
-      activity.token_secret != token->secret) {
+      !SecretsEqual(activity.token_secret, token->secret)) {
     return unknown;
   }
   return std::make_pair(run, &activity);

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/secure_compare.h"
+
 namespace garcon::sigv4 {
 namespace {
 
@@ -117,16 +119,6 @@ std::string ExpectedSignatureMessage(const std::string& canonical_request,
          "service documentation for details.\n\nThe Canonical String for this request "
          "should have been\n'" +
          canonical_request + "'\n\nThe String-to-Sign should have been\n'" + string_to_sign + "'\n";
-}
-
-// Constant-time comparison of two signatures.
-bool SameSignature(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  }
-  return diff == 0;
 }
 
 }  // namespace
@@ -392,6 +384,12 @@ std::string Sign(Request& request, const Credentials& credentials, const SignOpt
 
 Result<Authorization> ParseAuthorization(std::string_view header) {
   header = Trim(header);
+  if (header.size() > kMaxAuthorizationBytes) {
+    return Status(Fault::kIncompleteSignature,
+                  "Authorization header of " + std::to_string(header.size()) +
+                      " bytes exceeds the limit of " + std::to_string(kMaxAuthorizationBytes) +
+                      " bytes");
+  }
   const std::size_t space = header.find(' ');
   const std::string_view scheme = header.substr(0, space);
   if (scheme != kAlgorithm) {
@@ -435,6 +433,11 @@ Result<Authorization> ParseAuthorization(std::string_view header) {
   auth.terminator = std::string(scope[4]);
   for (std::string_view h : Split(*signed_headers, ';')) {
     if (!h.empty()) auth.signed_headers.emplace_back(h);
+  }
+  if (auth.signed_headers.size() > kMaxSignedHeaders) {
+    return Status(Fault::kIncompleteSignature,
+                  "SignedHeaders lists " + std::to_string(auth.signed_headers.size()) +
+                      " headers; at most " + std::to_string(kMaxSignedHeaders) + " are accepted");
   }
   auth.signature = std::string(*signature);
   return auth;
@@ -536,7 +539,7 @@ Result<std::string> Verify(const Request& request, const SecretLookup& secrets,
       StringToSign(amz_date, CredentialScope(auth.date, auth.region, auth.service), canonical);
   const std::string expected =
       Signature(SigningKey(*secret, auth.date, auth.region, auth.service), sts);
-  if (!SameSignature(expected, auth.signature)) {
+  if (!SecretsEqual(expected, auth.signature)) {
     return Status(Fault::kInvalidSignature, ExpectedSignatureMessage(canonical, sts));
   }
   return auth.access_key_id;

@@ -130,9 +130,14 @@ struct Authorization {
   std::string signature;
 };
 
+// The longest Authorization header accepted (a real one is ~200-600 bytes:
+// the signed headers' names make up most of it), and the most signed headers.
+inline constexpr std::size_t kMaxAuthorizationBytes = 4096;
+inline constexpr std::size_t kMaxSignedHeaders = 64;
+
 // Parses an Authorization header value. Errors: kIncompleteSignature (another
 // scheme, missing Credential / SignedHeaders / Signature, malformed
-// credential).
+// credential, over kMaxAuthorizationBytes or kMaxSignedHeaders).
 Result<Authorization> ParseAuthorization(std::string_view header);
 
 // The access key id of an Authorization header, or "" when there is none

@@ -15,6 +15,8 @@
 // close and the read noticing it; SWF has the same window, and the task's
 // start-to-close timeout recovers it.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <atomic>
@@ -39,6 +41,7 @@
 
 #include "garcon/server.h"
 #include "protocol/sigv4.h"
+#include "base/limits.h"
 #include "server/wire.h"
 
 namespace garcon::server {
@@ -59,6 +62,46 @@ constexpr std::size_t kMaxPipelined = 64 * 1024;
 // instead of a reset.
 constexpr auto kLinger = std::chrono::seconds(2);
 constexpr std::size_t kMaxLingerBytes = 16 * 1024 * 1024;
+// File descriptors kept for what is not a connection: the listening socket,
+// the store's files, logs, the engine's threads.
+constexpr rlim_t kReservedDescriptors = 128;
+// Conditions that can repeat per connection (refusals at the cap, accept
+// failures) are logged at most once per this interval, with a count.
+constexpr auto kLogInterval = std::chrono::seconds(10);
+
+// The answer to a connection refused at the cap: written at once, without
+// reading the request, then the connection is closed. SDKs retry a 503.
+constexpr std::string_view kBusyBody =
+    R"({"__type":"com.amazon.coral.service#ServiceUnavailable","message":"The server is at its connection limit; retry later"})";
+std::string BusyResponse() {
+  return "HTTP/1.1 503 Service Unavailable\r\nServer: garcon\r\nContent-Type: "
+         "application/x-amz-json-1.0\r\nx-amzn-ErrorType: ServiceUnavailable\r\nRetry-After: "
+         "1\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(kBusyBody.size()) + "\r\n\r\n" + std::string(kBusyBody);
+}
+
+// Logs a condition that may happen once per connection at most once per
+// kLogInterval, saying how many times it happened since. Thread-safe.
+class ThrottledLog {
+ public:
+  template <typename Emit>
+  void Note(Emit emit) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++count_;
+    const auto now = std::chrono::steady_clock::now();
+    if (logged_ && now - last_ < kLogInterval) return;
+    emit(count_);
+    count_ = 0;
+    last_ = now;
+    logged_ = true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_;
+  std::size_t count_ = 0;
+  bool logged_ = false;
+};
 
 bool IsPoll(std::string_view operation) {
   return operation == "PollForDecisionTask" || operation == "PollForActivityTask";
@@ -132,6 +175,10 @@ class HttpServerImpl {
           access_key_id.empty() ? "<none>" : access_key_id);
     }
   }
+  // At the connection cap: asks one idle keep-alive connection to close and
+  // returns true, or returns false when none is idle.
+  bool ReclaimIdle();
+
   std::optional<std::string> Secret(std::string_view access_key_id) const {
     auto it = options_.credentials.find(std::string(access_key_id));
     if (it == options_.credentials.end()) return std::nullopt;
@@ -141,6 +188,8 @@ class HttpServerImpl {
  private:
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  void FitConnectionCap();
+  void Refuse(tcp::socket socket);
 
   engine::Engine& engine_;
   ServerOptions options_;
@@ -156,6 +205,9 @@ class HttpServerImpl {
   std::set<engine::Engine::CallId> held_polls_;
   std::size_t callbacks_pending_ = 0;
   std::set<std::string> seen_access_keys_;
+  std::size_t max_connections_ = 0;  // options_.max_connections fitted to the fd limit
+  ThrottledLog refusals_log_;
+  ThrottledLog accept_errors_log_;
 
   // Destroyed before the members above: pending handlers own sessions,
   // whose destructors unregister.
@@ -195,6 +247,18 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
   }
 
+  // Whether the connection waits for the first byte of its next request.
+  bool idle() const { return idle_.load(); }
+  // Takes the idle mark, so that one reclaim picks a connection once.
+  bool TakeIdle() { return idle_.exchange(false); }
+
+  // The server is at its connection cap: close if still idle.
+  void Reclaim() {
+    if (state_ != State::kIdle || state_ == State::kClosed) return;
+    server_.metrics().ConnectionReclaimed();
+    Close();
+  }
+
   // The server is stopping: end an idle connection now, answer a held poll
   // now; a request in progress finishes, then the connection closes.
   void OnServerStop() {
@@ -228,9 +292,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // Wait for the first byte of the next request with the idle timeout.
     state_ = State::kIdle;
+    idle_ = true;
     stream_.expires_after(server_.options().idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->idle_ = false;
                               self->buffer_.commit(n);
                               if (ec) {
                                 self->Close();
@@ -262,6 +328,30 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     parser_->body_limit(server_.options().max_body_bytes);
+    if (auto te = req.find(http::field::transfer_encoding); te != req.end()) {
+      // RFC 9112 6.1: a request whose last transfer coding is not chunked has
+      // no knowable length (400); codings other than chunked are not
+      // supported (501). Either way the connection cannot be reused.
+      const std::string_view value(te->value().data(), te->value().size());
+      request_start_ = std::chrono::steady_clock::now();
+      operation_ = "_http";
+      if (!parser_->chunked()) {
+        WriteFault(http::status::bad_request,
+                   Status(Fault::kSerialization,
+                          "Transfer-Encoding '" + limits::CutToCharacters(value, 100) +
+                              "' does not end in chunked: the request has no length"),
+                   /*close=*/true);
+        return;
+      }
+      if (!beast::iequals(beast::string_view(value.data(), value.size()), "chunked")) {
+        WriteFault(http::status::not_implemented,
+                   Status(Fault::kSerialization, "Transfer-Encoding '" +
+                                                     limits::CutToCharacters(value, 100) +
+                                                     "' is not supported: only chunked is"),
+                   /*close=*/true);
+        return;
+      }
+    }
     if (parser_->is_done()) {
       OnRequest();
       return;
@@ -438,9 +528,10 @@ class Session : public std::enable_shared_from_this<Session> {
             });
           });
     } catch (const std::exception& e) {
-      spdlog::error("{} threw: {}", operation_, e.what());
+      spdlog::error("{} {} threw: {}", request_id_, operation_, e.what());
       answered_ = true;
-      WriteFault(InternalError(std::string("internal error: ") + e.what()));
+      WriteFault(InternalError("Internal error (request id " + request_id_ +
+                               "); the server's log has the details"));
       return;
     }
     // The answer, even an immediate one, runs after this handler (posted to
@@ -508,11 +599,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (result.ok()) {
       pending_.emplace(MakeResponse(http::status::ok, ResponseBody(*result), kJsonContentType));
     } else {
-      if (result.fault() == Fault::kInternalFailure) {
-        spdlog::warn("{} failed: {}", operation_, result.status().message());
+      Status fault = result.status();
+      if (fault.fault() == Fault::kInternalFailure) {
+        // What failed inside (the store, a library) is for the operator's
+        // log; the client learns that it was not its request's fault.
+        spdlog::warn("{} {} failed: {}", request_id_, operation_, fault.message());
+        fault = InternalError("Internal error (request id " + request_id_ +
+                              "); the server's log has the details");
       }
-      pending_.emplace(MakeFaultResponse(static_cast<http::status>(FaultHttpStatus(result.fault())),
-                                         result.status()));
+      pending_.emplace(
+          MakeFaultResponse(static_cast<http::status>(FaultHttpStatus(fault.fault())), fault));
     }
     if (watching_) {
       // OnPeerActivity sends it once the read is cancelled.
@@ -655,6 +751,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool answered_ = true;
   bool watching_ = false;
   bool client_gone_ = false;
+  std::atomic<bool> idle_{false};
 };
 
 // --- HttpServerImpl --------------------------------------------------------------
@@ -666,6 +763,19 @@ Status HttpServerImpl::Start() {
   if (ec) {
     return ValidationError("bind address '" + options_.bind_address +
                            "' is not an IP address: " + ec.message());
+  }
+  if (options_.credentials.empty() && !address.is_loopback()) {
+    if (!options_.insecure) {
+      return ValidationError(
+          "refusing to serve " + options_.bind_address +
+          " without credentials: anyone reaching it could run and terminate workflows. "
+          "Give --credentials FILE (SigV4 is then required), bind 127.0.0.1, or pass "
+          "--insecure to serve without signatures on purpose");
+    }
+    spdlog::warn(
+        "serving {} without credentials (--insecure): any client that reaches it can call "
+        "every operation",
+        options_.bind_address);
   }
   const tcp::endpoint endpoint(address, options_.port);
   acceptor_.emplace(asio::make_strand(ioc_));
@@ -685,6 +795,7 @@ Status HttpServerImpl::Start() {
   acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen on");
   port_ = acceptor_->local_endpoint().port();
+  FitConnectionCap();
   accept_retry_.emplace(acceptor_->get_executor());
   DoAccept();
   for (int i = 0; i < options_.threads; ++i) {
@@ -714,17 +825,87 @@ void HttpServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
     // E.g. out of file descriptors: back off instead of spinning.
-    spdlog::warn("accept failed: {}", ec.message());
+    accept_errors_log_.Note([&](std::size_t n) {
+      spdlog::warn("accepting a connection failed {} time(s) in the last {} s: {}", n,
+                   kLogInterval.count(), ec.message());
+    });
     accept_retry_->expires_after(std::chrono::milliseconds(100));
     accept_retry_->async_wait([this](beast::error_code wec) {
       if (!wec && !stopping_) DoAccept();
     });
     return;
   }
+  bool full;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    full = sessions_.size() >= max_connections_;
+  }
+  if (full && !ReclaimIdle()) {
+    Refuse(std::move(socket));
+    DoAccept();
+    return;
+  }
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::make_shared<Session>(*this, std::move(socket))->Start();
   DoAccept();
+}
+
+bool HttpServerImpl::ReclaimIdle() {
+  std::shared_ptr<Session> victim;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [ptr, weak] : sessions_) {
+      if (!ptr->idle()) continue;
+      if (auto s = weak.lock(); s && s->TakeIdle()) {
+        victim = std::move(s);
+        break;
+      }
+    }
+  }
+  if (!victim) return false;
+  asio::post(victim->GetExecutor(), [victim] { victim->Reclaim(); });
+  return true;
+}
+
+void HttpServerImpl::Refuse(tcp::socket socket) {
+  metrics_.ConnectionRefused();
+  refusals_log_.Note([&](std::size_t n) {
+    spdlog::warn(
+        "refused {} connection(s) in the last {} s: {} connections are open, none idle "
+        "(the cap, --max-connections)",
+        n, kLogInterval.count(), max_connections_);
+  });
+  // Best effort and never blocking: a fresh socket's send buffer holds it.
+  static const std::string response = BusyResponse();
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(response), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+void HttpServerImpl::FitConnectionCap() {
+  max_connections_ = std::max<std::size_t>(1, options_.max_connections);
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t want = static_cast<rlim_t>(max_connections_) + kReservedDescriptors;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? want : std::min(want, limit.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
+    const rlim_t room = limit.rlim_cur > 2 * kReservedDescriptors
+                            ? limit.rlim_cur - kReservedDescriptors
+                            : limit.rlim_cur / 2;
+    max_connections_ = std::max<std::size_t>(1, static_cast<std::size_t>(room));
+    spdlog::warn(
+        "the open-file limit ({}) leaves room for {} connections, not the {} asked for: "
+        "raise it (ulimit -n, LimitNOFILE=) to serve more",
+        static_cast<unsigned long long>(limit.rlim_cur), max_connections_,
+        options_.max_connections);
+  }
 }
 
 void HttpServerImpl::Stop() {
@@ -799,6 +980,15 @@ std::string HttpServer::MetricsText() const { return impl_->MetricsText(); }
 Result<std::map<std::string, std::string>> ReadCredentialsFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return UnknownResource("cannot read credentials file " + path);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return UnknownResource("cannot stat credentials file " + path);
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return ValidationError("credentials file " + path + " has mode " + mode +
+                           ": its secrets must not be readable or writable by group or others "
+                           "(chmod 600 " + path + ")");
+  }
   std::map<std::string, std::string> out;
   std::string line;
   int number = 0;

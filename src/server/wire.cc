@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "base/limits.h"
 #include "protocol/model.h"
 
 namespace garcon::server {
@@ -89,13 +90,81 @@ Result<std::string> OperationFromTarget(std::string_view target) {
   return operation;
 }
 
+namespace {
+
+// What the JSON parser would accept but a request must not hold: a byte-order
+// mark (AWS JSON bodies are plain UTF-8 JSON), a NUL byte (the parser takes
+// it for the end of the input and ignores what follows), and nesting deeper
+// than kMaxJsonDepth (SWF's deepest request is a few levels; deeper values
+// would cost stack when they are printed or destroyed). One pass, no
+// allocation.
+Status CheckJsonBytes(std::string_view body) {
+  if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") {
+    return SerializationError(
+        "Malformed JSON request body: a UTF-8 byte-order mark is not allowed");
+  }
+  std::size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\0') {
+      return SerializationError("Malformed JSON request body: NUL byte at byte " +
+                                std::to_string(i));
+    }
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxJsonDepth) {
+        return SerializationError("Malformed JSON request body: nesting deeper than " +
+                                  std::to_string(kMaxJsonDepth) + " levels at byte " +
+                                  std::to_string(i));
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return Status::Ok();
+}
+
+// The parser's explanation without its library prefix
+// ("[json.exception.parse_error.101] parse error at line 1, column 7: ").
+std::string ParseErrorReason(const Json::parse_error& e) {
+  std::string_view what = e.what();
+  const std::size_t colon = what.find(": ");
+  if (what.rfind("[json.exception.", 0) == 0 && colon != std::string_view::npos) {
+    what.remove_prefix(colon + 2);
+  }
+  return "Malformed JSON request body at byte " + std::to_string(e.byte) + ": " +
+         limits::CutToCharacters(what, 200);
+}
+
+}  // namespace
+
 Result<Json> ParseRequestBody(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return Json::object();
+  RETURN_IF_ERROR(CheckJsonBytes(body));
   Json json;
   try {
     json = Json::parse(body);
   } catch (const Json::parse_error& e) {
-    return SerializationError(std::string("Malformed JSON request body: ") + e.what());
+    return SerializationError(ParseErrorReason(e));
+  } catch (const Json::out_of_range&) {
+    return SerializationError(
+        "Malformed JSON request body: a number is out of range (numbers must be finite "
+        "doubles or 64-bit integers)");
+  } catch (const Json::exception&) {
+    return SerializationError("Malformed JSON request body");
   }
   if (!json.is_object()) {
     return SerializationError("The request body must be a JSON object, not " +
@@ -125,6 +194,16 @@ void Metrics::ConnectionOpened() {
   std::lock_guard<std::mutex> lock(mu_);
   ++connections_open_;
   ++connections_total_;
+}
+
+void Metrics::ConnectionRefused() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++connections_refused_;
+}
+
+void Metrics::ConnectionReclaimed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++connections_reclaimed_;
 }
 
 void Metrics::ConnectionClosed() {
@@ -177,6 +256,16 @@ std::string Metrics::Text(const engine::Engine::Stats& stats) const {
   line("# HELP garcon_http_connections_total HTTP connections accepted.");
   line("# TYPE garcon_http_connections_total counter");
   line("garcon_http_connections_total " + std::to_string(connections_total_));
+  line(
+      "# HELP garcon_http_connections_refused_total Connections answered 503 at the "
+      "connection cap.");
+  line("# TYPE garcon_http_connections_refused_total counter");
+  line("garcon_http_connections_refused_total " + std::to_string(connections_refused_));
+  line(
+      "# HELP garcon_http_connections_reclaimed_total Idle keep-alive connections closed to "
+      "make room for new ones at the connection cap.");
+  line("# TYPE garcon_http_connections_reclaimed_total counter");
+  line("garcon_http_connections_reclaimed_total " + std::to_string(connections_reclaimed_));
   gauge("garcon_http_polls_held", "Long polls this server holds open.", polls_held_);
   gauge("garcon_open_executions", "Open workflow executions.", stats.open_executions);
   gauge("garcon_closed_executions", "Closed workflow executions still retained.",

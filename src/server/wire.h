@@ -37,8 +37,13 @@ std::string NewRequestId();
 // an operation SWF does not have.
 Result<std::string> OperationFromTarget(std::string_view target);
 
+// How deep `{` and `[` may nest in a request body.
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
 // The JSON object of a request body ("" counts as {}). Errors: kSerialization
-// for malformed JSON or a body that is not a JSON object.
+// for malformed JSON (with the byte where it broke), a byte-order mark, a NUL
+// byte, nesting deeper than kMaxJsonDepth, a number out of range, or a body
+// that is not a JSON object. Never throws.
 Result<Json> ParseRequestBody(std::string_view body);
 
 // A response body: `response` serialized ({} for null), invalid UTF-8
@@ -50,6 +55,9 @@ class Metrics {
  public:
   void CountRequest(std::string_view operation, int http_status, double seconds);
   void ConnectionOpened();
+  // A connection refused at the connection cap, or closed to make room.
+  void ConnectionRefused();
+  void ConnectionReclaimed();
   void ConnectionClosed();
   void PollHeld();
   void PollReleased();
@@ -68,6 +76,8 @@ class Metrics {
   std::map<std::string, PerOperation, std::less<>> operations_;
   std::int64_t connections_open_ = 0;
   std::uint64_t connections_total_ = 0;
+  std::uint64_t connections_refused_ = 0;
+  std::uint64_t connections_reclaimed_ = 0;
   std::int64_t polls_held_ = 0;
 };
 

@@ -1,7 +1,7 @@
 """Starts `garcon server` on a free loopback port for the conformance tests.
 
 The binary comes from $GARCON_BIN (set by ctest), else the usual build
-folders. The server prints `listening on 127.0.0.1:PORT ...` on stdout once
+folders. The server prints `listening on ADDRESS:PORT ...` on stdout once
 it is accepting connections.
 """
 import os
@@ -61,7 +61,7 @@ class GarconServer:
         self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True)
         self._stderr_thread.start()
         line = self._read_line(timeout=20)
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        match = re.search(r"listening on (?:\[[^\]]*\]|[^:\s]+):(\d+)", line)
         if not match:
             self.proc.kill()
             raise RuntimeError(f"garcon server did not start: {line!r}")

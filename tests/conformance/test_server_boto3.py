@@ -632,6 +632,7 @@ class SignatureTest(unittest.TestCase):
         path = os.path.join(cls.tmp.name, "credentials")
         with open(path, "w") as f:
             f.write("# test credentials\nAKIDGOOD s3cr3t\nAKIDOTHER other\n")
+        os.chmod(path, 0o600)
         cls.server = GarconServer("--credentials", path, poll_timeout=POLL_TIMEOUT)
         cls.server.start()
 
@@ -746,6 +747,24 @@ class CommandLineTest(unittest.TestCase):
             out = self.run_garcon("server", "--port", "0", "--credentials", f.name)
         self.assertEqual(out.returncode, 2)
         self.assertIn(b":1: expected 'ACCESS_KEY_ID SECRET'", out.stderr)
+
+    def test_credentials_file_readable_by_others_is_refused(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".creds") as f:
+            f.write("AKID secret\n")
+            f.flush()
+            os.chmod(f.name, 0o644)
+            out = self.run_garcon("server", "--port", "0", "--memory", "--credentials", f.name)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"has mode 0644", out.stderr)
+        self.assertIn(b"chmod 600", out.stderr)
+
+    def test_other_than_loopback_needs_credentials_or_insecure(self):
+        out = self.run_garcon("server", "--port", "0", "--memory", "--bind", "0.0.0.0")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(b"refusing to serve 0.0.0.0 without credentials", out.stderr)
+        with GarconServer("--memory", "--bind", "0.0.0.0", "--insecure") as server:
+            pass
+        self.assertIn(b"--insecure", server.stderr)
 
     def test_port_in_use(self):
         out = self.run_garcon("server", "--port", str(SERVER.port))

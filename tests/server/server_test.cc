@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <future>
 #include <thread>
@@ -384,6 +386,72 @@ TEST_F(ServerTest, ManyHeldPollsOnFewThreads) {
   EXPECT_NE(server_->MetricsText().find("garcon_http_polls_held 50"), std::string::npos);
 }
 
+TEST_F(ServerTest, AtTheConnectionCapIdleConnectionsMakeRoomThenNewOnesGet503) {
+  ServerOptions options;
+  options.max_connections = 4;
+  Start(options);
+  RegisterBasics();
+  // Four idle keep-alive connections fill the cap; a fifth takes the place of
+  // one of them.
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(std::make_unique<RawClient>(port()));
+    ASSERT_TRUE(idle.back()->Call("ListDomains", R"({"registrationStatus":"REGISTERED"})"));
+  }
+  RawClient fifth(port());
+  auto r = fifth.Call("ListDomains", R"({"registrationStatus":"REGISTERED"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  int closed = 0;
+  for (auto& c : idle) {
+    c->SetReceiveTimeout(0.5);
+    closed += c->WaitClosed() ? 1 : 0;
+  }
+  EXPECT_EQ(closed, 1);
+  idle.clear();  // the others leave too
+  ASSERT_TRUE(WaitFor([&] {
+    return server_->MetricsText().find("garcon_http_connections_open 1\n") != std::string::npos;
+  }));
+
+  // Connections busy with held polls are never reclaimed: past the cap, a
+  // new connection is answered 503 at once and closed.
+  std::vector<std::unique_ptr<RawClient>> pollers;
+  for (int i = 0; i < 3; ++i) {
+    pollers.push_back(std::make_unique<RawClient>(port()));
+    ASSERT_TRUE(pollers.back()->Send(
+        RawClient::SwfRequest("PollForDecisionTask", DecisionPoll("p" + std::to_string(i)))));
+  }
+  ASSERT_TRUE(fifth.Send(RawClient::SwfRequest("PollForDecisionTask", DecisionPoll("p3"))));
+  ASSERT_TRUE(WaitFor([&] { return engine_->GetStats().poll_waiters == 4; }));
+  RawClient refused(port());
+  auto busy = refused.ReadResponse();
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503);
+  EXPECT_EQ(TypeOf(*busy), "com.amazon.coral.service#ServiceUnavailable");
+  EXPECT_TRUE(refused.WaitClosed());
+  EXPECT_NE(server_->MetricsText().find("garcon_http_connections_refused_total 1\n"),
+            std::string::npos);
+  // The held polls are untouched.
+  EXPECT_EQ(engine_->GetStats().poll_waiters, 4u);
+}
+
+TEST_F(ServerTest, TransferCodingsOtherThanChunkedAreRefused) {
+  Start();
+  const std::string body = R"({"registrationStatus":"REGISTERED"})";
+  for (const auto& [coding, status] :
+       std::vector<std::pair<std::string, int>>{{"gzip", 400}, {"gzip, chunked", 501}}) {
+    RawClient c(port());
+    ASSERT_TRUE(c.Send("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: "
+                       "SimpleWorkflowService.ListDomains\r\nTransfer-Encoding: " +
+                       coding + "\r\n\r\n" + body));
+    auto r = c.ReadResponse();
+    ASSERT_TRUE(r) << coding;
+    EXPECT_EQ(r->status, status) << coding;
+    EXPECT_EQ(TypeOf(*r), "com.amazon.coral.service#SerializationException") << coding;
+    EXPECT_TRUE(c.WaitClosed()) << coding;
+  }
+}
+
 TEST_F(ServerTest, StopAnswersHeldPollsWithTheEmptyShape) {
   Start();
   RegisterBasics();
@@ -417,6 +485,28 @@ TEST_F(ServerTest, StartFailsOnAPortInUse) {
   bad.bind_address = "not-an-address";
   HttpServer third(*engine_, bad);
   EXPECT_EQ(third.Start().fault(), Fault::kValidation);
+}
+
+TEST_F(ServerTest, AnAddressOtherThanLoopbackNeedsCredentialsOrInsecure) {
+  Start();
+  ServerOptions open;
+  open.bind_address = "0.0.0.0";
+  open.port = 0;
+  HttpServer refused(*engine_, open);
+  const Status status = refused.Start();
+  EXPECT_EQ(status.fault(), Fault::kValidation);
+  EXPECT_NE(status.message().find("without credentials"), std::string::npos) << status.message();
+  open.insecure = true;
+  HttpServer on_purpose(*engine_, open);
+  EXPECT_TRUE(on_purpose.Start().ok());
+  on_purpose.Stop();
+  ServerOptions signed_only;
+  signed_only.bind_address = "0.0.0.0";
+  signed_only.port = 0;
+  signed_only.credentials = {{"AKID", "secret"}};
+  HttpServer with_credentials(*engine_, signed_only);
+  EXPECT_TRUE(with_credentials.Start().ok());
+  with_credentials.Stop();
 }
 
 // --- signatures ---------------------------------------------------------------
@@ -463,7 +553,7 @@ TEST_F(ServerTest, SignaturesAreVerifiedWhenCredentialsAreConfigured) {
        "com.amazon.coral.service#RequestExpired"},
       {RawClient::SwfRequest("ListDomains", body,
                              "Authorization: AWS4-HMAC-SHA256 Credential=AKID/x\r\n"),
-       400, "com.amazon.coral.service#IncompleteSignature"},
+       400, "com.amazon.coral.service#IncompleteSignatureException"},
       {SignedRequest("ListDomains", body, "AKID", "SECRET"), 200, ""},
   };
   for (const Case& test : cases) {
@@ -528,6 +618,23 @@ TEST(WireTest, Bodies) {
   EXPECT_EQ(ParseRequestBody("{").fault(), Fault::kSerialization);
   EXPECT_EQ(ParseRequestBody("\"x\"").fault(), Fault::kSerialization);
   EXPECT_EQ(ParseRequestBody("{\"a\":\"\xff\"}").fault(), Fault::kSerialization);
+  // What the JSON library would accept or throw on, refused cleanly.
+  EXPECT_EQ(ParseRequestBody("\xEF\xBB\xBF{}").fault(), Fault::kSerialization);
+  EXPECT_EQ(ParseRequestBody(std::string("{}\0{\"x\":1}", 10)).fault(), Fault::kSerialization);
+  EXPECT_EQ(ParseRequestBody(R"({"a":1e400})").fault(), Fault::kSerialization);
+  EXPECT_EQ(ParseRequestBody("{\"a\":" + std::string(400, '9') + "}").fault(),
+            Fault::kSerialization);
+  const std::string deep = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(ParseRequestBody("{\"a\":" + deep.substr(1, deep.size() - 2) + "}").ok());
+  EXPECT_EQ(ParseRequestBody("{\"a\":" + deep + "}").fault(), Fault::kSerialization);
+  EXPECT_EQ(ParseRequestBody("{\"a\":" + std::string(100000, '[')).fault(),
+            Fault::kSerialization);
+  // Brackets inside strings are not nesting.
+  EXPECT_TRUE(ParseRequestBody("{\"a\":\"" + std::string(1000, '[') + "\\\"\"}").ok());
+  // The reason, without the library's own prefix.
+  const Status truncated = ParseRequestBody("{\"a\":").status();
+  EXPECT_NE(truncated.message().find("at byte"), std::string::npos) << truncated.message();
+  EXPECT_EQ(truncated.message().find("json.exception"), std::string::npos) << truncated.message();
   EXPECT_EQ(ResponseBody(Json()), "{}");
   EXPECT_EQ(ResponseBody(Json{{"a", std::string("\xff")}}), "{\"a\":\"\xef\xbf\xbd\"}");
 }
@@ -538,6 +645,12 @@ TEST(WireTest, CredentialsFile) {
     std::ofstream out(path);
     out << "# comment\n\nAKID1 secret1\n  AKID2\tsecret2  \n";
   }
+  // Readable by others: refused, as ssh refuses such keys.
+  ::chmod(path.c_str(), 0644);
+  const Status open_to_all = ReadCredentialsFile(path).status();
+  EXPECT_EQ(open_to_all.fault(), Fault::kValidation);
+  EXPECT_NE(open_to_all.message().find("mode 0644"), std::string::npos) << open_to_all.message();
+  ::chmod(path.c_str(), 0600);
   auto creds = ReadCredentialsFile(path);
   ASSERT_TRUE(creds.ok()) << creds.status().ToString();
   EXPECT_EQ(creds->size(), 2u);

@@ -1,6 +1,7 @@
 // The `garcon` command line. Subcommands:
 //   garcon server [--bind 127.0.0.1] [--port 7800] [--memory | --db FILE]
-//                 [--credentials FILE] [--threads N] [--poll-timeout S] [-v]
+//                 [--credentials FILE | --insecure] [--threads N]
+//                 [--max-connections N] [--poll-timeout S] [-v]
 #include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -29,7 +30,9 @@ struct ServerArgs {
   bool memory = false;
   std::string db = "garcon.db";
   std::string credentials;
+  bool insecure = false;
   int threads = 2;
+  std::size_t max_connections = 1000;
   double poll_timeout = 60;
 };
 
@@ -38,6 +41,8 @@ int RunServer(const ServerArgs& args) {
   options.bind_address = args.bind;
   options.port = static_cast<std::uint16_t>(args.port);
   options.threads = args.threads;
+  options.insecure = args.insecure;
+  options.max_connections = args.max_connections;
   if (!args.credentials.empty()) {
     auto creds = garcon::server::ReadCredentialsFile(args.credentials);
     if (!creds.ok()) {
@@ -127,6 +132,14 @@ int main(int argc, char** argv) {
                    "File of 'ACCESS_KEY_ID SECRET' lines; when given, every request's "
                    "SigV4 signature is verified")
       ->check(CLI::ExistingFile);
+  server->add_flag("--insecure", args.insecure,
+                   "Allow an address other than loopback without --credentials (any client "
+                   "that reaches it can call every operation)");
+  server
+      ->add_option("--max-connections", args.max_connections,
+                   "Open connections at most; past it idle ones make room, else 503")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
   server->add_option("--threads", args.threads, "I/O threads")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
