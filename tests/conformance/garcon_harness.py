@@ -29,7 +29,7 @@ def garcon_binary():
 
 
 class GarconServer:
-    def __init__(self, *args, poll_timeout=5, db=None):
+    def __init__(self, *args, poll_timeout=5, db=None, port=0):
         """Without --memory in `args`, the server keeps its state in a SQLite
         file: `db`, or a fresh one in a temporary folder removed by stop()."""
         self.tmpdir = None
@@ -39,7 +39,7 @@ class GarconServer:
                 db = os.path.join(self.tmpdir, "garcon.db")
             args = (*args, "--db", db)
         self.db = db
-        self.args = ["server", "--port", "0", "--poll-timeout", str(poll_timeout), *args]
+        self.args = ["server", "--port", str(port), "--poll-timeout", str(poll_timeout), *args]
         self.proc = None
         self.port = None
         self.stderr = b""
@@ -90,6 +90,16 @@ class GarconServer:
         """SIGTERM; returns the exit code."""
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
+
+    def kill(self):
+        """SIGKILL, as a crash would; the store file is kept, so start()
+        brings the server back on it."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(20)
+        self.proc.stdout.close()
+        self._stderr_thread.join(5)
+        self.proc.stderr.close()
+        self._stderr_thread = None
 
     def stop(self):
         """Stops the server (SIGTERM); returns its exit code."""
