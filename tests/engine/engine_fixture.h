@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,10 +89,32 @@ class EngineFixture : public ::testing::Test {
 
   // A call that must answer without waiting (a poll with a task queued, or
   // any other call). A poll left waiting is cancelled and the test fails.
+  // Where an asynchronous call's answer lands: written on whichever thread
+  // answers (the journal's, the timer's), read on the test's.
+  class Slot {
+   public:
+    void Set(Result<Json> r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      value_.emplace(std::move(r));
+    }
+    bool has_value() const {
+      std::lock_guard<std::mutex> lock(mu_);
+      return value_.has_value();
+    }
+    // Only once has_value(): the answer is never written again.
+    const Result<Json>& get() const {
+      std::lock_guard<std::mutex> lock(mu_);
+      return *value_;
+    }
+
+   private:
+    mutable std::mutex mu_;
+    std::optional<Result<Json>> value_;
+  };
+
   Json Now(const std::string& op, const Json& request) {
-    auto out = std::make_shared<std::optional<Result<Json>>>();
-    const auto id =
-        engine_->CallAsync(op, request, [out](Result<Json> r) { out->emplace(std::move(r)); });
+    auto out = std::make_shared<Slot>();
+    const auto id = engine_->CallAsync(op, request, [out](Result<Json> r) { out->Set(std::move(r)); });
     // On a durable store an answer waits for its commit: let it land.
     if (!out->has_value()) engine_->Flush();
     if (!out->has_value()) {
@@ -99,23 +122,23 @@ class EngineFixture : public ::testing::Test {
       ADD_FAILURE() << op << " did not answer at once";
       return Json();
     }
-    EXPECT_TRUE((*out)->ok()) << op << ": " << (*out)->status().ToString();
-    return (*out)->ok() ? ***out : Json();
+    const Result<Json>& answer = out->get();
+    EXPECT_TRUE(answer.ok()) << op << ": " << answer.status().ToString();
+    return answer.ok() ? *answer : Json();
   }
 
   // A held poll whose answer lands in the returned slot.
   struct Held {
     Engine::CallId id = 0;
-    std::shared_ptr<std::optional<Result<Json>>> answer;
+    std::shared_ptr<Slot> answer;
     bool answered() const { return answer->has_value(); }
-    const Json& json() const { return answer->value().value(); }
+    const Json& json() const { return answer->get().value(); }
   };
   Held Hold(const std::string& op, const Json& request) {
     Held held;
-    held.answer = std::make_shared<std::optional<Result<Json>>>();
+    held.answer = std::make_shared<Slot>();
     auto slot = held.answer;
-    held.id =
-        engine_->CallAsync(op, request, [slot](Result<Json> r) { slot->emplace(std::move(r)); });
+    held.id = engine_->CallAsync(op, request, [slot](Result<Json> r) { slot->Set(std::move(r)); });
     return held;
   }
 
