@@ -87,7 +87,9 @@ std::string RemoveDotSegments(std::string_view path) {
 
 std::optional<TimePoint> FromUtc(int year, int month, int day, int hour, int minute, int second) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 ||
-      year < 1970 || year > 9999) {
+      year < 1970 || year > 2200) {
+    // Past 2200 is no real request's date, and the clock's nanoseconds end
+    // in 2262: a later date would overflow when converted.
     return std::nullopt;
   }
   std::tm tm{};

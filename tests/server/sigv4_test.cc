@@ -183,6 +183,25 @@ TEST(Sigv4Test, IncompleteAuthorizationHeaders) {
   Request no_date = v.request;
   std::erase_if(no_date.headers, [](const auto& h) { return h.first == "X-Amz-Date"; });
   EXPECT_EQ(Verify(no_date, SecretsFor(v), OptionsFor(v)).fault(), Fault::kIncompleteSignature);
+  // Found by the sigv4 fuzzer: a year the clock cannot hold overflowed.
+  Request far = v.request;
+  far.SetHeader("X-Amz-Date", "99991231T235959Z");
+  EXPECT_EQ(Verify(far, SecretsFor(v), OptionsFor(v)).fault(), Fault::kIncompleteSignature);
+  EXPECT_FALSE(ParseAmzDate("99991231T235959Z"));
+  EXPECT_FALSE(ParseHttpDate("Fri, 31 Dec 9999 23:59:59 GMT"));
+  EXPECT_TRUE(ParseAmzDate("22001231T235959Z"));
+  // Over-long Authorization headers and too many signed headers.
+  Request huge = v.request;
+  huge.SetHeader("Authorization", "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/swf/"
+                                  "aws4_request, SignedHeaders=host, Signature=" +
+                                      std::string(kMaxAuthorizationBytes, 'a'));
+  EXPECT_EQ(Verify(huge, SecretsFor(v), OptionsFor(v)).fault(), Fault::kIncompleteSignature);
+  std::string many = "host";
+  for (std::size_t i = 0; i < kMaxSignedHeaders; ++i) many += ";h" + std::to_string(i);
+  EXPECT_EQ(ParseAuthorization("AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/swf/"
+                               "aws4_request, SignedHeaders=" + many + ", Signature=00")
+                .fault(),
+            Fault::kIncompleteSignature);
 }
 
 TEST(Sigv4Test, DateSkewIsRequestExpired) {
