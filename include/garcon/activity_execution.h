@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,17 @@ struct ExecutionInfo {
   std::string run_id;
   std::string activity_id;
   std::string activity_name;  // the activity type name
+};
+
+// Thrown by a task (or by ActivityExecution::ThrowIfCancelRequested) to stop
+// because its activity's cancellation was requested: the worker then reports
+// the activity canceled (RespondActivityTaskCanceled) with what() as the
+// details, instead of failed. Any exception a task throws once cancellation
+// was requested is reported the same way.
+class ActivityCanceled : public std::runtime_error {
+ public:
+  explicit ActivityCanceled(const std::string& details = "canceled")
+      : std::runtime_error(details) {}
 };
 
 // Thread-safe: tasks of an Async runner share one ActivityExecution.
@@ -37,8 +49,15 @@ class ActivityExecution {
   // a failed heartbeat is logged.
   bool Heartbeat(std::string_view details = {});
 
-  // Whether a heartbeat has reported a cancellation request.
+  // Whether a heartbeat has reported a cancellation request. A task learns
+  // of a request only through heartbeats: a long task heartbeats (or the
+  // worker's timer does it for it) and checks this, or calls
+  // ThrowIfCancelRequested, to stop cleanly.
   bool cancel_requested() const { return cancel_requested_.load(); }
+
+  // Heartbeats, then throws ActivityCanceled(`details`) if cancellation was
+  // requested.
+  void ThrowIfCancelRequested(std::string_view details = "canceled");
 
   // Logger `garcon.{domain}.{workflow_id}.{run_id}` (plain `garcon` when
   // the execution is unknown).

@@ -65,6 +65,9 @@ struct ActivityRecord {
   std::string last_reason;     // of the last failed attempt
   std::string last_details;
   std::int64_t scheduled_event_id = 0;
+  // The decider asked SWF to cancel this attempt (ActivityTaskCancelRequested,
+  // or RequestCancelActivityTaskFailed when it had closed meanwhile).
+  bool cancel_requested = false;
 };
 
 // A run's state rebuilt from its events, applied incrementally in event
@@ -86,6 +89,12 @@ class HistoryState {
   // flow unable to go on (empty when none).
   const std::string& fatal_error() const { return fatal_error_; }
   bool closed() const { return closed_; }
+  // Someone asked to cancel the run (WorkflowExecutionCancelRequested): the
+  // flow decider then schedules nothing more, asks every open activity to
+  // cancel, and closes the run CANCELED once none is open.
+  bool cancel_requested() const { return cancel_requested_; }
+  // What the request said: its cause (CHILD_POLICY_APPLIED) or who asked.
+  const std::string& cancel_details() const { return cancel_details_; }
 
  private:
   std::int64_t last_event_id_ = 0;
@@ -95,6 +104,8 @@ class HistoryState {
   std::map<std::int64_t, std::string> by_scheduled_event_;
   std::string fatal_error_;
   bool closed_ = false;
+  bool cancel_requested_ = false;
+  std::string cancel_details_;
 };
 
 struct ExecutionRef {

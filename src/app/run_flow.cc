@@ -106,6 +106,7 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
     summary.reason = Attributes(last, "workflowExecutionTerminatedEventAttributes").value("reason", "");
   } else if (type == "WorkflowExecutionCanceled") {
     summary.close_status = "CANCELED";
+    summary.details = Attributes(last, "workflowExecutionCanceledEventAttributes").value("details", "");
   } else if (type == "WorkflowExecutionContinuedAsNew") {
     summary.close_status = "CONTINUED_AS_NEW";
   } else {

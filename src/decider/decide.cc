@@ -206,11 +206,37 @@ std::vector<Json> DecideCustom(Builder& b) {
   return schedule.complete() ? b.Complete() : b.Take();
 }
 
+// A cancellation was requested: nothing new is scheduled and nothing is
+// retried; every open activity is asked to cancel (a queued one is canceled at
+// once, a running one learns it from its heartbeats and stops, or finishes),
+// and the run closes CANCELED once no activity is open, so that no task keeps
+// running for a run that is gone.
+std::vector<Json> DecideCancel(const HistoryState& state) {
+  std::vector<Json> decisions;
+  bool open = false;
+  for (const auto& [id, record] : state.activities()) {
+    if (record.status != ActivityRecord::Status::kScheduled) continue;
+    open = true;
+    if (record.cancel_requested) continue;
+    decisions.push_back({{"decisionType", "RequestCancelActivityTask"},
+                         {"requestCancelActivityTaskDecisionAttributes", {{"activityId", id}}}});
+  }
+  if (!open) {
+    decisions.push_back(
+        {{"decisionType", "CancelWorkflowExecution"},
+         {"cancelWorkflowExecutionDecisionAttributes",
+          {{"details", limits::CutToCharacters(limits::ValidUtf8(state.cancel_details()),
+                                               limits::kMaxDataCharacters)}}}});
+  }
+  return decisions;
+}
+
 }  // namespace
 
 std::vector<Json> Decide(const Flow& flow, const HistoryState& state, const ExecutionRef& run) {
   if (state.closed()) return {};
   if (!state.fatal_error().empty()) return {FailDecision(state.fatal_error(), "")};
+  if (state.cancel_requested()) return DecideCancel(state);
   Builder builder(flow, state, run);
   try {
     return flow.custom_decider() ? DecideCustom(builder) : DecideFlow(builder);

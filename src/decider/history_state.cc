@@ -64,6 +64,7 @@ void HistoryState::Apply(const Json& event) {
     ActivityRecord& r = activities_[id];
     r.status = ActivityRecord::Status::kScheduled;
     r.scheduled_event_id = last_event_id_;
+    r.cancel_requested = false;
     by_scheduled_event_[last_event_id_] = id;
   } else if (type == "ActivityTaskCompleted") {
     if (ActivityRecord* r = record_for(attrs)) {
@@ -87,6 +88,20 @@ void HistoryState::Apply(const Json& event) {
         r->last_reason = "canceled";
         r->last_details = attrs.value("details", "");
       }
+    }
+  } else if (type == "ActivityTaskCancelRequested" || type == "RequestCancelActivityTaskFailed") {
+    auto it = activities_.find(attrs.value("activityId", ""));
+    if (it != activities_.end()) it->second.cancel_requested = true;
+  } else if (type == "WorkflowExecutionCancelRequested") {
+    cancel_requested_ = true;
+    if (attrs.contains("cause")) {
+      cancel_details_ = "cancellation requested: " + attrs.value("cause", std::string());
+    } else if (attrs.contains("externalWorkflowExecution")) {
+      const Json& by = attrs["externalWorkflowExecution"];
+      cancel_details_ = "cancellation requested by workflow " +
+                        (by.is_object() ? by.value("workflowId", std::string("?")) : "?");
+    } else {
+      cancel_details_ = "cancellation requested";
     }
   } else if (type == "ScheduleActivityTaskFailed") {
     fatal_error_ = "could not schedule activity " + attrs.value("activityId", std::string()) +

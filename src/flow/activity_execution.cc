@@ -35,4 +35,8 @@ bool ActivityExecution::Heartbeat(std::string_view details) {
   return cancel_requested_.load();
 }
 
+void ActivityExecution::ThrowIfCancelRequested(std::string_view details) {
+  if (Heartbeat()) throw ActivityCanceled(std::string(details));
+}
+
 }  // namespace garcon

@@ -75,8 +75,14 @@ Context RunSync(const std::vector<Task>& tasks, ActivityExecution& activity,
                 const Context& context) {
   Context result = Context::object();
   Context task_context = context.is_object() ? context : Context::object();
-  for (const auto& task : tasks) {
-    activity.Heartbeat();
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const Task& task = tasks[i];
+    // The heartbeat before each task is where a cancellation request is
+    // learned: the remaining tasks do not start.
+    if (activity.Heartbeat()) {
+      throw ActivityCanceled("canceled after " + std::to_string(i) + " of " +
+                             std::to_string(tasks.size()) + " tasks");
+    }
     Context out = task(activity, task_context);
     result.update(out);
     task_context.update(out);
@@ -91,6 +97,13 @@ Context RunAsync(const std::vector<Task>& tasks, int max_workers, ActivityExecut
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i = next++; i < tasks.size(); i = next++) {
+      // Once cancellation is requested, tasks not started yet never start.
+      if (activity.cancel_requested()) {
+        errors[i] = std::make_exception_ptr(ActivityCanceled("canceled before task " +
+                                                             std::to_string(i + 1) + " of " +
+                                                             std::to_string(tasks.size())));
+        continue;
+      }
       try {
         results[i] = tasks[i](activity, context);
       } catch (...) {

@@ -80,6 +80,7 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
   std::string result_text;
   std::string failure;
   std::string details;
+  bool canceled = false;
   try {
     Context context = Json::parse(task.value("input", std::string("{}")));
     if (!context.is_object()) throw std::runtime_error("the activity input is not a JSON object");
@@ -102,11 +103,18 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
       throw std::length_error("the activity result is " + std::to_string(size) +
                               " characters; SWF allows 32768");
     }
+  } catch (const ActivityCanceled& e) {
+    canceled = true;
+    details = limits::ValidUtf8(e.what());
   } catch (const std::exception& e) {
     failure = limits::ValidUtf8(e.what());
     details = failure;
-    run.logger()->warn("activity {} failed: {}", run.info().activity_id, failure);
-    flow::ReportException(activity.exception_handler(), activity.name(), e);
+    // A task that stops because it was asked to is not a failure.
+    canceled = run.cancel_requested();
+    if (!canceled) {
+      run.logger()->warn("activity {} failed: {}", run.info().activity_id, failure);
+      flow::ReportException(activity.exception_handler(), activity.name(), e);
+    }
   } catch (...) {
     // A task may throw anything; it must not escape into the poll loop.
     failure = "unknown exception (not a std::exception)";
@@ -116,7 +124,15 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
                           std::runtime_error(failure));
   }
 
-  if (failure.empty()) {
+  if (canceled) {
+    run.logger()->info("activity {} canceled: {}", run.info().activity_id, details);
+    RETURN_IF_ERROR(service_
+                        .Call("RespondActivityTaskCanceled",
+                              {{"taskToken", token},
+                               {"details", limits::CutToCharacters(
+                                               details, limits::kMaxDataCharacters)}})
+                        .status());
+  } else if (failure.empty()) {
     RETURN_IF_ERROR(
         service_.Call("RespondActivityTaskCompleted", {{"taskToken", token}, {"result", result_text}})
             .status());

@@ -430,6 +430,96 @@ TEST_F(RetryTest, ScheduleActivityTaskFailedFailsTheWorkflowWithTheCause) {
   EXPECT_THAT(ScheduledIds(decisions), IsEmpty()) << "never rescheduled forever";
 }
 
+// ---------------------------------------------------------------------------
+// Cancellation: a WorkflowExecutionCancelRequested stops the flow cleanly.
+
+class CancelTest : public ::testing::Test {
+ protected:
+  CancelTest() {
+    auto& a = flow_.Activity("a").Retry(3).Run(Sync(WholeContext()));
+    auto& b = flow_.Activity("b").Run(Sync(WholeContext()));
+    flow_.Activity("c").Requires({&a, &b}).Run(Sync(WholeContext()));
+    history_.Started();
+    history_.DecisionTask();
+    history_.DecisionCompleted();
+    a_ = history_.Scheduled("flow_a-1", "flow_a");
+    b_ = history_.Scheduled("flow_b-1", "flow_b");
+    history_.ActivityStarted(a_);
+  }
+  std::vector<Json> DecideNow() {
+    history_.DecisionTask();
+    auto decisions = Decide(flow_, history_.State(), kRun);
+    history_.DecisionCompleted();
+    return decisions;
+  }
+  void RequestCancel() {
+    history_.Add("WorkflowExecutionCancelRequested",
+                 {{"externalWorkflowExecution", {{"workflowId", "ops"}, {"runId", "r"}}},
+                  {"externalInitiatedEventId", 3}});
+  }
+  static std::vector<std::string> CanceledIds(const std::vector<Json>& decisions) {
+    std::vector<std::string> out;
+    for (const auto& d : decisions) {
+      if (d.at("decisionType") == "RequestCancelActivityTask") {
+        out.push_back(d.at("requestCancelActivityTaskDecisionAttributes").at("activityId"));
+      }
+    }
+    return out;
+  }
+
+  Flow flow_{"dev", "flow"};
+  History history_;
+  std::int64_t a_ = 0;
+  std::int64_t b_ = 0;
+};
+
+TEST_F(CancelTest, EveryOpenActivityIsAskedToCancelAndNothingIsScheduled) {
+  RequestCancel();
+  const auto decisions = DecideNow();
+  EXPECT_THAT(Types(decisions),
+              ElementsAre("RequestCancelActivityTask", "RequestCancelActivityTask"));
+  EXPECT_THAT(CanceledIds(decisions), ElementsAre("flow_a-1", "flow_b-1"));
+  EXPECT_TRUE(history_.State().cancel_requested());
+}
+
+TEST_F(CancelTest, TheRunClosesCanceledOnceNoActivityIsOpen) {
+  RequestCancel();
+  DecideNow();
+  history_.Add("ActivityTaskCancelRequested", {{"activityId", "flow_a-1"}});
+  history_.Add("ActivityTaskCancelRequested", {{"activityId", "flow_b-1"}});
+  // b was queued: canceled at once; a runs until its worker learns of it.
+  history_.Add("ActivityTaskCanceled", {{"scheduledEventId", b_}, {"startedEventId", 0}});
+  EXPECT_THAT(DecideNow(), IsEmpty()) << "a is still running: wait for it";
+  history_.Add("ActivityTaskCanceled",
+               {{"scheduledEventId", a_}, {"startedEventId", a_ + 2}, {"details", "stopped"}});
+  const auto decisions = DecideNow();
+  ASSERT_THAT(Types(decisions), ElementsAre("CancelWorkflowExecution"));
+  EXPECT_EQ(decisions[0]["cancelWorkflowExecutionDecisionAttributes"]["details"],
+            "cancellation requested by workflow ops");
+}
+
+TEST_F(CancelTest, AFailedActivityIsNotRetriedAndACompletionStillCounts) {
+  RequestCancel();
+  DecideNow();
+  history_.Add("ActivityTaskCancelRequested", {{"activityId", "flow_a-1"}});
+  // The request for b raced its completion.
+  history_.Add("RequestCancelActivityTaskFailed",
+               {{"activityId", "flow_b-1"}, {"cause", "ACTIVITY_ID_UNKNOWN"}});
+  history_.Completed(b_, Json{{"b", 1}});
+  history_.Failed(a_, "boom");  // within its retries, but the run is canceled
+  EXPECT_THAT(Types(DecideNow()), ElementsAre("CancelWorkflowExecution"));
+}
+
+TEST_F(CancelTest, ACauseIsTheDetails) {
+  history_.Add("WorkflowExecutionCancelRequested", {{"cause", "CHILD_POLICY_APPLIED"}});
+  history_.Add("ActivityTaskCanceled", {{"scheduledEventId", b_}, {"startedEventId", 0}});
+  history_.Add("ActivityTaskCanceled", {{"scheduledEventId", a_}, {"startedEventId", a_ + 2}});
+  const auto decisions = DecideNow();
+  ASSERT_THAT(Types(decisions), ElementsAre("CancelWorkflowExecution"));
+  EXPECT_EQ(decisions[0]["cancelWorkflowExecutionDecisionAttributes"]["details"],
+            "cancellation requested: CHILD_POLICY_APPLIED");
+}
+
 TEST(DecideTest, WorkflowInputThatIsNotAnObjectFailsTheWorkflow) {
   Flow flow("dev", "flow");
   flow.Activity("a").Run(Sync(WholeContext()));

@@ -313,13 +313,54 @@ TEST_F(WorkerTest, ANonStandardExceptionFailsTheActivity) {
   EXPECT_EQ(handler_.size(), 1u);
 }
 
-TEST_F(WorkerTest, ACancellationRequestReachesTheTasks) {
+TEST_F(WorkerTest, ACancellationRequestStopsASyncRunnerBeforeItsNextTask) {
   service_.CancelRequested(true);
-  bool cancelled = false;
+  bool ran = false;
   auto& activity = flow_.Activity("a").Run(
-      Sync([&](ActivityExecution& e, const Context&) { cancelled = e.cancel_requested(); }));
+      Sync([&](ActivityExecution&, const Context&) { ran = true; }));
   ASSERT_TRUE(RunOnce(activity, Json::object()).ok());
-  EXPECT_TRUE(cancelled);
+  EXPECT_FALSE(ran);
+  const auto canceled = service_.Requests("RespondActivityTaskCanceled");
+  ASSERT_THAT(canceled, SizeIs(1));
+  EXPECT_EQ(canceled[0].at("details"), "canceled after 0 of 1 tasks");
+  EXPECT_THAT(service_.Requests("RespondActivityTaskFailed"), IsEmpty());
+  EXPECT_THAT(service_.Requests("RespondActivityTaskCompleted"), IsEmpty());
+  EXPECT_EQ(handler_.size(), 0u) << "a cancellation is not an error";
+}
+
+TEST_F(WorkerTest, ALongTaskLearnsOfTheRequestFromItsHeartbeatsAndStopsCleanly) {
+  auto& activity = flow_.Activity("a").Run(Async([&](ActivityExecution& e, const Context&) {
+    EXPECT_FALSE(e.cancel_requested());
+    service_.CancelRequested(true);  // someone asks while the task runs
+    e.ThrowIfCancelRequested("stopped at item 7");
+    ADD_FAILURE() << "not reached";
+  }));
+  ASSERT_TRUE(RunOnce(activity, Json::object()).ok());
+  const auto canceled = service_.Requests("RespondActivityTaskCanceled");
+  ASSERT_THAT(canceled, SizeIs(1));
+  EXPECT_EQ(canceled[0].at("details"), "stopped at item 7");
+}
+
+TEST_F(WorkerTest, AnyErrorOnceCancellationWasRequestedIsACancellation) {
+  auto& activity = flow_.Activity("a").Run(Async([&](ActivityExecution& e, const Context&) {
+    service_.CancelRequested(true);
+    e.Heartbeat();
+    throw std::runtime_error("interrupted");
+  }));
+  ASSERT_TRUE(RunOnce(activity, Json::object()).ok());
+  ASSERT_THAT(service_.Requests("RespondActivityTaskCanceled"), SizeIs(1));
+  EXPECT_THAT(service_.Requests("RespondActivityTaskFailed"), IsEmpty());
+}
+
+TEST_F(WorkerTest, ATaskThatFinishesDespiteTheRequestCompletes) {
+  auto& activity = flow_.Activity("a").Run(Async([&](ActivityExecution& e, const Context&) {
+    service_.CancelRequested(true);
+    EXPECT_TRUE(e.Heartbeat());
+    return Context{{"done", true}};
+  }));
+  ASSERT_TRUE(RunOnce(activity, Json::object()).ok());
+  EXPECT_THAT(service_.Requests("RespondActivityTaskCompleted"), SizeIs(1));
+  EXPECT_THAT(service_.Requests("RespondActivityTaskCanceled"), IsEmpty());
 }
 
 TEST_F(WorkerTest, AFailingHeartbeatDoesNotFailTheTask) {
