@@ -6,7 +6,7 @@
 // twice (then succeed on its third attempt); {"failures": {"3": 9}} exhausts
 // its retries and fails the workflow with the task's own reason;
 // {"delays": {"3": 8000}} makes country 3's first attempt in a worker process
-// take 8 s (tests kill a worker in the middle of it).
+// take 8 s (tests kill a worker in the middle of it, or cancel the workflow).
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -42,8 +42,14 @@ Context UnstableCountryTask(ActivityExecution& activity, int country_id, Json fa
   const int attempt = NextAttempt(activity.info().run_id, country_id);
   const std::string key = std::to_string(country_id);
   if (delays.is_object() && attempt == 1) {
-    // A slow first attempt (milliseconds), heartbeating as it goes.
-    std::this_thread::sleep_for(std::chrono::milliseconds(delays.value(key, 0)));
+    // A slow first attempt (milliseconds), in steps: each step heartbeats
+    // and stops cleanly if the workflow's cancellation was requested.
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(delays.value(key, 0));
+    while (std::chrono::steady_clock::now() < until) {
+      activity.ThrowIfCancelRequested("country " + key + " stopped: canceled");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   const bool fail = failures.is_object() ? attempt <= failures.value(key, 0) : RandomFailure();
   if (fail) {

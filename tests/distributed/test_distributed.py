@@ -190,6 +190,36 @@ class MultiProcessTest(unittest.TestCase):
         self.assertGreater(rescheduled[1]["eventId"], timed_out[0]["eventId"])
 
 
+    def test_a_cancel_request_stops_the_flow_across_processes(self):
+        wait_until(self.registered, 30, "registration by the flow processes")
+        run_id = self.start("to-cancel", '{"failures": {}, "delays": {"3": 30000}}')
+        slow_id = country_activity_id(3)
+
+        def slow_started():
+            events = history(self.swf, "to-cancel", run_id)
+            scheduled = [e["eventId"] for e in events if e["eventType"] == "ActivityTaskScheduled"
+                         and e["activityTaskScheduledEventAttributes"]["activityId"] == slow_id]
+            return scheduled and any(
+                e["eventType"] == "ActivityTaskStarted"
+                and e["activityTaskStartedEventAttributes"]["scheduledEventId"] == scheduled[0]
+                for e in events)
+
+        wait_until(slow_started, 60, "the slow activity to start")
+        # What `aws swf request-cancel-workflow-execution` sends.
+        self.swf.request_cancel_workflow_execution(domain=DOMAIN, workflowId="to-cancel")
+        info = wait_until(lambda: self.closed("to-cancel", run_id), 30, "the canceled workflow")
+        self.assertEqual(info["executionInfo"]["closeStatus"], "CANCELED")
+        events = history(self.swf, "to-cancel", run_id)
+        canceled = [e["activityTaskCanceledEventAttributes"] for e in events
+                    if e["eventType"] == "ActivityTaskCanceled"]
+        self.assertIn("country 3 stopped: canceled", [c.get("details") for c in canceled])
+        activity_ids = [e["activityTaskScheduledEventAttributes"]["activityId"] for e in events
+                        if e["eventType"] == "ActivityTaskScheduled"]
+        self.assertFalse([a for a in activity_ids if "activity_3" in a],
+                         "nothing after the canceled activity is scheduled")
+        self.assertEqual(events[-1]["eventType"], "WorkflowExecutionCanceled")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
