@@ -464,10 +464,12 @@ class SqliteStore final : public Store {
   }
 
   Status ApplyLocked(const Batch& batch) {
-    for (const auto& [name, value] : batch.domains) {
+    // Pairs, not structured bindings: clang 14 (the fuzz and ASan build)
+    // cannot capture a structured binding in a lambda.
+    for (const auto& domain : batch.domains) {
       RETURN_IF_ERROR(Step(*upsert_domain_, [&](sqlite3_stmt* s) {
-        BindText(s, 1, name);
-        BindText(s, 2, value);
+        BindText(s, 1, domain.first);
+        BindText(s, 2, domain.second);
       }));
     }
     for (const RunRecord& r : batch.runs) {
@@ -491,10 +493,10 @@ class SqliteStore final : public Store {
         BindText(s, 12, r.state);
       }));
     }
-    for (const auto& [run_id, state] : batch.run_states) {
+    for (const auto& run_state : batch.run_states) {
       RETURN_IF_ERROR(Step(*update_state_, [&](sqlite3_stmt* s) {
-        BindText(s, 1, run_id);
-        BindText(s, 2, state);
+        BindText(s, 1, run_state.first);
+        BindText(s, 2, run_state.second);
       }));
     }
     for (const auto& run_id : batch.cleared_runs) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace garcon::protocol {
 namespace {
@@ -31,8 +32,10 @@ Json StartRequest() {
           {"taskList", {{"name", "tl"}}}};
 }
 
-Json DecisionRequest(Json decisions) {
-  return {{"taskToken", "tok"}, {"decisions", std::move(decisions)}};
+// A vector, not a Json: `{decision}` would be an array of one for gcc but a
+// copy of the decision for clang.
+Json DecisionRequest(const std::vector<Json>& decisions) {
+  return {{"taskToken", "tok"}, {"decisions", Json(decisions)}};
 }
 
 Json ScheduleActivity(Json attributes) {
