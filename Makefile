@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: setup configure build demo test bench asan tsan clean
+.PHONY: setup configure build demo test bench asan tsan fuzz fuzz-build ci-sanitizers clean
 
 setup:
 	./scripts/setup.sh
@@ -37,5 +37,37 @@ asan:
 tsan:
 	$(MAKE) test BUILD=build-tsan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DGARCON_SANITIZE=thread"
 
+# libFuzzer fuzzers (fuzz/), clang 14 with ASan+UBSan, in build-fuzz: each
+# runs FUZZ_SECONDS on a copy of its seed corpus; fails on any finding.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TESTS ?= OFF
+FUZZERS ?= request_fuzzer sigv4_fuzzer http_fuzzer decider_fuzzer store_fuzzer
+FUZZ_CXX_FLAGS ?= -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+fuzz-build: setup
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGARCON_FUZZ=ON -DGARCON_BUILD_TESTS=$(FUZZ_TESTS) \
+	  -DGARCON_BUILD_EXAMPLES=$(FUZZ_TESTS) -DGARCON_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS=$(FUZZ_CXX_FLAGS)"
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz: fuzz-build
+	./fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZERS)
+
+# CI's sanitizer stage (after `make test`), sized for 2 cores:
+# - ThreadSanitizer (gcc, Debug) on every C++ test but the SIGKILL crash
+#   tests (they time kills in milliseconds, meaningless at TSan's speed);
+# - one clang build with ASan+UBSan (and libFuzzer's coverage hooks) runs the
+#   whole suite (the Python suites drive its `garcon` binary), every past
+#   fuzz finding, then each fuzzer for CI_FUZZ_SECONDS.
+CI_FUZZ_SECONDS ?= 45
+TSAN_EXCLUDE ?= conformance|distributed|server_soak|client_signing|CrashTest
+ci-sanitizers: setup
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGARCON_SANITIZE=thread -DGARCON_BUILD_BENCH=OFF
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest -j $(JOBS) --output-on-failure -E '$(TSAN_EXCLUDE)'
+	$(MAKE) fuzz-build FUZZ_TESTS=ON
+	cd $(FUZZ_BUILD) && ctest -j $(JOBS) --output-on-failure -E 'server_soak'
+	./fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(CI_FUZZ_SECONDS) $(FUZZERS)
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan $(FUZZ_BUILD)

@@ -7,8 +7,11 @@
 // on load, so one that passed while the engine was down fires at once.
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <stdexcept>
+#include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -23,9 +26,52 @@ Json TimeJson(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
+// A record that cannot have been written by this engine: the engine refuses
+// to load it (a clear error) rather than convert garbage into undefined
+// behaviour.
+[[noreturn]] void Corrupt(const std::string& what) {
+  throw std::runtime_error("corrupt store record: " + what);
+}
+
+// Numbers read back are checked: a double or an out-of-range integer where an
+// integer is expected would otherwise be a conversion with undefined
+// behaviour.
+template <typename T>
+T Checked(const Json& j) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!j.is_boolean()) Corrupt("expected a boolean, got " + std::string(j.type_name()));
+    return j.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    if (j.is_number_unsigned()) {
+      const auto v = j.get<std::uint64_t>();
+      if (v > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) Corrupt("integer too large");
+      return static_cast<T>(v);
+    }
+    if (j.is_number_integer()) {
+      const auto v = j.get<std::int64_t>();
+      if constexpr (std::is_unsigned_v<T>) {
+        if (v < 0) Corrupt("negative integer");
+        if (static_cast<std::uint64_t>(v) > std::numeric_limits<T>::max()) Corrupt("integer too large");
+      } else {
+        if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+          Corrupt("integer out of range");
+        }
+      }
+      return static_cast<T>(v);
+    }
+    Corrupt("expected an integer, got " + std::string(j.type_name()));
+  } else {
+    return j.get<T>();
+  }
+}
+
+// About 140 years either side of 1970: the clock's nanoseconds hold 292.
+constexpr std::int64_t kMaxMicros = std::int64_t{4'400'000'000'000'000};
+
 TimePoint TimeFrom(const Json& j) {
-  return TimePoint(std::chrono::duration_cast<Duration>(
-      std::chrono::microseconds(j.get<std::int64_t>())));
+  const auto micros = Checked<std::int64_t>(j);
+  if (micros > kMaxMicros || micros < -kMaxMicros) Corrupt("time out of range");
+  return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::microseconds(micros)));
 }
 
 template <typename T>
@@ -40,7 +86,7 @@ void Put(Json& j, const char* key, const std::optional<TimePoint>& value) {
 template <typename T>
 void Get(const Json& j, const char* key, std::optional<T>* out) {
   auto it = j.find(key);
-  if (it != j.end() && !it->is_null()) *out = it->get<T>();
+  if (it != j.end() && !it->is_null()) *out = Checked<T>(*it);
 }
 
 void Get(const Json& j, const char* key, std::optional<TimePoint>* out) {
@@ -51,7 +97,7 @@ void Get(const Json& j, const char* key, std::optional<TimePoint>* out) {
 template <typename T>
 void Get(const Json& j, const char* key, T* out) {
   auto it = j.find(key);
-  if (it != j.end() && !it->is_null()) *out = it->get<T>();
+  if (it != j.end() && !it->is_null()) *out = Checked<T>(*it);
 }
 
 Json TypeKeyJson(const TypeKey& k) { return Json::array({k.first, k.second}); }
@@ -61,8 +107,8 @@ Json QueueJson(const QueuePosition& q) { return Json::array({q.priority, q.seq})
 QueuePosition QueueFrom(const Json& j) {
   QueuePosition q;
   if (j.is_array() && j.size() == 2) {
-    q.priority = j[0].get<std::int64_t>();
-    q.seq = j[1].get<std::uint64_t>();
+    q.priority = Checked<std::int64_t>(j[0]);
+    q.seq = Checked<std::uint64_t>(j[1]);
   }
   return q;
 }
@@ -148,7 +194,9 @@ DeadlineId EngineImpl::RestoreDeadline(const Json& json, const std::string& run_
   if (!json.is_object()) return 0;
   Deadline d;
   d.when = TimeFrom(json.at("when"));
-  d.kind = static_cast<DeadlineKind>(json.at("kind").get<int>());
+  const int kind = Checked<int>(json.at("kind"));
+  if (kind < 0 || kind > static_cast<int>(DeadlineKind::kRetention)) Corrupt("deadline kind");
+  d.kind = static_cast<DeadlineKind>(kind);
   d.run_id = run_id;
   Get(json, "event", &d.event_id);
   Get(json, "name", &d.name);
@@ -249,7 +297,7 @@ RunState RunFromRecord(const store::RunRecord& record) {
   Get(j, "lambdaRole", &r.lambda_role);
   if (auto p = j.find("parent"); p != j.end()) {
     r.parent = ParentRef{p->at(0).get<std::string>(), p->at(1).get<std::string>(),
-                         p->at(2).get<EventId>()};
+                         Checked<EventId>(p->at(2))};
   }
   Get(j, "decisionTaskListOverride", &r.decision_task_list_override);
   Get(j, "decisionTaskListTimeout", &r.decision_task_list_timeout);
@@ -260,7 +308,10 @@ RunState RunFromRecord(const store::RunRecord& record) {
 
 std::int64_t StoredEventCount(const store::RunRecord& record) {
   const Json j = Json::parse(record.state);
-  return j.value("events", std::int64_t{0});
+  std::int64_t events = 0;
+  Get(j, "events", &events);
+  if (events < 0) Corrupt("negative event count");
+  return events;
 }
 
 Json EngineImpl::ActivityJson(const ActivityTaskState& a) const {
@@ -542,7 +593,7 @@ Status EngineImpl::LoadLocked() {
       const std::string run_id = record.run_id;
       RunState r = RunFromRecord(record);
       const Json j = Json::parse(record.state);
-      const auto count = j.at("events").get<std::int64_t>();
+      const auto count = Checked<std::int64_t>(j.at("events"));
       ASSIGN_OR_RETURN(auto bodies, store_->ReadEvents(run_id, 1, count));
       if (static_cast<std::int64_t>(bodies.size()) != count) {
         return InternalError("store: run " + run_id + " has " + std::to_string(bodies.size()) +
