@@ -197,8 +197,11 @@ class Task {
   template <typename Args, typename F, std::size_t... I>
   static Json Apply(const F& fn, ActivityExecution& a, const std::vector<Json>& args,
                     std::index_sequence<I...>) {
-    auto values = std::make_tuple(detail::FromContextValue<std::tuple_element_t<I + 1, Args>>(
-        args[I], "parameter " + std::to_string(I + 1))...);
+    // By value: for a `const std::string&` parameter, converting to the
+    // reference type would return a reference to a temporary.
+    auto values = std::make_tuple(
+        detail::FromContextValue<std::decay_t<std::tuple_element_t<I + 1, Args>>>(
+            args[I], "parameter " + std::to_string(I + 1))...);
     (void)values;
     if constexpr (std::is_void_v<decltype(fn(a, std::get<I>(std::move(values))...))>) {
       fn(a, std::get<I>(std::move(values))...);

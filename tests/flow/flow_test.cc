@@ -597,6 +597,17 @@ TEST(TaskTest, ANonObjectResultIsATaskError) {
   }
 }
 
+TEST(TaskTest, ReferenceParametersReceiveTheirValues) {
+  // A `const std::string&` parameter once bound to a destroyed temporary
+  // (clang warned; ASan would report the read).
+  ActivityExecution execution(ExecutionInfo{});
+  Task task = Task([](ActivityExecution&, const std::string& name, const Json& extra) {
+                return Context{{"greeting", "hello " + name + extra.dump()}};
+              }).Fill("name", "extra");
+  EXPECT_EQ(task(execution, Context{{"name", std::string(100, 'x')}, {"extra", {1, 2}}}),
+            (Context{{"greeting", "hello " + std::string(100, 'x') + "[1,2]"}}));
+}
+
 TEST(TaskTest, FillCountMismatchThrows) {
   auto fn = [](ActivityExecution&, int, int) {};
   EXPECT_THROW(Task(fn).Fill("a"), std::invalid_argument);
