@@ -20,6 +20,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 import os
 import socket
 import stat
@@ -274,8 +275,30 @@ def signed(op, body, key="AKIDGOOD", secret="s3cr3t", *, date=None, auth=None, s
 
 # --- cases generated from the model ------------------------------------------------------
 
-with open(MODEL_PATH) as f:
-    MODEL = json.load(f)
+def load_model():
+    """The official SWF model beside the project (../shared/swf) when it is
+    there; else the reduced model the server itself is built from
+    (src/protocol/swf_model.inc, generated from it by tools/gen_model.py),
+    put back into the official model's form."""
+    if os.path.exists(MODEL_PATH):
+        with open(MODEL_PATH) as f:
+            return json.load(f)
+    with open(os.path.join(ROOT, "src", "protocol", "swf_model.inc")) as f:
+        reduced = json.loads("".join(re.findall(r'R"SWF\((.*?)\)SWF"', f.read(), re.S)))
+    shapes = {}
+    for name, shape in reduced["shapes"].items():
+        shape = dict(shape)
+        if "members" in shape:
+            shape["members"] = {m: {"shape": t} for m, t in shape["members"].items()}
+        if "member" in shape:
+            shape["member"] = {"shape": shape["member"]}
+        shapes[name] = shape
+    operations = {op: {"name": op, **({"input": {"shape": o["input"]}} if o.get("input") else {})}
+                  for op, o in reduced["operations"].items()}
+    return {"operations": operations, "shapes": shapes}
+
+
+MODEL = load_model()
 SHAPES = MODEL["shapes"]
 OPERATIONS = sorted(MODEL["operations"])
 
