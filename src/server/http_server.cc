@@ -39,9 +39,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/limits.h"
 #include "garcon/server.h"
 #include "protocol/sigv4.h"
-#include "base/limits.h"
 #include "server/wire.h"
 
 namespace garcon::server {
@@ -254,7 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // The server is at its connection cap: close if still idle.
   void Reclaim() {
-    if (state_ != State::kIdle || state_ == State::kClosed) return;
+    if (state_ != State::kIdle) return;  // busy again, or already closed
     server_.metrics().ConnectionReclaimed();
     Close();
   }

@@ -42,6 +42,9 @@ class HeartbeatTicker {
 ActivityWorker::ActivityWorker(const Flow& flow, swf::Service& service, WorkerOptions options)
     : flow_(flow), service_(service), options_(std::move(options)) {
   if (options_.identity.empty()) options_.identity = flow::DefaultIdentity("worker");
+  // spdlog's registry and default logger come to be on first use: make that
+  // this thread, before the poll threads clone the logger for each task.
+  (void)spdlog::default_logger();
   if (options_.activities.empty()) {
     for (const auto& a : flow_.activities()) {
       if (!a->external()) activities_.push_back(a.get());
