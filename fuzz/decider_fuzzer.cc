@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/limits.h"
 #include "fuzz_common.h"
 #include "garcon/decider.h"
 #include "garcon/flow.h"
@@ -111,38 +112,15 @@ const char* const kEventTypes[] = {
     "FailWorkflowExecutionFailed", "RequestCancelActivityTaskFailed", "StartTimerFailed",
     "LambdaFunctionScheduled"};
 
-// Makes bytes valid UTF-8 (SWF carries nothing else): invalid sequences
-// become U+FFFD.
-std::string ValidUtf8(const std::string& s) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool ok = len > 0 && i + static_cast<std::size_t>(len) <= s.size();
-    for (int k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
-    if (ok && len > 1) {
-      std::uint32_t cp = c & (0x7f >> len);
-      for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-      const std::uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= min[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-    }
-    if (ok) {
-      out.append(s, i, static_cast<std::size_t>(len));
-      i += static_cast<std::size_t>(len);
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
 
 class HistoryMaker {
  public:
   HistoryMaker(FuzzedDataProvider& fdp, const garcon::Flow& flow) : fdp_(fdp), flow_(flow) {}
 
-  std::string Text(std::size_t max) { return ValidUtf8(fdp_.ConsumeRandomLengthString(max)); }
+  // SWF carries valid UTF-8 only.
+  std::string Text(std::size_t max) {
+    return garcon::limits::ValidUtf8(fdp_.ConsumeRandomLengthString(max));
+  }
 
   Json Value(int depth = 0) {
     switch (fdp_.ConsumeIntegralInRange(0, depth > 1 ? 4 : 7)) {

@@ -398,17 +398,16 @@ def sigv4_corpus():
 
 # --- decider_fuzzer --------------------------------------------------------------
 
-EVENT_TYPES = [
-    "WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted",
-    "DecisionTaskCompleted", "DecisionTaskTimedOut", "ActivityTaskScheduled",
-    "ActivityTaskStarted", "ActivityTaskCompleted", "ActivityTaskFailed", "ActivityTaskTimedOut",
-    "ActivityTaskCanceled", "ActivityTaskCancelRequested", "ScheduleActivityTaskFailed",
-    "WorkflowExecutionSignaled", "MarkerRecorded", "TimerStarted", "TimerFired", "TimerCanceled",
-    "WorkflowExecutionCancelRequested", "WorkflowExecutionCompleted", "WorkflowExecutionFailed",
-    "WorkflowExecutionTimedOut", "WorkflowExecutionCanceled", "WorkflowExecutionTerminated",
-    "WorkflowExecutionContinuedAsNew", "CompleteWorkflowExecutionFailed",
-    "FailWorkflowExecutionFailed", "RequestCancelActivityTaskFailed", "StartTimerFailed",
-    "LambdaFunctionScheduled"]
+def fuzzer_event_types():
+    """The fuzzer's own table (kEventTypes in decider_fuzzer.cc): seeds pick
+    event types by their index in it, so there is one list, not two."""
+    with open(os.path.join(HERE, "decider_fuzzer.cc")) as f:
+        text = f.read()
+    table = re.search(r"kEventTypes\[\] = \{(.*?)\};", text, re.S).group(1)
+    return re.findall(r'"([A-Za-z]+)"', table)
+
+
+EVENT_TYPES = fuzzer_event_types()
 KEYS = ["n", "tag", "user", "again", "i", "execution.run_id"]
 
 
