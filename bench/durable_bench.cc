@@ -17,6 +17,9 @@
 //
 //   durable_bench            both
 //   durable_bench --quick    fewer closed runs (1,000 / 5,000 / 10,000)
+//   durable_bench --clients N [SECONDS [memory]]
+//                            only the SQLite FULL (or memory-only) figure
+//                            with N clients, to profile one under perf
 //
 // Prints its figures; asserts nothing about time.
 #include <unistd.h>
@@ -118,6 +121,41 @@ long ResidentKiB() {
   return -1;
 }
 
+// Measures `clients` on the SQLite engine and prints the figure with how
+// the commits went: calls per commit, and the time a commit takes.
+double MeasureSqlite(Engine& engine, int clients, double seconds, double one) {
+  const auto before = engine.GetStats();
+  const double rate = CallsPerSecond(engine, clients, seconds);
+  const auto after = engine.GetStats();
+  const double commits = static_cast<double>(after.store_commits - before.store_commits);
+  const double commit_us = (after.store_commit_seconds - before.store_commit_seconds) * 1e6;
+  std::printf("%-28s %8d %12.0f %9.1fx   (%.1f calls per commit, %.0f us per commit)\n",
+              "SQLite FULL, group commit", clients, rate, one > 0 ? rate / one : 1.0,
+              commits > 0 ? rate * seconds / commits : 0.0, commits > 0 ? commit_us / commits : 0.0);
+  return rate;
+}
+
+// `durable_bench --clients N SECONDS`: the SQLite figure alone.
+int ClientsOnly(int clients, double seconds, bool memory) {
+  if (memory) {
+    auto engine = MakeEngine(nullptr);
+    Register(*engine);
+    std::printf("%-28s %8d %12.0f\n", "memory only", clients,
+                CallsPerSecond(*engine, clients, seconds));
+    return 0;
+  }
+  const std::string path = std::filesystem::temp_directory_path().string() +
+                           "/garcon-durable-bench-" + std::to_string(getpid()) + ".db";
+  RemoveDb(path);
+  {
+    auto engine = MakeEngine(OpenSqlite(path, true));
+    Register(*engine);
+    MeasureSqlite(*engine, clients, seconds, 0);
+  }
+  RemoveDb(path);
+  return 0;
+}
+
 // `durable_bench --open FILE`: opens FILE, prints "seconds rss_kib open closed".
 int OpenOnly(const std::string& path) {
   const long before = ResidentKiB();
@@ -164,6 +202,10 @@ void Preload(Engine& engine, long closed, long open, long* serial) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--open") == 0) return OpenOnly(argv[2]);
+  if (argc >= 3 && std::strcmp(argv[1], "--clients") == 0) {
+    return ClientsOnly(std::atoi(argv[2]), argc > 3 ? std::atof(argv[3]) : 5.0,
+                       argc > 4 && std::strcmp(argv[4], "memory") == 0);
+  }
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const std::string dir = std::filesystem::temp_directory_path().string();
   const std::string path = dir + "/garcon-durable-bench-" + std::to_string(getpid()) + ".db";
@@ -185,11 +227,8 @@ int main(int argc, char** argv) {
     Register(*engine);
     double one = 0;
     for (int clients : {1, 8, 32}) {
-      const double rate = CallsPerSecond(*engine, clients, seconds);
+      const double rate = MeasureSqlite(*engine, clients, seconds, one);
       if (clients == 1) one = rate;
-      const auto stats = engine->GetStats();
-      std::printf("%-28s %8d %12.0f %9.1fx   (%llu commits so far)\n", "SQLite FULL, group commit",
-                  clients, rate, rate / one, static_cast<unsigned long long>(stats.store_commits));
     }
   }
 
