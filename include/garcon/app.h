@@ -15,6 +15,12 @@ namespace garcon {
 struct RunOptions {
   Context input = Context::object();
   std::string workflow_id;  // default: {flow name}-{random}
+  // Appended to the flow's and the activities' task lists for this run
+  // (not to External activities': their workers run elsewhere). RunFlow
+  // picks a random one when empty, so that its run goes only to the decider
+  // and workers it starts, never to other processes serving the flow;
+  // StartFlow leaves it empty: the run goes to the shared lists.
+  std::string task_list_tag;
   // Show a progress line (for terminals).
   bool progress = false;
   // Poll loops per activity (WorkerOptions::pollers).

@@ -95,6 +95,9 @@ class HistoryState {
   bool cancel_requested() const { return cancel_requested_; }
   // What the request said: its cause (CHILD_POLICY_APPLIED) or who asked.
   const std::string& cancel_details() const { return cancel_details_; }
+  // The run's decision task list and its workflow type's version, as started.
+  const std::string& task_list() const { return task_list_; }
+  const std::string& workflow_version() const { return workflow_version_; }
 
  private:
   std::int64_t last_event_id_ = 0;
@@ -106,6 +109,8 @@ class HistoryState {
   bool closed_ = false;
   bool cancel_requested_ = false;
   std::string cancel_details_;
+  std::string task_list_;
+  std::string workflow_version_;
 };
 
 struct ExecutionRef {
@@ -116,6 +121,12 @@ struct ExecutionRef {
 
 // The decisions for a run in `state` (a list of SWF Decision objects).
 // Pure: depends only on the flow and the state.
+//
+// Activities go to their task lists (Activity::task_list()), with the tag of
+// the run's own decision task list when it was started on a private one
+// (`{flow task list}{tag}`, see RunOptions), External activities excepted:
+// their workers run elsewhere and poll the shared list. A run of another
+// version than the flow's is failed with a reason saying so.
 std::vector<Json> Decide(const Flow& flow, const HistoryState& state, const ExecutionRef& run);
 
 struct DeciderOptions {
@@ -127,6 +138,9 @@ struct DeciderOptions {
   // the first known event, so a small page keeps a cached run's decision
   // cheap; a run not in the cache reads history/page_size pages.
   int page_size = 100;
+  // Appended to the flow's task list: this decider polls
+  // `{flow.task_list()}{task_list_tag}` (RunFlow's private lists).
+  std::string task_list_tag;
 };
 
 // Polls the flow's decision task list and answers decision tasks.

@@ -94,8 +94,12 @@ class Activity {
   // Shorthand for Run(garcon::External(timeout, heartbeat)).
   Activity& External(int timeout, std::optional<int> heartbeat = std::nullopt);
 
-  // `{flow name}_{name}`: the activity type name and its task list.
+  // `{flow name}_{name}`: the activity type name.
   const std::string& name() const { return full_name_; }
+  // `{flow name}_{name}@{flow version}`: the task list its workers poll, so
+  // that a worker of one version never takes another version's task (see
+  // docs/design.md, "Versions").
+  const std::string& task_list() const { return task_list_; }
   const std::string& short_name() const { return name_; }
   const Flow& flow() const { return *flow_; }
   const std::vector<const Activity*>& requires_activities() const { return requires_; }
@@ -115,6 +119,7 @@ class Activity {
   const Flow* flow_;
   std::string name_;
   std::string full_name_;
+  std::string task_list_;
   std::vector<const Activity*> requires_;
   Runner runner_;
   int retry_ = 0;
@@ -125,7 +130,8 @@ class Activity {
 
 class Flow {
  public:
-  // `name` is the workflow type name and the decider's task list.
+  // `name` and `version` are the workflow type's; the decider's task list is
+  // `{name}@{version}` (task_list()).
   Flow(std::string domain, std::string name, std::string version = "1.0");
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
@@ -149,7 +155,11 @@ class Flow {
   const std::string& domain() const { return domain_; }
   const std::string& name() const { return name_; }
   const std::string& version() const { return version_; }
-  const std::string& task_list() const { return name_; }
+  // `{name}@{version}`: the decision task list, registered as the workflow
+  // type's default. Deciders of one version never take another version's
+  // runs: old runs finish on the old version's deciders while new runs start
+  // on the new one (docs/design.md, "Versions").
+  const std::string& task_list() const { return task_list_; }
   int execution_timeout() const { return execution_timeout_; }
   int decision_timeout() const { return decision_timeout_; }
   int retention_days() const { return retention_days_; }
@@ -165,6 +175,7 @@ class Flow {
   std::string domain_;
   std::string name_;
   std::string version_;
+  std::string task_list_;
   std::vector<std::unique_ptr<garcon::Activity>> activities_;
   CustomDecider decider_;
   ExceptionHandler on_exception_;

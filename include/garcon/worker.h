@@ -26,6 +26,9 @@ struct WorkerOptions {
   // instances of a generator, typically), so its tasks must be safe to run
   // in parallel with each other. 1 runs them one at a time.
   int pollers = 4;
+  // Appended to each activity's task list: this worker polls
+  // `{activity.task_list()}{task_list_tag}` (RunFlow's private lists).
+  std::string task_list_tag;
 };
 
 // Thread-safe.

@@ -45,7 +45,7 @@ Result<RunSummary> StartFlow(const Flow& flow, swf::Service& service,
                                 {{"domain", flow.domain()},
                                  {"workflowId", summary.workflow_id},
                                  {"workflowType", {{"name", flow.name()}, {"version", flow.version()}}},
-                                 {"taskList", {{"name", flow.task_list()}}},
+                                 {"taskList", {{"name", flow.task_list() + options.task_list_tag}}},
                                  {"input", options.input.dump()},
                                  {"executionStartToCloseTimeout",
                                   std::to_string(flow.execution_timeout())},
@@ -115,11 +115,16 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
   return summary;
 }
 
-Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOptions& options) {
+Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOptions& given) {
+  RunOptions options = given;
+  if (options.task_list_tag.empty()) options.task_list_tag = "~run-" + RandomSuffix();
   ASSIGN_OR_RETURN(RunSummary started, StartFlow(flow, service, options));
-  Decider decider(flow, service);
+  DeciderOptions decider_options;
+  decider_options.task_list_tag = options.task_list_tag;
+  Decider decider(flow, service, decider_options);
   WorkerOptions worker_options;
   worker_options.pollers = options.pollers;
+  worker_options.task_list_tag = options.task_list_tag;
   ActivityWorker worker(flow, service, worker_options);
   std::stop_source stop;
   std::jthread decider_thread([&decider, token = stop.get_token()] { decider.Run(token); });

@@ -37,7 +37,14 @@ std::string FailureDetails(const std::string& activity_id, const ActivityRecord&
 class Builder {
  public:
   Builder(const Flow& flow, const HistoryState& state, const ExecutionRef& run)
-      : flow_(flow), state_(state), run_(run) {}
+      : flow_(flow), state_(state), run_(run) {
+    // A run started on a private decision task list (`{flow list}{tag}`)
+    // keeps its activities on private lists too.
+    const std::string& list = state.task_list();
+    if (list.size() > flow.task_list().size() && list.starts_with(flow.task_list())) {
+      tag_ = list.substr(flow.task_list().size());
+    }
+  }
 
   void ScheduleInstance(const ActivityInstance& instance, const std::string& activity_id) {
     if (!scheduled_ids_.insert(activity_id).second) return;
@@ -61,7 +68,8 @@ class Builder {
          {"scheduleActivityTaskDecisionAttributes",
           {{"activityType", {{"name", activity.name()}, {"version", flow_.version()}}},
            {"activityId", activity_id},
-           {"taskList", {{"name", activity.name()}}},
+           {"taskList",
+            {{"name", activity.external() ? activity.task_list() : activity.task_list() + tag_}}},
            {"input", input},
            {"startToCloseTimeout", Seconds(timeout)},
            {"heartbeatTimeout", Seconds(heartbeat)},
@@ -102,6 +110,7 @@ class Builder {
  private:
   std::vector<Json> decisions_;
   std::set<std::string> scheduled_ids_;
+  std::string tag_;
 };
 
 // The derived flow decider.
@@ -237,6 +246,15 @@ std::vector<Json> Decide(const Flow& flow, const HistoryState& state, const Exec
   if (state.closed()) return {};
   if (!state.fatal_error().empty()) return {FailDecision(state.fatal_error(), "")};
   if (state.cancel_requested()) return DecideCancel(state);
+  if (!state.workflow_version().empty() && state.workflow_version() != flow.version()) {
+    // Started on this version's task list by hand: this code cannot decide
+    // another version's run, and leaving it would stall it silently.
+    return {FailDecision("this run is of version " + state.workflow_version() + " of " +
+                             flow.name() + " but was started on the task list " +
+                             state.task_list() + ", served by version " + flow.version() +
+                             "; start it on its own version's task list",
+                         "")};
+  }
   Builder builder(flow, state, run);
   try {
     return flow.custom_decider() ? DecideCustom(builder) : DecideFlow(builder);

@@ -48,7 +48,7 @@ void Decider::Store(const std::string& run_id, std::shared_ptr<CacheEntry> entry
 
 Result<bool> Decider::PollOnce() {
   Json request = {{"domain", flow_.domain()},
-                  {"taskList", {{"name", flow_.task_list()}}},
+                  {"taskList", {{"name", flow_.task_list() + options_.task_list_tag}}},
                   {"identity", options_.identity},
                   {"reverseOrder", true},
                   {"maximumPageSize", options_.page_size}};

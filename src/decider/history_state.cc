@@ -59,6 +59,10 @@ void HistoryState::Apply(const Json& event) {
     input_ = ParseObject(attrs.value("input", Json()), &ok);
     if (!ok) fatal_error_ = "the workflow input must be a JSON object";
     context_ = input_;
+    const Json& task_list = attrs.value("taskList", Json::object());
+    if (task_list.is_object()) task_list_ = task_list.value("name", "");
+    const Json& workflow_type = attrs.value("workflowType", Json::object());
+    if (workflow_type.is_object()) workflow_version_ = workflow_type.value("version", "");
   } else if (type == "ActivityTaskScheduled") {
     const std::string id = attrs.value("activityId", "");
     ActivityRecord& r = activities_[id];

@@ -35,7 +35,7 @@ Status Register(const Flow& flow, swf::Service& service) {
                                               {{"domain", flow.domain()},
                                                {"name", activity->name()},
                                                {"version", flow.version()},
-                                               {"defaultTaskList", {{"name", activity->name()}}}}),
+                                               {"defaultTaskList", {{"name", activity->task_list()}}}}),
                                  Fault::kTypeAlreadyExists));
   }
   return Status::Ok();

@@ -54,7 +54,10 @@ Context ActivityInstance::Input(std::string_view domain, std::string_view workfl
 }
 
 Activity::Activity(const Flow* flow, std::string name)
-    : flow_(flow), name_(std::move(name)), full_name_(flow->name() + "_" + name_) {}
+    : flow_(flow),
+      name_(std::move(name)),
+      full_name_(flow->name() + "_" + name_),
+      task_list_(full_name_ + "@" + flow->version()) {}
 
 Activity& Activity::Requires(std::vector<const Activity*> activities) {
   for (const auto* a : activities) {

@@ -5,7 +5,10 @@
 namespace garcon {
 
 Flow::Flow(std::string domain, std::string name, std::string version)
-    : domain_(std::move(domain)), name_(std::move(name)), version_(std::move(version)) {
+    : domain_(std::move(domain)),
+      name_(std::move(name)),
+      version_(std::move(version)),
+      task_list_(name_ + "@" + version_) {
   if (domain_.empty() || name_.empty() || version_.empty()) {
     throw std::invalid_argument("Flow: domain, name and version must not be empty");
   }

@@ -64,10 +64,29 @@ ActivityWorker::ActivityWorker(const Flow& flow, swf::Service& service, WorkerOp
 Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
   ASSIGN_OR_RETURN(Json task, service_.Call("PollForActivityTask",
                                             {{"domain", flow_.domain()},
-                                             {"taskList", {{"name", activity.name()}}},
+                                             {"taskList",
+                                              {{"name", activity.task_list() +
+                                                            options_.task_list_tag}}},
                                              {"identity", options_.identity}}));
   if (!swf::HasTask(task)) return false;
   const std::string token = task.at("taskToken").get<std::string>();
+  const Json type = task.value("activityType", Json::object());
+  if (type.is_object() && (type.value("name", activity.name()) != activity.name() ||
+                           type.value("version", flow_.version()) != flow_.version())) {
+    // Scheduled on this version's list by someone else: this code does not
+    // know that type, so the attempt fails with a reason that says why.
+    const std::string reason = "task of " + type.value("name", std::string("?")) + " version " +
+                               type.value("version", std::string("?")) + " on the task list of " +
+                               activity.name() + " version " + flow_.version();
+    spdlog::warn("worker of {}: {}", activity.name(), reason);
+    RETURN_IF_ERROR(service_
+                        .Call("RespondActivityTaskFailed",
+                              {{"taskToken", token},
+                               {"reason", limits::CutToCharacters(reason, 255)},
+                               {"details", reason}})
+                        .status());
+    return true;
+  }
   const Json& execution = task.value("workflowExecution", Json::object());
   ExecutionInfo info{flow_.domain(), execution.value("workflowId", ""),
                      execution.value("runId", ""), task.value("activityId", ""),

@@ -46,9 +46,10 @@ class History {
     return id;
   }
 
-  std::int64_t Started(const Json& input = nullptr) {
-    Json attributes = {{"workflowType", {{"name", "flow"}, {"version", "1.0"}}},
-                       {"taskList", {{"name", "flow"}}},
+  std::int64_t Started(const Json& input = nullptr, const std::string& task_list = "flow",
+                       const std::string& version = "1.0") {
+    Json attributes = {{"workflowType", {{"name", "flow"}, {"version", version}}},
+                       {"taskList", {{"name", task_list}}},
                        {"childPolicy", "TERMINATE"},
                        {"executionStartToCloseTimeout", "3600"},
                        {"taskStartToCloseTimeout", "60"}};
@@ -234,7 +235,7 @@ TEST_F(FourActivityFlowTest, FirstDecisionSchedulesActivity1) {
                   {"scheduleActivityTaskDecisionAttributes",
                    {{"activityType", {{"name", "flow_activity_1"}, {"version", "1.0"}}},
                     {"activityId", "flow_activity_1-1"},
-                    {"taskList", {{"name", "flow_activity_1"}}},
+                    {"taskList", {{"name", "flow_activity_1@1.0"}}},
                     {"input", "{}"},
                     {"startToCloseTimeout", "600"},
                     {"heartbeatTimeout", "600"},
@@ -659,12 +660,45 @@ TEST(DecideTest, ExternalActivitiesGetTheirTimeoutsAndTheWholeContext) {
   ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_external-1"));
   const Json& a = ScheduleAttributes(decisions, "flow_external-1");
   EXPECT_EQ(a.at("activityType"), (Json{{"name", "flow_external"}, {"version", "1.0"}}));
-  EXPECT_EQ(a.at("taskList"), (Json{{"name", "flow_external"}}));
+  EXPECT_EQ(a.at("taskList"), (Json{{"name", "flow_external@1.0"}}));
   EXPECT_EQ(a.at("startToCloseTimeout"), "3600");
   EXPECT_EQ(a.at("heartbeatTimeout"), "60");
   EXPECT_EQ(a.at("scheduleToStartTimeout"), "600");
   EXPECT_EQ(a.at("scheduleToCloseTimeout"), "4200");
   EXPECT_EQ(Json::parse(a.at("input").get<std::string>()), (Json{{"in", "put"}, {"first", 1}}));
+}
+
+// Versions are kept apart by task lists that carry the version; a run
+// started on a private list (`run`) keeps its activities on private lists,
+// except External ones, whose workers run elsewhere.
+TEST(VersionTest, APrivateRunSchedulesOnPrivateListsButExternalOnTheSharedOne) {
+  Flow flow("dev", "flow");
+  flow.Activity("mine").Run(Sync(WholeContext()));
+  flow.Activity("theirs").External(60);
+  History history;
+  history.Started(Json::object(), "flow@1.0~run-1234");
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_mine-1", "flow_theirs-1"));
+  EXPECT_EQ(ScheduleAttributes(decisions, "flow_mine-1").at("taskList"),
+            (Json{{"name", "flow_mine@1.0~run-1234"}}));
+  EXPECT_EQ(ScheduleAttributes(decisions, "flow_theirs-1").at("taskList"),
+            (Json{{"name", "flow_theirs@1.0"}}));
+}
+
+TEST(VersionTest, ARunOfAnotherVersionIsFailedWithAReasonNamingBoth) {
+  Flow flow("dev", "flow", "1.0");
+  flow.Activity("a").Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json::object(), "flow@1.0", "2.0");
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0].at("decisionType"), "FailWorkflowExecution");
+  const std::string reason =
+      decisions[0].at("failWorkflowExecutionDecisionAttributes").at("reason");
+  EXPECT_THAT(reason, HasSubstr("version 2.0"));
+  EXPECT_THAT(reason, HasSubstr("served by version 1.0"));
 }
 
 TEST(DecideTest, AnInputOver32768CharactersFailsTheWorkflow) {
@@ -945,7 +979,7 @@ TEST_F(FourActivityFlowTest, DeciderFollowsPagesAndReadsOnlyNewEvents) {
   auto polls = service.Requests("PollForDecisionTask");
   ASSERT_EQ(polls.size(), 2u);
   EXPECT_EQ(polls[0].at("domain"), "dev");
-  EXPECT_EQ(polls[0].at("taskList"), (Json{{"name", "flow"}}));
+  EXPECT_EQ(polls[0].at("taskList"), (Json{{"name", "flow@1.0"}}));
   EXPECT_EQ(polls[0].at("identity"), "test-decider");
   EXPECT_EQ(polls[0].at("reverseOrder"), true);
   EXPECT_FALSE(polls[0].contains("nextPageToken"));
@@ -1056,7 +1090,8 @@ TEST(RegisterTest, RegistersEverythingAndAlreadyExistsIsNotAnError) {
   EXPECT_EQ(service.calls[1].second.at("name"), "flow");
   EXPECT_EQ(service.calls[1].second.at("version"), "2.0");
   EXPECT_EQ(service.calls[2].second.at("name"), "flow_a");
-  EXPECT_EQ(service.calls[2].second.at("defaultTaskList"), (Json{{"name", "flow_a"}}));
+  EXPECT_EQ(service.calls[1].second.at("defaultTaskList"), (Json{{"name", "flow@2.0"}}));
+  EXPECT_EQ(service.calls[2].second.at("defaultTaskList"), (Json{{"name", "flow_a@2.0"}}));
   EXPECT_EQ(service.calls[3].second.at("name"), "flow_b");
 
   service.faults["RegisterWorkflowType"] = Status(Fault::kAccessDenied, "no");

@@ -22,11 +22,19 @@ from botocore.config import Config
 from garcon_harness import GarconServer
 
 EXAMPLES = os.environ.get("GARCON_EXAMPLES", "")
+TEST_FLOWS = os.environ.get("GARCON_TEST_FLOWS", "")
 DOMAIN = "dev"
 
 
 def example(name):
     path = os.path.join(EXAMPLES, name)
+    if not os.path.exists(path):
+        raise unittest.SkipTest(f"{path} not built")
+    return path
+
+
+def test_flow(name):
+    path = os.path.join(TEST_FLOWS, name)
     if not os.path.exists(path):
         raise unittest.SkipTest(f"{path} not built")
     return path
@@ -120,7 +128,7 @@ class MultiProcessTest(unittest.TestCase):
         return self.swf.start_workflow_execution(
             domain=DOMAIN, workflowId=workflow_id,
             workflowType={"name": "country_flow", "version": "1.0"},
-            taskList={"name": "country_flow"}, input=input_json,
+            taskList={"name": "country_flow@1.0"}, input=input_json,
             executionStartToCloseTimeout="600", taskStartToCloseTimeout="10",
             childPolicy="TERMINATE")["runId"]
 
@@ -218,6 +226,124 @@ class MultiProcessTest(unittest.TestCase):
         self.assertFalse([a for a in activity_ids if "activity_3" in a],
                          "nothing after the canceled activity is scheduled")
         self.assertEqual(events[-1]["eventType"], "WorkflowExecutionCanceled")
+
+
+class VersionTest(unittest.TestCase):
+    """Two versions of one flow served at once by their own deciders and
+    workers: no task of one version is taken by the other's processes, and a
+    `run` of the flow keeps its tasks to itself."""
+
+    def setUp(self):
+        self.server = GarconServer(poll_timeout=60)
+        self.server.start()
+        self.swf = client(self.server.endpoint)
+        self.logs = tempfile.TemporaryDirectory(prefix="garcon-versions-")
+        self.procs = {}
+        for version in (1, 2):
+            flow = test_flow(f"versioned_flow_v{version}")
+            for command in ("decider", "worker"):
+                name = f"v{version}-{command}"
+                log = open(os.path.join(self.logs.name, name + ".log"), "wb")
+                proc = subprocess.Popen([flow, command, "--endpoint", self.server.endpoint],
+                                        stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+                proc.log = log
+                self.procs[name] = proc
+
+    def tearDown(self):
+        for proc in self.procs.values():
+            proc.send_signal(signal.SIGTERM)
+        codes = {}
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = "hung"
+            proc.log.close()
+        self.server.stop()
+        self.logs.cleanup()
+        for name, code in codes.items():
+            self.assertEqual(code, 0, f"{name} exited {code}")
+
+    def registered(self):
+        try:
+            for version in ("1.0", "2.0"):
+                self.swf.describe_workflow_type(
+                    domain=DOMAIN, workflowType={"name": "versioned_flow", "version": version})
+                self.swf.describe_activity_type(
+                    domain=DOMAIN,
+                    activityType={"name": f"versioned_flow_only_v{version[0]}", "version": version})
+            return True
+        except self.swf.exceptions.UnknownResourceFault:
+            return False
+
+    def result(self, workflow_id, run_id):
+        def closed():
+            info = self.swf.describe_workflow_execution(
+                domain=DOMAIN, execution={"workflowId": workflow_id, "runId": run_id})
+            return info["executionInfo"]["executionStatus"] == "CLOSED" and info
+        info = wait_until(closed, 60, workflow_id)
+        self.assertEqual(info["executionInfo"]["closeStatus"], "COMPLETED", workflow_id)
+        events = history(self.swf, workflow_id, run_id)
+        import json
+        return json.loads(events[-1]["workflowExecutionCompletedEventAttributes"]["result"]), events
+
+    def test_each_version_runs_only_on_its_own_deciders_and_workers(self):
+        wait_until(self.registered, 30, "registration by both versions")
+        # The default task list registered with each type is the version's:
+        # a start that names no task list goes to that version's deciders.
+        described = self.swf.describe_workflow_type(
+            domain=DOMAIN, workflowType={"name": "versioned_flow", "version": "2.0"})
+        self.assertEqual(described["configuration"]["defaultTaskList"]["name"],
+                         "versioned_flow@2.0")
+        runs = []
+        for i in range(10):
+            version = "1.0" if i % 2 == 0 else "2.0"
+            workflow_id = f"v-{i}"
+            run_id = self.swf.start_workflow_execution(
+                domain=DOMAIN, workflowId=workflow_id,
+                workflowType={"name": "versioned_flow", "version": version},
+                input="{}")["runId"]
+            runs.append((version, workflow_id, run_id))
+        workers = {1: self.procs["v1-worker"].pid, 2: self.procs["v2-worker"].pid}
+        deciders = {1: self.procs["v1-decider"].pid, 2: self.procs["v2-decider"].pid}
+        for version, workflow_id, run_id in runs:
+            number = int(version[0])
+            result, events = self.result(workflow_id, run_id)
+            other = 3 - number
+            self.assertIn(f"only_v{number}.version", result, workflow_id)
+            self.assertNotIn(f"only_v{other}.version", result, workflow_id)
+            self.assertEqual(result["prepare.version"], number, workflow_id)
+            self.assertEqual(result["prepare.pid"], workers[number], workflow_id)
+            self.assertEqual(result[f"only_v{number}.pid"], workers[number], workflow_id)
+            for e in events:
+                if e["eventType"] == "DecisionTaskStarted":
+                    identity = e["decisionTaskStartedEventAttributes"]["identity"]
+                    self.assertEqual(int(identity.split(":")[1]), deciders[number], workflow_id)
+                if e["eventType"] == "ActivityTaskScheduled":
+                    a = e["activityTaskScheduledEventAttributes"]
+                    self.assertEqual(a["activityType"]["version"], version)
+                    self.assertTrue(a["taskList"]["name"].endswith("@" + version))
+
+    def test_run_keeps_its_tasks_from_the_running_deciders_and_workers(self):
+        wait_until(self.registered, 30, "registration by both versions")
+        import json
+        out = subprocess.run(
+            [test_flow("versioned_flow_v1"), "run", "--endpoint", self.server.endpoint, "--json",
+             "--workflow-id", "private"],
+            capture_output=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr.decode())
+        summary = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        result = summary["result"]
+        # Run in the `run` process itself, not by the v1 worker that serves
+        # the shared list all along.
+        self.assertNotEqual(result["prepare.pid"], self.procs["v1-worker"].pid)
+        self.assertEqual(result["prepare.pid"], result["only_v1.pid"])
+        events = history(self.swf, "private", summary["runId"])
+        lists = {e["activityTaskScheduledEventAttributes"]["taskList"]["name"]
+                 for e in events if e["eventType"] == "ActivityTaskScheduled"}
+        self.assertTrue(all("@1.0~run-" in name for name in lists), lists)
 
 
 def free_port():

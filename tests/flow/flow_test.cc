@@ -147,7 +147,10 @@ TEST(ActivityTest, NamesAreQualifiedByTheFlow) {
   EXPECT_EQ(activity.name(), "flow_activity");
   EXPECT_EQ(activity.short_name(), "activity");
   EXPECT_EQ(flow.version(), "2.5");
-  EXPECT_EQ(flow.task_list(), "flow");
+  // Task lists carry the version: one version's deciders and workers never
+  // take another's tasks.
+  EXPECT_EQ(flow.task_list(), "flow@2.5");
+  EXPECT_EQ(activity.task_list(), "flow_activity@2.5");
   EXPECT_EQ(flow.FindActivity("activity"), &activity);
   EXPECT_EQ(flow.FindActivity("flow_activity"), &activity);
   EXPECT_EQ(flow.FindActivity("other"), nullptr);

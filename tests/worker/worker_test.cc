@@ -155,6 +155,36 @@ class WorkerTest : public ::testing::Test {
   HandlerCalls handler_;
 };
 
+TEST_F(WorkerTest, ATaskOfAnotherVersionFailsWithoutRunning) {
+  bool ran = false;
+  auto& activity = flow_.Activity("a").Run(Sync([&ran](ActivityExecution&, const Context&) {
+    ran = true;
+    return Context::object();
+  }));
+  Json task = ActivityTask(activity.name(), Json::object());
+  task["activityType"]["version"] = "2.0";
+  service_.Script(task);
+  ActivityWorker worker(flow_, service_, WorkerOptions{"test-worker"});
+  ASSERT_TRUE(worker.PollOnce(activity).ok());
+  EXPECT_FALSE(ran);
+  const Json failed = OnlyFailure();
+  EXPECT_THAT(failed.at("reason").get<std::string>(), HasSubstr("version 2.0"));
+  EXPECT_THAT(failed.at("reason").get<std::string>(), HasSubstr("flow_a version 1.0"));
+}
+
+TEST_F(WorkerTest, ATaskListTagIsAppendedToEveryList) {
+  auto& activity = flow_.Activity("a").Run(Sync([](ActivityExecution&, const Context&) {
+    return Context::object();
+  }));
+  service_.Script(ActivityTask(activity.name(), Json::object()));
+  WorkerOptions options{"test-worker"};
+  options.task_list_tag = "~run-1";
+  ActivityWorker worker(flow_, service_, options);
+  ASSERT_TRUE(worker.PollOnce(activity).ok());
+  EXPECT_EQ(service_.Requests("PollForActivityTask")[0].at("taskList"),
+            (Json{{"name", "flow_a@1.0~run-1"}}));
+}
+
 TEST_F(WorkerTest, ACompletedTaskAnswersWithTheMergedResult) {
   auto& activity = flow_.Activity("a").Run(Sync(
       [](ActivityExecution&, const Context&) {
@@ -171,7 +201,7 @@ TEST_F(WorkerTest, ACompletedTaskAnswersWithTheMergedResult) {
   ASSERT_THAT(polls, SizeIs(1));
   EXPECT_EQ(
       polls[0],
-      (Json{{"domain", "dev"}, {"taskList", {{"name", "flow_a"}}}, {"identity", "test-worker"}}));
+      (Json{{"domain", "dev"}, {"taskList", {{"name", "flow_a@1.0"}}}, {"identity", "test-worker"}}));
   const auto completed = service_.Requests("RespondActivityTaskCompleted");
   ASSERT_THAT(completed, SizeIs(1));
   EXPECT_EQ(completed[0].at("taskToken"), "token-1");
