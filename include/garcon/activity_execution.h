@@ -33,6 +33,17 @@ class ActivityCanceled : public std::runtime_error {
       : std::runtime_error(details) {}
 };
 
+// Thrown by a task whose error is not worth retrying (bad input, a refused
+// payment...): the attempt fails with the reason `non-retryable: {what()}`
+// and the flow decider fails the activity at once, whatever its retries.
+// Workers in other languages mark a failure the same way: a reason starting
+// with kNonRetryablePrefix.
+class NonRetryable : public std::runtime_error {
+ public:
+  explicit NonRetryable(const std::string& what) : std::runtime_error(what) {}
+};
+inline constexpr std::string_view kNonRetryablePrefix = "non-retryable: ";
+
 // Thread-safe: tasks of an Async runner share one ActivityExecution.
 class ActivityExecution {
  public:

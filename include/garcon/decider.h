@@ -68,6 +68,14 @@ struct ActivityRecord {
   // The decider asked SWF to cancel this attempt (ActivityTaskCancelRequested,
   // or RequestCancelActivityTaskFailed when it had closed meanwhile).
   bool cancel_requested = false;
+  // The wait before the next attempt (RetryPolicy): a timer `retry-{id of
+  // the failed attempt's ActivityTaskScheduled}` whose control is the
+  // activity id. Reset by the next ActivityTaskScheduled.
+  enum class Backoff { kNone, kWaiting, kDone };
+  Backoff backoff = Backoff::kNone;
+  // When the first attempt was scheduled (eventTimestamp, epoch seconds):
+  // where a retry budget counts from.
+  double first_scheduled_time = 0;
 };
 
 // A run's state rebuilt from its events, applied incrementally in event
@@ -95,6 +103,11 @@ class HistoryState {
   bool cancel_requested() const { return cancel_requested_; }
   // What the request said: its cause (CHILD_POLICY_APPLIED) or who asked.
   const std::string& cancel_details() const { return cancel_details_; }
+  // The timestamp of the last event applied (epoch seconds): "now" for a
+  // decision, the same on every replay.
+  double now() const { return now_; }
+  // Timers started and not yet fired or canceled: timer id -> control.
+  const std::map<std::string, std::string>& open_timers() const { return open_timers_; }
   // The run's decision task list and its workflow type's version, as started.
   const std::string& task_list() const { return task_list_; }
   const std::string& workflow_version() const { return workflow_version_; }
@@ -111,6 +124,8 @@ class HistoryState {
   std::string cancel_details_;
   std::string task_list_;
   std::string workflow_version_;
+  double now_ = 0;
+  std::map<std::string, std::string> open_timers_;
 };
 
 struct ExecutionRef {

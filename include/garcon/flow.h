@@ -3,6 +3,7 @@
 // from it.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -30,6 +31,32 @@ using CustomDecider = std::function<void(Schedule& schedule, const Context& inpu
 
 // Default per-instance schedule-to-start timeout (seconds).
 inline constexpr int kDefaultScheduleToStart = 600;
+
+// How a failed, timed-out or canceled attempt of an activity instance is
+// retried. The waits between attempts are SWF timers in the history, so they
+// survive decider restarts and cost no worker; a wait is whole seconds (SWF
+// timers' unit), rounded up.
+struct RetryPolicy {
+  // Attempts after the first (N+1 in all); what `.Retry(n)` sets.
+  int retries = 0;
+  // The wait before the second attempt; 0 retries at once (the original's
+  // behaviour).
+  std::chrono::seconds initial_interval{0};
+  // Each further wait is the previous one times this (>= 1).
+  double multiplier = 2.0;
+  // A cap on the wait (0: none).
+  std::chrono::seconds maximum_interval{0};
+  // 0 to 1: each wait is shortened by up to this fraction, at random but
+  // the same on every replay of the run (so deciders stay deterministic).
+  double jitter = 0.0;
+  // Retries stop once the next attempt would start later than this after
+  // the instance's first attempt was scheduled (0: no budget).
+  std::chrono::seconds budget{0};
+  // Whether a failure is worth another attempt, from its reason and
+  // details (empty: every failure is). A reason starting with
+  // kNonRetryablePrefix (a task threw garcon::NonRetryable) never is.
+  std::function<bool(const std::string& reason, const std::string& details)> retryable;
+};
 
 class Activity;
 
@@ -83,8 +110,14 @@ class Activity {
   Activity& Requires(std::vector<const Activity*> activities);
   // The runner: Sync(...), Async(...) or External(...).
   Activity& Run(Runner runner);
-  // Re-runs allowed after a failed or timed-out attempt (N+1 attempts).
+  // Re-runs allowed after a failed or timed-out attempt (N+1 attempts), at
+  // once. Keeps the rest of the policy.
   Activity& Retry(int retries);
+  // The whole retry policy: backoff between attempts, a time budget, and
+  // which failures are retried. Throws std::invalid_argument when it makes
+  // no sense (negative counts or intervals, multiplier < 1, jitter outside
+  // 0..1, a maximum below the initial interval).
+  Activity& Retry(RetryPolicy policy);
   // Adds a generator; instances are the cartesian product of all generators.
   Activity& Generator(GeneratorFn generator);
   // Per-instance base of the schedule-to-start timeout (default 600 s).
@@ -104,7 +137,8 @@ class Activity {
   const Flow& flow() const { return *flow_; }
   const std::vector<const Activity*>& requires_activities() const { return requires_; }
   const Runner& runner() const { return runner_; }
-  int retry() const { return retry_; }
+  int retry() const { return retry_.retries; }
+  const RetryPolicy& retry_policy() const { return retry_; }
   int schedule_to_start() const { return schedule_to_start_; }
   bool external() const { return runner_.external(); }
   // This activity's handler, else the flow's (may be empty).
@@ -122,7 +156,7 @@ class Activity {
   std::string task_list_;
   std::vector<const Activity*> requires_;
   Runner runner_;
-  int retry_ = 0;
+  RetryPolicy retry_;
   std::vector<GeneratorFn> generators_;
   int schedule_to_start_ = kDefaultScheduleToStart;
   ExceptionHandler on_exception_;

@@ -1,8 +1,12 @@
 // Decide(): the decisions for a run, from its rebuilt state. Pure.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <set>
 #include <stdexcept>
 
 #include "base/limits.h"
+#include "garcon/activity_execution.h"
 #include "garcon/decider.h"
 
 namespace garcon {
@@ -32,6 +36,32 @@ Json FailDecision(const std::string& reason, const std::string& details) {
 std::string FailureDetails(const std::string& activity_id, const ActivityRecord& r) {
   Json d = {{"activityId", activity_id}, {"attempts", r.failures}, {"details", r.last_details}};
   return d.dump();
+}
+
+// A number in [0, 1) from `key`, the same on every machine and replay
+// (FNV-1a; std::hash is neither stable nor specified).
+double StableUnit(const std::string& key) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
+
+// The wait, in whole seconds, before the attempt after `failures` failed
+// ones (0: at once).
+std::int64_t BackoffSeconds(const RetryPolicy& p, int failures, const std::string& jitter_key) {
+  if (p.initial_interval.count() <= 0) return 0;
+  constexpr double kYear = 365.0 * 24 * 3600;
+  double wait = static_cast<double>(p.initial_interval.count()) *
+                std::pow(p.multiplier, std::max(0, failures - 1));
+  if (p.maximum_interval.count() > 0) {
+    wait = std::min(wait, static_cast<double>(p.maximum_interval.count()));
+  }
+  wait = std::min(wait, kYear);
+  wait *= 1.0 - p.jitter * StableUnit(jitter_key);
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wait)));
 }
 
 class Builder {
@@ -77,14 +107,45 @@ class Builder {
            {"scheduleToCloseTimeout", Seconds(schedule_to_start + timeout)}}}});
   }
 
-  // Throws WorkflowFailure when `record` has failed more than `retry` times.
-  static void CheckRetries(const std::string& activity_id, const ActivityRecord& record,
-                           int retry) {
-    if (record.failures > retry) {
-      throw WorkflowFailure{record.last_reason.empty() ? "activity " + activity_id + " failed"
-                                                       : record.last_reason,
-                            FailureDetails(activity_id, record)};
+  // For an instance whose last attempt failed: whether the next attempt may
+  // be scheduled now. Throws WorkflowFailure when it is not retried (retries
+  // spent, a failure not worth retrying, the budget spent); while its backoff
+  // runs, returns false (adding the StartTimer decision the first time).
+  bool ReadyToRetry(const std::string& activity_id, const ActivityRecord& record,
+                    const RetryPolicy& policy) {
+    const std::string reason =
+        record.last_reason.empty() ? "activity " + activity_id + " failed" : record.last_reason;
+    bool retryable = !record.last_reason.starts_with(kNonRetryablePrefix);
+    if (retryable && policy.retryable) {
+      retryable = policy.retryable(record.last_reason, record.last_details);
     }
+    if (!retryable || record.failures > policy.retries) {
+      throw WorkflowFailure{reason, FailureDetails(activity_id, record)};
+    }
+    if (record.backoff == ActivityRecord::Backoff::kDone) return true;
+    if (record.backoff == ActivityRecord::Backoff::kWaiting) return false;
+    const std::int64_t wait = BackoffSeconds(
+        policy, record.failures,
+        run_.run_id + "/" + activity_id + "/" + std::to_string(record.failures));
+    if (policy.budget.count() > 0 &&
+        state_.now() + static_cast<double>(wait) >
+            record.first_scheduled_time + static_cast<double>(policy.budget.count())) {
+      throw WorkflowFailure{
+          limits::CutToCharacters("retry budget of " + std::to_string(policy.budget.count()) +
+                                      " s spent: " + reason,
+                                  limits::kMaxReasonCharacters),
+          FailureDetails(activity_id, record)};
+    }
+    if (wait == 0) return true;
+    const std::string timer_id = "retry-" + std::to_string(record.scheduled_event_id);
+    if (timers_.insert(timer_id).second) {
+      decisions_.push_back({{"decisionType", "StartTimer"},
+                            {"startTimerDecisionAttributes",
+                             {{"timerId", timer_id},
+                              {"control", activity_id},
+                              {"startToFireTimeout", std::to_string(wait)}}}});
+    }
+    return false;
   }
 
   std::vector<Json> Complete() {
@@ -110,6 +171,7 @@ class Builder {
  private:
   std::vector<Json> decisions_;
   std::set<std::string> scheduled_ids_;
+  std::set<std::string> timers_;
   std::string tag_;
 };
 
@@ -146,7 +208,10 @@ std::vector<Json> DecideFlow(Builder& b) {
         open = true;
         continue;
       }
-      if (r) Builder::CheckRetries(id, *r, activity->retry());
+      if (r && !b.ReadyToRetry(id, *r, activity->retry_policy())) {
+        open = true;  // waiting for its backoff timer
+        continue;
+      }
       if (requirements_met) {
         b.ScheduleInstance(inst, id);
       } else if (blocked.empty() || blocked.back() != activity->short_name()) {
@@ -191,7 +256,7 @@ class ScheduleImpl final : public Schedule {
       }
       all_completed = false;
       if (r && r->status == ActivityRecord::Status::kScheduled) continue;
-      if (r) Builder::CheckRetries(activity_id, *r, activity.retry());
+      if (r && !b_.ReadyToRetry(activity_id, *r, activity.retry_policy())) continue;
       b_.ScheduleInstance(inst, activity_id);
     }
     if (!all_completed) complete_ = false;
@@ -222,6 +287,11 @@ std::vector<Json> DecideCustom(Builder& b) {
 // running for a run that is gone.
 std::vector<Json> DecideCancel(const HistoryState& state) {
   std::vector<Json> decisions;
+  // Backoff waits end with the run.
+  for (const auto& timer : state.open_timers()) {
+    decisions.push_back({{"decisionType", "CancelTimer"},
+                         {"cancelTimerDecisionAttributes", {{"timerId", timer.first}}}});
+  }
   bool open = false;
   for (const auto& [id, record] : state.activities()) {
     if (record.status != ActivityRecord::Status::kScheduled) continue;

@@ -46,6 +46,9 @@ const ActivityRecord* HistoryState::Find(const std::string& activity_id) const {
 
 void HistoryState::Apply(const Json& event) {
   last_event_id_ = event.value("eventId", last_event_id_ + 1);
+  if (auto t = event.find("eventTimestamp"); t != event.end() && t->is_number()) {
+    now_ = t->get<double>();
+  }
   const std::string type = event.value("eventType", "");
   const Json& attrs = Attributes(event);
   auto record_for = [&](const Json& a) -> ActivityRecord* {
@@ -66,9 +69,11 @@ void HistoryState::Apply(const Json& event) {
   } else if (type == "ActivityTaskScheduled") {
     const std::string id = attrs.value("activityId", "");
     ActivityRecord& r = activities_[id];
+    if (r.scheduled_event_id == 0) r.first_scheduled_time = now_;
     r.status = ActivityRecord::Status::kScheduled;
     r.scheduled_event_id = last_event_id_;
     r.cancel_requested = false;
+    r.backoff = ActivityRecord::Backoff::kNone;
     by_scheduled_event_[last_event_id_] = id;
   } else if (type == "ActivityTaskCompleted") {
     if (ActivityRecord* r = record_for(attrs)) {
@@ -107,6 +112,28 @@ void HistoryState::Apply(const Json& event) {
     } else {
       cancel_details_ = "cancellation requested";
     }
+  } else if (type == "TimerStarted") {
+    const std::string id = attrs.value("timerId", "");
+    const std::string control = attrs.value("control", "");
+    open_timers_[id] = control;
+    if (id.starts_with("retry-")) {
+      if (auto it = activities_.find(control); it != activities_.end()) {
+        it->second.backoff = ActivityRecord::Backoff::kWaiting;
+      }
+    }
+  } else if (type == "TimerFired" || type == "TimerCanceled") {
+    auto timer = open_timers_.find(attrs.value("timerId", ""));
+    if (timer != open_timers_.end()) {
+      if (type == "TimerFired" && timer->first.starts_with("retry-")) {
+        if (auto it = activities_.find(timer->second); it != activities_.end()) {
+          it->second.backoff = ActivityRecord::Backoff::kDone;
+        }
+      }
+      open_timers_.erase(timer);
+    }
+  } else if (type == "StartTimerFailed") {
+    fatal_error_ = "could not start timer " + attrs.value("timerId", std::string()) + ": " +
+                   attrs.value("cause", std::string("unknown cause"));
   } else if (type == "ScheduleActivityTaskFailed") {
     fatal_error_ = "could not schedule activity " + attrs.value("activityId", std::string()) +
                    ": " + attrs.value("cause", std::string("unknown cause"));

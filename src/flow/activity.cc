@@ -76,7 +76,27 @@ Activity& Activity::Run(Runner runner) {
 
 Activity& Activity::Retry(int retries) {
   if (retries < 0) throw std::invalid_argument("Retry: must be >= 0");
-  retry_ = retries;
+  retry_.retries = retries;
+  return *this;
+}
+
+Activity& Activity::Retry(RetryPolicy policy) {
+  using std::chrono::seconds;
+  if (policy.retries < 0) throw std::invalid_argument("Retry: retries must be >= 0");
+  if (policy.initial_interval < seconds(0) || policy.maximum_interval < seconds(0) ||
+      policy.budget < seconds(0)) {
+    throw std::invalid_argument("Retry: intervals and budget must be >= 0");
+  }
+  if (!(policy.multiplier >= 1.0) || policy.multiplier > 1e6) {
+    throw std::invalid_argument("Retry: multiplier must be 1 to 1e6");
+  }
+  if (!(policy.jitter >= 0.0 && policy.jitter <= 1.0)) {
+    throw std::invalid_argument("Retry: jitter must be 0 to 1");
+  }
+  if (policy.maximum_interval > seconds(0) && policy.maximum_interval < policy.initial_interval) {
+    throw std::invalid_argument("Retry: maximum_interval must be >= initial_interval");
+  }
+  retry_ = std::move(policy);
   return *this;
 }
 

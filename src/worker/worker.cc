@@ -130,6 +130,10 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
     details = limits::ValidUtf8(e.what());
   } catch (const std::exception& e) {
     failure = limits::ValidUtf8(e.what());
+    // Marked in the reason, which the decider reads from the history.
+    if (dynamic_cast<const NonRetryable*>(&e) != nullptr) {
+      failure = std::string(kNonRetryablePrefix) + failure;
+    }
     details = failure;
     // A task that stops because it was asked to is not a failure.
     canceled = run.cancel_requested();

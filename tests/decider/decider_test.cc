@@ -9,15 +9,18 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "garcon/activity_execution.h"
 #include "garcon/flow.h"
 #include "garcon/runner.h"
 #include "garcon/service.h"
@@ -40,7 +43,7 @@ class History {
     key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
     key += "EventAttributes";
     events_.push_back({{"eventId", id},
-                       {"eventTimestamp", 1700000000.0 + static_cast<double>(id)},
+                       {"eventTimestamp", 1700000000.0 + skipped_ + static_cast<double>(id)},
                        {"eventType", type},
                        {key, std::move(attributes)}});
     return id;
@@ -123,8 +126,24 @@ class History {
     return state;
   }
 
+  // Later events happen `seconds` later.
+  void Skip(double seconds) { skipped_ += seconds; }
+
+  std::int64_t TimerStarted(const std::string& timer_id, const std::string& control,
+                            const std::string& seconds) {
+    return Add("TimerStarted", {{"timerId", timer_id},
+                                {"control", control},
+                                {"startToFireTimeout", seconds},
+                                {"decisionTaskCompletedEventId", events_.size()}});
+  }
+
+  std::int64_t TimerFired(const std::string& timer_id, std::int64_t started) {
+    return Add("TimerFired", {{"timerId", timer_id}, {"startedEventId", started}});
+  }
+
  private:
   std::vector<Json> events_;
+  double skipped_ = 0;
   std::int64_t scheduled_decision_ = 0;
   std::int64_t started_decision_ = 0;
 };
@@ -429,6 +448,234 @@ TEST_F(RetryTest, ScheduleActivityTaskFailedFailsTheWorkflowWithTheCause) {
   EXPECT_THAT(failure.value("reason", ""), HasSubstr("ACTIVITY_TYPE_DOES_NOT_EXIST"));
   EXPECT_THAT(failure.value("reason", ""), HasSubstr("flow_a-1"));
   EXPECT_THAT(ScheduledIds(decisions), IsEmpty()) << "never rescheduled forever";
+}
+
+// ---------------------------------------------------------------------------
+// Retry policies: backoff through SWF timers in the history, errors that are
+// not retried, a time budget.
+
+const Json& OnlyDecision(const std::vector<Json>& decisions, const std::string& type) {
+  static const Json kNone = Json::object();
+  for (const auto& d : decisions) {
+    if (d.at("decisionType") == type) return d;
+  }
+  ADD_FAILURE() << "no " << type << " decision";
+  return kNone;
+}
+
+RetryPolicy Backoff(int retries, int initial, double multiplier = 2.0, int maximum = 0) {
+  RetryPolicy p;
+  p.retries = retries;
+  p.initial_interval = std::chrono::seconds(initial);
+  p.multiplier = multiplier;
+  p.maximum_interval = std::chrono::seconds(maximum);
+  return p;
+}
+
+std::string WaitOf(const std::vector<Json>& decisions) {
+  return OnlyDecision(decisions, "StartTimer")
+      .value("startTimerDecisionAttributes", Json::object())
+      .value("startToFireTimeout", "");
+}
+
+TEST(RetryPolicyTest, AFailedAttemptWaitsForATimerThenIsRescheduled) {
+  Flow flow("dev", "flow");
+  flow.Activity("a").Run(Sync(WholeContext())).Retry(Backoff(3, 10, 3.0, 60));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.ActivityStarted(s);
+  history.Failed(s, "dependency down");
+  history.DecisionTask();
+  auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("StartTimer"));
+  const Json& timer = decisions[0].at("startTimerDecisionAttributes");
+  EXPECT_EQ(timer.at("timerId"), "retry-" + std::to_string(s));
+  EXPECT_EQ(timer.at("control"), "flow_a-1");
+  EXPECT_EQ(timer.at("startToFireTimeout"), "10");
+
+  // While the timer runs, nothing is decided for the instance.
+  history.DecisionCompleted();
+  auto t = history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "10");
+  history.DecisionTask();
+  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty());
+
+  history.DecisionCompleted();
+  history.TimerFired("retry-" + std::to_string(s), t);
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+
+  // The next waits grow by the multiplier, up to the maximum.
+  history.DecisionCompleted();
+  s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "dependency down");
+  history.DecisionTask();
+  EXPECT_EQ(WaitOf(Decide(flow, history.State(), kRun)), "30");
+  history.DecisionCompleted();
+  t = history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "30");
+  history.TimerFired("retry-" + std::to_string(s), t);
+  history.DecisionTask();
+  history.DecisionCompleted();
+  s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "dependency down");
+  history.DecisionTask();
+  EXPECT_EQ(WaitOf(Decide(flow, history.State(), kRun)), "60");  // 90, capped
+
+  // Retries spent: the workflow fails with the activity's own reason.
+  history.DecisionCompleted();
+  t = history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "60");
+  history.TimerFired("retry-" + std::to_string(s), t);
+  history.DecisionTask();
+  history.DecisionCompleted();
+  s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "dependency down");
+  history.DecisionTask();
+  decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
+  EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"], "dependency down");
+}
+
+TEST(RetryPolicyTest, JitterShortensTheWaitTheSameWayOnEveryReplay) {
+  Flow flow("dev", "flow");
+  RetryPolicy policy = Backoff(5, 100);
+  policy.jitter = 0.5;
+  flow.Activity("a").Run(Sync(WholeContext())).Retry(policy);
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "x");
+  history.DecisionTask();
+  std::set<std::string> waits;
+  for (const char* run : {"run-1", "run-2", "run-3", "run-4", "run-5", "run-6"}) {
+    const ExecutionRef ref{"dev", "wf", run};
+    const std::string wait = WaitOf(Decide(flow, history.State(), ref));
+    EXPECT_EQ(WaitOf(Decide(flow, history.State(), ref)), wait);  // deterministic
+    EXPECT_GE(std::stoi(wait), 50);
+    EXPECT_LE(std::stoi(wait), 100);
+    waits.insert(wait);
+  }
+  EXPECT_GT(waits.size(), 1u) << "jitter spreads the runs";
+}
+
+TEST(RetryPolicyTest, ANonRetryableFailureFailsTheWorkflowAtOnce) {
+  Flow flow("dev", "flow");
+  flow.Activity("a").Run(Sync(WholeContext())).Retry(5);
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, std::string(kNonRetryablePrefix) + "card declined");
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
+  EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
+            "non-retryable: card declined");
+}
+
+TEST(RetryPolicyTest, APredicateDecidesWhichFailuresAreRetried) {
+  Flow flow("dev", "flow");
+  RetryPolicy policy;
+  policy.retries = 5;
+  policy.retryable = [](const std::string& reason, const std::string&) {
+    return reason.starts_with("timed out") || reason == "503";
+  };
+  flow.Activity("a").Run(Sync(WholeContext())).Retry(policy);
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "503");
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+  history.DecisionCompleted();
+  s = history.Scheduled("flow_a-1", "flow_a");
+  history.TimedOut(s, "START_TO_CLOSE");
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+  history.DecisionCompleted();
+  s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "400 bad request");
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
+  const Json& fail = decisions[0]["failWorkflowExecutionDecisionAttributes"];
+  EXPECT_EQ(fail["reason"], "400 bad request");
+  EXPECT_EQ(Json::parse(fail["details"].get<std::string>())["attempts"], 3);
+}
+
+TEST(RetryPolicyTest, RetriesStopWhenTheBudgetWouldBeExceeded) {
+  Flow flow("dev", "flow");
+  RetryPolicy policy = Backoff(10, 10);
+  policy.budget = std::chrono::seconds(25);
+  flow.Activity("a").Run(Sync(WholeContext())).Retry(policy);
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "down");
+  history.DecisionTask();
+  // About 2 s after the first attempt, a 10 s wait fits in 25 s.
+  ASSERT_THAT(Types(Decide(flow, history.State(), kRun)), ElementsAre("StartTimer"));
+  history.DecisionCompleted();
+  auto t = history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "10");
+  history.Skip(10);
+  history.TimerFired("retry-" + std::to_string(s), t);
+  history.DecisionTask();
+  history.DecisionCompleted();
+  s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "down");
+  history.DecisionTask();
+  // About 20 s in, the next wait (20 s) would end past 25 s.
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
+  EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
+            "retry budget of 25 s spent: down");
+}
+
+TEST(RetryPolicyTest, ACancelRequestDuringABackoffCancelsTheTimerAndClosesTheRun) {
+  Flow flow("dev", "flow");
+  flow.Activity("a").Run(Sync(WholeContext())).Retry(Backoff(3, 3600));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.Failed(s, "down");
+  history.DecisionTask();
+  history.DecisionCompleted();
+  history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "3600");
+  history.Add("WorkflowExecutionCancelRequested");
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("CancelTimer", "CancelWorkflowExecution"));
+  EXPECT_EQ(decisions[0]["cancelTimerDecisionAttributes"]["timerId"], "retry-" + std::to_string(s));
+}
+
+TEST(RetryPolicyTest, NonsensePoliciesAreRefused) {
+  Flow flow("dev", "flow");
+  auto& a = flow.Activity("a");
+  RetryPolicy p;
+  p.retries = -1;
+  EXPECT_THROW(a.Retry(p), std::invalid_argument);
+  p = RetryPolicy{};
+  p.multiplier = 0.5;
+  EXPECT_THROW(a.Retry(p), std::invalid_argument);
+  p = RetryPolicy{};
+  p.jitter = 1.5;
+  EXPECT_THROW(a.Retry(p), std::invalid_argument);
+  EXPECT_THROW(a.Retry(Backoff(1, 60, 2.0, 10)), std::invalid_argument);
+  EXPECT_THROW(a.Retry(Backoff(1, -1)), std::invalid_argument);
+  a.Retry(Backoff(2, 5));
+  a.Retry(4);  // keeps the backoff
+  EXPECT_EQ(a.retry(), 4);
+  EXPECT_EQ(a.retry_policy().initial_interval, std::chrono::seconds(5));
 }
 
 // ---------------------------------------------------------------------------
