@@ -3,8 +3,10 @@
 // tasks and answers them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -54,6 +56,13 @@ class Schedule {
   virtual ActivityState operator()(const std::string& id, const garcon::Activity& activity,
                                    const std::vector<ActivityState>& after = {},
                                    const Context& input = Context::object()) = 0;
+  // A timer (SWF StartTimer, timer id `timer-{id}`) started the first time
+  // this is asked for; ready once it fired, with an empty result.
+  virtual ActivityState Timer(const std::string& id, std::chrono::seconds delay) = 0;
+  // Ready once the run received a signal named `name`; the result is its
+  // input when that is a JSON object, else `{name: input}` (the latest
+  // signal of that name wins).
+  virtual ActivityState Signal(const std::string& name) = 0;
 };
 
 // What happened to one activity id in a run, rebuilt from the history.
@@ -108,6 +117,11 @@ class HistoryState {
   double now() const { return now_; }
   // Timers started and not yet fired or canceled: timer id -> control.
   const std::map<std::string, std::string>& open_timers() const { return open_timers_; }
+  // Timers that fired.
+  const std::set<std::string>& fired_timers() const { return fired_timers_; }
+  // Signals received, by name: the latest one's input as a JSON object
+  // (`{name: input}` when the input is not an object).
+  const std::map<std::string, Context>& signals() const { return signals_; }
   // The run's decision task list and its workflow type's version, as started.
   const std::string& task_list() const { return task_list_; }
   const std::string& workflow_version() const { return workflow_version_; }
@@ -126,6 +140,8 @@ class HistoryState {
   std::string workflow_version_;
   double now_ = 0;
   std::map<std::string, std::string> open_timers_;
+  std::set<std::string> fired_timers_;
+  std::map<std::string, Context> signals_;
 };
 
 struct ExecutionRef {

@@ -126,6 +126,16 @@ class Activity {
   Activity& OnException(ExceptionHandler handler);
   // Shorthand for Run(garcon::External(timeout, heartbeat)).
   Activity& External(int timeout, std::optional<int> heartbeat = std::nullopt);
+  // Once its requirements are complete, waits `delay` (an SWF timer
+  // `after-{short name}` in the history: no worker is held, a decider
+  // restart changes nothing) before its instances are scheduled.
+  Activity& After(std::chrono::seconds delay);
+  // Runs only once the run has received a signal named `name`
+  // (SignalWorkflowExecution; `<flow> signal ID NAME --input JSON`), before
+  // or after its requirements completed. A signal's input, when it is a JSON
+  // object, is merged into the context like an activity's result, so the
+  // activity sees what the signal carried.
+  Activity& AwaitSignal(std::string name);
 
   // `{flow name}_{name}`: the activity type name.
   const std::string& name() const { return full_name_; }
@@ -141,6 +151,8 @@ class Activity {
   const RetryPolicy& retry_policy() const { return retry_; }
   int schedule_to_start() const { return schedule_to_start_; }
   bool external() const { return runner_.external(); }
+  std::chrono::seconds delay() const { return delay_; }
+  const std::string& awaited_signal() const { return signal_; }
   // This activity's handler, else the flow's (may be empty).
   const ExceptionHandler& exception_handler() const;
 
@@ -160,6 +172,8 @@ class Activity {
   std::vector<GeneratorFn> generators_;
   int schedule_to_start_ = kDefaultScheduleToStart;
   ExceptionHandler on_exception_;
+  std::chrono::seconds delay_{0};
+  std::string signal_;
 };
 
 class Flow {

@@ -36,6 +36,9 @@ struct Args {
   app::RemoteOptions remote;
   std::vector<std::string> activities;
   int pollers = 4;
+  std::string signal_workflow_id;
+  std::string signal_name;
+  std::string run_id;
 };
 
 void PrintSummary(const RunSummary& s, bool json) {
@@ -150,6 +153,26 @@ int Start(const Flow& flow, const Args& args) {
   return Report(WaitForClose(flow, **remote, *started, options->progress), args.json);
 }
 
+// Sends a signal to a run of the flow (its latest run unless --run-id).
+int Signal(const Flow& flow, const Args& args) {
+  Json request = {{"domain", flow.domain()},
+                  {"workflowId", args.signal_workflow_id},
+                  {"signalName", args.signal_name}};
+  if (!args.run_id.empty()) request["runId"] = args.run_id;
+  if (!args.input.empty()) request["input"] = args.input;
+  auto remote = OpenRemote(args);
+  if (!remote.ok()) return Fail(remote.status());
+  Result<Json> sent = (*remote)->Call("SignalWorkflowExecution", request);
+  if (!sent.ok()) return Fail(sent.status());
+  if (args.json) {
+    std::cout << Json{{"workflowId", args.signal_workflow_id}, {"signalName", args.signal_name}}.dump()
+              << std::endl;
+  } else {
+    std::cout << "signal " << args.signal_name << " sent to " << args.signal_workflow_id << "\n";
+  }
+  return 0;
+}
+
 // Runs `loop` (a decider's or workers' Run) against the remote engine until
 // SIGINT/SIGTERM: held polls end at once; a task being run is finished and
 // answered.
@@ -248,6 +271,17 @@ int Main(const Flow& flow, int argc, char** argv) {
   start->add_flag("--wait", args.wait, "Wait for the close and report it");
   start->add_flag("--json", args.json, "Print one JSON line");
 
+  auto* signal = app.add_subcommand(
+      "signal", "Send a signal to a run of the flow (e.g. signal order-42 approved --input "
+                "'{\"approver\":\"ana\"}')");
+  AddRemoteOptions(signal, args, false);
+  signal->add_option("workflow_id", args.signal_workflow_id, "The run's workflow id")->required();
+  signal->add_option("name", args.signal_name, "The signal's name")->required();
+  signal->add_option("--input", args.input, "What the signal carries (a JSON object is merged "
+                                            "into the flow's context)");
+  signal->add_option("--run-id", args.run_id, "A run of that workflow id (default: the open one)");
+  signal->add_flag("--json", args.json, "Print one JSON line");
+
   CLI11_PARSE(app, argc, argv);
   SetUpLogging(verbose);
   try {
@@ -259,6 +293,7 @@ int Main(const Flow& flow, int argc, char** argv) {
     if (decider->parsed()) return RunDecider(flow, args);
     if (worker->parsed()) return RunWorker(flow, args);
     if (start->parsed()) return Start(flow, args);
+    if (signal->parsed()) return Signal(flow, args);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

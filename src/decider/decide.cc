@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -161,6 +162,33 @@ class Builder {
     return std::move(decisions_);
   }
 
+  // Whether the timer `timer_id` fired; starts it (once) when it was never
+  // started.
+  bool TimerDone(const std::string& timer_id, std::int64_t seconds, const std::string& control) {
+    if (state_.fired_timers().contains(timer_id)) return true;
+    if (state_.open_timers().contains(timer_id)) return false;
+    if (timers_.insert(timer_id).second) {
+      Json attributes = {{"timerId", timer_id}, {"startToFireTimeout", std::to_string(seconds)}};
+      if (!control.empty()) attributes["control"] = control;
+      decisions_.push_back({{"decisionType", "StartTimer"},
+                            {"startTimerDecisionAttributes", std::move(attributes)}});
+    }
+    return false;
+  }
+
+  // Whether `activity`, its requirements complete, may be scheduled: the
+  // signal it awaits came, then its delay passed.
+  bool GateOpen(const Activity& activity) {
+    if (!activity.awaited_signal().empty() &&
+        !state_.signals().contains(activity.awaited_signal())) {
+      return false;
+    }
+    if (activity.delay().count() > 0) {
+      return TimerDone("after-" + activity.short_name(), activity.delay().count(), activity.name());
+    }
+    return true;
+  }
+
   std::vector<Json> Take() { return std::move(decisions_); }
   bool empty() const { return decisions_.empty(); }
 
@@ -199,6 +227,7 @@ std::vector<Json> DecideFlow(Builder& b) {
     for (const Activity* required : activity->requires_activities()) {
       requirements_met = requirements_met && complete[required];
     }
+    std::optional<bool> gate_open;  // asked once, when an instance is to be scheduled
     for (const auto& inst : instances[activity.get()]) {
       const std::string id = inst.id();
       const ActivityRecord* r = b.state_.Find(id);
@@ -213,6 +242,11 @@ std::vector<Json> DecideFlow(Builder& b) {
         continue;
       }
       if (requirements_met) {
+        if (!gate_open) gate_open = b.GateOpen(*activity);
+        if (!*gate_open) {
+          open = true;  // waiting for its signal or its delay
+          continue;
+        }
         b.ScheduleInstance(inst, id);
       } else if (blocked.empty() || blocked.back() != activity->short_name()) {
         blocked.push_back(activity->short_name());
@@ -261,6 +295,25 @@ class ScheduleImpl final : public Schedule {
     }
     if (!all_completed) complete_ = false;
     return ActivityState(all_completed, std::move(result));
+  }
+
+  ActivityState Timer(const std::string& id, std::chrono::seconds delay) override {
+    if (id.empty() || id.size() > 250) {
+      throw std::invalid_argument("Timer: an id is 1 to 250 characters");
+    }
+    const bool done =
+        b_.TimerDone("timer-" + id, std::max<std::int64_t>(0, delay.count()), "");
+    if (!done) complete_ = false;
+    return ActivityState(done, Context::object());
+  }
+
+  ActivityState Signal(const std::string& name) override {
+    auto it = b_.state_.signals().find(name);
+    if (it == b_.state_.signals().end()) {
+      complete_ = false;
+      return ActivityState(false, Context::object());
+    }
+    return ActivityState(true, it->second);
   }
 
   bool complete() const { return complete_; }

@@ -124,6 +124,7 @@ void HistoryState::Apply(const Json& event) {
   } else if (type == "TimerFired" || type == "TimerCanceled") {
     auto timer = open_timers_.find(attrs.value("timerId", ""));
     if (timer != open_timers_.end()) {
+      if (type == "TimerFired") fired_timers_.insert(timer->first);
       if (type == "TimerFired" && timer->first.starts_with("retry-")) {
         if (auto it = activities_.find(timer->second); it != activities_.end()) {
           it->second.backoff = ActivityRecord::Backoff::kDone;
@@ -131,6 +132,14 @@ void HistoryState::Apply(const Json& event) {
       }
       open_timers_.erase(timer);
     }
+  } else if (type == "WorkflowExecutionSignaled") {
+    const std::string name = attrs.value("signalName", "");
+    bool ok = true;
+    Context input = ParseObject(attrs.value("input", Json()), &ok);
+    if (!ok) input = Context{{name, attrs.value("input", std::string())}};
+    // Like an activity's result: merged into the context in event order.
+    context_.update(input);
+    signals_[name] = std::move(input);
   } else if (type == "StartTimerFailed") {
     fatal_error_ = "could not start timer " + attrs.value("timerId", std::string()) + ": " +
                    attrs.value("cause", std::string("unknown cause"));

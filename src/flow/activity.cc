@@ -120,6 +120,26 @@ Activity& Activity::External(int timeout, std::optional<int> heartbeat) {
   return Run(garcon::External(timeout, heartbeat));
 }
 
+Activity& Activity::After(std::chrono::seconds delay) {
+  if (delay < std::chrono::seconds(0) || delay > std::chrono::hours(24 * 365)) {
+    throw std::invalid_argument("After: 0 s to 1 year");
+  }
+  if (delay > std::chrono::seconds(0) && name_.size() > 250) {
+    // Its timer id is `after-{name}`: SWF allows 256 characters.
+    throw std::invalid_argument("After: the activity name must be at most 250 characters");
+  }
+  delay_ = delay;
+  return *this;
+}
+
+Activity& Activity::AwaitSignal(std::string name) {
+  if (name.empty() || name.size() > 256) {
+    throw std::invalid_argument("AwaitSignal: a signal name is 1 to 256 characters");
+  }
+  signal_ = std::move(name);
+  return *this;
+}
+
 const ExceptionHandler& Activity::exception_handler() const {
   return on_exception_ ? on_exception_ : flow_->exception_handler();
 }

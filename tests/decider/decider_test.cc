@@ -679,6 +679,111 @@ TEST(RetryPolicyTest, NonsensePoliciesAreRefused) {
 }
 
 // ---------------------------------------------------------------------------
+// Timers and signals: an activity may wait a delay after its requirements,
+// or a signal; custom deciders have schedule.Timer and schedule.Signal.
+
+TEST(TimerSignalTest, AfterStartsATimerOnceTheRequirementsAreCompleteThenSchedules) {
+  Flow flow("dev", "flow");
+  auto& first = flow.Activity("first").Run(Sync(WholeContext()));
+  flow.Activity("later").Requires({&first}).After(std::chrono::minutes(30)).Run(
+      Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_first-1"));
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_first-1", "flow_first");
+  history.Completed(s, Json{{"first", 1}});
+  history.DecisionTask();
+  auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("StartTimer"));
+  EXPECT_EQ(decisions[0]["startTimerDecisionAttributes"]["timerId"], "after-later");
+  EXPECT_EQ(decisions[0]["startTimerDecisionAttributes"]["startToFireTimeout"], "1800");
+  history.DecisionCompleted();
+  const auto t = history.TimerStarted("after-later", "flow_later", "1800");
+  history.DecisionTask();
+  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "waiting, not stuck";
+  history.DecisionCompleted();
+  history.TimerFired("after-later", t);
+  history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_later-1"));
+}
+
+TEST(TimerSignalTest, AnActivityAwaitsItsSignalAndSeesWhatItCarried) {
+  Flow flow("dev", "flow");
+  auto& first = flow.Activity("first").Run(Sync(WholeContext()));
+  flow.Activity("charge").Requires({&first}).AwaitSignal("approved").Run(Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_first-1", "flow_first");
+  history.Completed(s, Json{{"first", 1}});
+  history.DecisionTask();
+  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "waits for the signal";
+  history.DecisionCompleted();
+  history.Add("WorkflowExecutionSignaled",
+              {{"signalName", "approved"}, {"input", R"({"approver":"ana"})"}});
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_charge-1"));
+  EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_charge-1")
+                            .at("input")
+                            .get<std::string>())
+                .value("approver", ""),
+            "ana");
+}
+
+TEST(TimerSignalTest, ASignalBeforeTheRequirementsAreCompleteStillCounts) {
+  Flow flow("dev", "flow");
+  auto& first = flow.Activity("first").Run(Sync(WholeContext()));
+  flow.Activity("go").Requires({&first}).AwaitSignal("go").Run(Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.Add("WorkflowExecutionSignaled", {{"signalName", "go"}, {"input", "now"}});
+  history.DecisionTask();
+  history.DecisionCompleted();
+  const auto s = history.Scheduled("flow_first-1", "flow_first");
+  history.Completed(s, Json::object());
+  history.DecisionTask();
+  const auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_go-1"));
+  // An input that is not a JSON object arrives under the signal's name.
+  EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_go-1").at("input").get<std::string>())
+                .value("go", ""),
+            "now");
+}
+
+TEST(TimerSignalTest, ACustomDeciderWaitsOnTimersAndSignals) {
+  Flow flow("dev", "flow");
+  auto& work = flow.Activity("work").Run(Sync(WholeContext()));
+  flow.Decider([&work](Schedule& schedule, const Context&) {
+    ActivityState cool = schedule.Timer("cool", std::chrono::seconds(90));
+    ActivityState go = schedule.Signal("go");
+    schedule("w", work, {cool, go}, Context{{"who", go.ready() ? go.result().value("who", "") : ""}});
+  });
+  History history;
+  history.Started();
+  history.DecisionTask();
+  auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("StartTimer"));
+  EXPECT_EQ(decisions[0]["startTimerDecisionAttributes"]["timerId"], "timer-cool");
+  history.DecisionCompleted();
+  const auto t = history.TimerStarted("timer-cool", "", "90");
+  history.TimerFired("timer-cool", t);
+  history.DecisionTask();
+  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "the signal is still awaited";
+  history.DecisionCompleted();
+  history.Add("WorkflowExecutionSignaled", {{"signalName", "go"}, {"input", R"({"who":"bo"})"}});
+  history.DecisionTask();
+  decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_work-1-w"));
+  EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_work-1-w").at("input").get<std::string>())
+                .value("who", ""),
+            "bo");
+}
+
+// ---------------------------------------------------------------------------
 // Cancellation: a WorkflowExecutionCancelRequested stops the flow cleanly.
 
 class CancelTest : public ::testing::Test {
