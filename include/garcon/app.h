@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "garcon/flow.h"
 #include "garcon/service.h"
@@ -21,6 +23,9 @@ struct RunOptions {
   // and workers it starts, never to other processes serving the flow;
   // StartFlow leaves it empty: the run goes to the shared lists.
   std::string task_list_tag;
+  // Signals RunFlow sends to its run right after starting it (name, input):
+  // how a local run gets the signals its flow awaits.
+  std::vector<std::pair<std::string, std::string>> signals;
   // Show a progress line (for terminals).
   bool progress = false;
   // Poll loops per activity (WorkerOptions::pollers).
@@ -59,6 +64,7 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
 
 // The command line of a flow program:
 //   run [--input JSON] [--workflow-id ID] [--json] [--db FILE] [--endpoint URL]
+//       [--signal NAME[=INPUT] ...]
 //       one execution, decider and workers in this process; on the embedded
 //       engine (in memory, or durable in --db), or on a remote engine
 //   decider --endpoint URL      decision loop until SIGINT/SIGTERM

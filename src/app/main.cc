@@ -39,6 +39,7 @@ struct Args {
   std::string signal_workflow_id;
   std::string signal_name;
   std::string run_id;
+  std::vector<std::string> signals;  // run --signal NAME[=INPUT]
 };
 
 void PrintSummary(const RunSummary& s, bool json) {
@@ -74,6 +75,12 @@ Result<RunOptions> MakeRunOptions(const Args& args) {
   options.workflow_id = args.workflow_id;
   options.pollers = args.pollers;
   options.progress = !args.json && isatty(STDERR_FILENO);
+  for (const std::string& signal : args.signals) {
+    const auto equals = signal.find('=');
+    if (equals == 0) return ValidationError("--signal NAME[=INPUT]: the name is empty");
+    options.signals.emplace_back(signal.substr(0, equals),
+                                 equals == std::string::npos ? "" : signal.substr(equals + 1));
+  }
   if (!args.input.empty()) {
     options.input = Json::parse(args.input, nullptr, false);
     if (!options.input.is_object()) return ValidationError("--input must be a JSON object");
@@ -249,6 +256,9 @@ int Main(const Flow& flow, int argc, char** argv) {
                              "Embedded engine durable in this SQLite file (default: in memory)");
   AddRemoteOptions(run, args, false);
   db->excludes(run->get_option("--endpoint"));
+  run->add_option("--signal", args.signals,
+                  "Send this signal to the run once it starts: NAME or NAME=INPUT (repeatable; "
+                  "e.g. --signal approved='{\"approver\":\"ana\"}')");
   run->add_option("--pollers", args.pollers,
                   "Poll loops per activity: tasks of one activity run up to this many at once")
       ->check(CLI::Range(1, 256));

@@ -119,6 +119,14 @@ Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOpt
   RunOptions options = given;
   if (options.task_list_tag.empty()) options.task_list_tag = "~run-" + RandomSuffix();
   ASSIGN_OR_RETURN(RunSummary started, StartFlow(flow, service, options));
+  for (const auto& [name, input] : options.signals) {
+    Json signal = {{"domain", flow.domain()},
+                   {"workflowId", started.workflow_id},
+                   {"runId", started.run_id},
+                   {"signalName", name}};
+    if (!input.empty()) signal["input"] = input;
+    RETURN_IF_ERROR(service.Call("SignalWorkflowExecution", signal).status());
+  }
   DeciderOptions decider_options;
   decider_options.task_list_tag = options.task_list_tag;
   Decider decider(flow, service, decider_options);

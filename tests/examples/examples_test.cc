@@ -29,9 +29,11 @@ std::string Quote(const std::string& s) {
   return out + "'";
 }
 
-Outcome RunExample(const std::string& name, const std::string& input = "") {
+Outcome RunExample(const std::string& name, const std::string& input = "",
+                   const std::string& signal = "") {
   std::string command = std::string(GARCON_EXAMPLES_DIR) + "/" + name + " run --json";
   if (!input.empty()) command += " --input " + Quote(input);
+  if (!signal.empty()) command += " --signal " + Quote(signal);
   FILE* pipe = popen(command.c_str(), "r");
   EXPECT_NE(pipe, nullptr);
   std::string out;
@@ -102,6 +104,24 @@ TEST(ExamplesTest, CoffeeShopPaysTheTotalOfBothOrders) {
   const Json& result = o.summary["result"];
   EXPECT_DOUBLE_EQ(result["paid"].get<double>(), 4.75);
   EXPECT_EQ(result["customer.inside"], false);
+}
+
+TEST(ExamplesTest, OrderFlowRetriesWithBackoffAwaitsItsApprovalAndShipsAfterADelay) {
+  Outcome o = RunExample("order_flow", R"({"inventory_failures": 1, "amount": 12.5})",
+                         R"(approved={"approver":"ana"})");
+  ASSERT_EQ(o.exit_code, 0) << o.summary.dump();
+  const Json& result = o.summary["result"];
+  EXPECT_EQ(result["approved_by"], "ana");
+  EXPECT_DOUBLE_EQ(result["charged"].get<double>(), 12.5);
+  EXPECT_EQ(result["shipped"], true);
+}
+
+TEST(ExamplesTest, OrderFlowDoesNotRetryADeclinedCard) {
+  Outcome o = RunExample("order_flow", R"({"card": "declined"})", "approved");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.summary["closeStatus"], "FAILED");
+  EXPECT_EQ(o.summary["reason"], "non-retryable: card declined");
+  EXPECT_EQ(Json::parse(o.summary["details"].get<std::string>())["attempts"], 1);
 }
 
 TEST(ExamplesTest, BadInputIsRefusedClearly) {
