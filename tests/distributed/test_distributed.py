@@ -346,6 +346,78 @@ class VersionTest(unittest.TestCase):
         self.assertTrue(all("@1.0~run-" in name for name in lists), lists)
 
 
+class SignalTest(unittest.TestCase):
+    """order_flow's decider and worker as separate processes: a run waits for
+    its approval signal, sent with the flow program's `signal` command, and
+    what the signal carried reaches the activity."""
+
+    def setUp(self):
+        self.server = GarconServer(poll_timeout=60)
+        self.server.start()
+        self.swf = client(self.server.endpoint)
+        self.logs = tempfile.TemporaryDirectory(prefix="garcon-signals-")
+        self.flow = example("order_flow")
+        self.procs = []
+        for command in ("decider", "worker"):
+            log = open(os.path.join(self.logs.name, command + ".log"), "wb")
+            proc = subprocess.Popen([self.flow, command, "--endpoint", self.server.endpoint],
+                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            proc.log = log
+            self.procs.append(proc)
+
+    def tearDown(self):
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            self.assertEqual(proc.wait(timeout=20), 0)
+            proc.log.close()
+        self.server.stop()
+        self.logs.cleanup()
+
+    def cli(self, *args):
+        out = subprocess.run([self.flow, *args, "--endpoint", self.server.endpoint, "--json"],
+                             capture_output=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr.decode())
+        import json
+        return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+    def test_a_run_waits_for_its_signal_then_completes(self):
+        started = self.cli("start", "--workflow-id", "order-42", "--input", '{"amount": 12.5}')
+        run_id = started["runId"]
+
+        def events():
+            return history(self.swf, "order-42", run_id)
+
+        def reserved():
+            return any(e["eventType"] == "ActivityTaskCompleted" for e in events())
+
+        wait_until(reserved, 30, "the reservation")
+        time.sleep(0.5)
+        info = self.swf.describe_workflow_execution(
+            domain=DOMAIN, execution={"workflowId": "order-42", "runId": run_id})
+        self.assertEqual(info["executionInfo"]["executionStatus"], "OPEN",
+                         "waits for the approval")
+        self.assertEqual(info["openCounts"]["openActivityTasks"], 0)
+
+        self.cli("signal", "order-42", "approved", "--input", '{"approver": "ana"}')
+
+        def closed():
+            info = self.swf.describe_workflow_execution(
+                domain=DOMAIN, execution={"workflowId": "order-42", "runId": run_id})
+            return info["executionInfo"]["executionStatus"] == "CLOSED" and info
+
+        info = wait_until(closed, 30, "the approved order")
+        self.assertEqual(info["executionInfo"]["closeStatus"], "COMPLETED")
+        import json
+        final = events()
+        result = json.loads(final[-1]["workflowExecutionCompletedEventAttributes"]["result"])
+        self.assertEqual(result["approved_by"], "ana")
+        self.assertEqual(result["charged"], 12.5)
+        types = [e["eventType"] for e in final]
+        self.assertIn("WorkflowExecutionSignaled", types)
+        self.assertIn("TimerFired", types, "the delay before shipping is a timer")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
