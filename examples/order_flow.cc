@@ -4,11 +4,15 @@
 //   charge   waits for a person's approval (the signal `approved`, whose
 //            input reaches the task), then charges the card; a declined card
 //            is not worth retrying (garcon::NonRetryable);
-//   ship     after a cooling-off delay (a timer), ships the order.
+//   ship     after a cooling-off delay (a timer), ships the order;
+//   notify   mails the customer; optional: when the mail service is down,
+//            the order still completes and its result lists the failure
+//            under `notify.failed`.
 //
 //   order_flow run --signal approved='{"approver":"ana"}'
 //   order_flow run --input '{"inventory_failures": 2}' --signal approved
 //   order_flow run --input '{"card": "declined"}' --signal approved   (FAILED)
+//   order_flow run --input '{"mail": "down"}' --signal approved   (COMPLETED)
 // Against a server, a person approves from anywhere:
 //   order_flow start --workflow-id order-42 --input '{"amount": 12.5}'
 //   order_flow signal order-42 approved --input '{"approver":"ana"}'
@@ -47,6 +51,11 @@ Context Ship(ActivityExecution&, const Context& order) {
   return {{"shipped", true}, {"tracking", "TRK-" + std::to_string(order.value("reserved", 0))}};
 }
 
+Context Notify(ActivityExecution&, const Context& order) {
+  if (order.value("mail", "") == "down") throw std::runtime_error("mail service unavailable");
+  return {{"notified", true}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,9 +72,11 @@ int main(int argc, char** argv) {
                      .AwaitSignal("approved")
                      .Retry(3)
                      .Run(garcon::Sync(garcon::Task(Charge)));
-  flow.Activity("ship")
-      .Requires({&charge})
-      .After(std::chrono::seconds(1))
-      .Run(garcon::Sync(garcon::Task(Ship)));
+  auto& ship = flow.Activity("ship")
+                   .Requires({&charge})
+                   .After(std::chrono::seconds(1))
+                   .Run(garcon::Sync(garcon::Task(Ship)));
+  flow.Activity("notify").Requires({&ship}).Retry(1).Optional().Run(
+      garcon::Sync(garcon::Task(Notify)));
   return garcon::Main(flow, argc, argv);
 }

@@ -136,6 +136,17 @@ class Activity {
   // object, is merged into the context like an activity's result, so the
   // activity sees what the signal carried.
   Activity& AwaitSignal(std::string name);
+  // Partial results. An instance given up (its retries spent, a failure not
+  // retried, its budget spent) fails the run unless allowed: up to `count`
+  // instances of the activity, or up to `fraction` (0 to 1) of them, may be
+  // given up; the activity then counts as complete once every other
+  // instance completed, and later activities (and the result) find the
+  // failed ones in the context under `{short name}.failed`: a list of
+  // {activityId, values (the generator values), attempts, reason}.
+  Activity& AllowFailures(int count);
+  Activity& AllowFailures(double fraction);
+  // Its failure does not fail the run: AllowFailures(1.0).
+  Activity& Optional();
 
   // `{flow name}_{name}`: the activity type name.
   const std::string& name() const { return full_name_; }
@@ -153,6 +164,8 @@ class Activity {
   bool external() const { return runner_.external(); }
   std::chrono::seconds delay() const { return delay_; }
   const std::string& awaited_signal() const { return signal_; }
+  // How many of `instances` instances may be given up.
+  std::size_t AllowedFailures(std::size_t instances) const;
   // This activity's handler, else the flow's (may be empty).
   const ExceptionHandler& exception_handler() const;
 
@@ -174,6 +187,8 @@ class Activity {
   ExceptionHandler on_exception_;
   std::chrono::seconds delay_{0};
   std::string signal_;
+  std::optional<int> allowed_count_;
+  double allowed_fraction_ = 0;
 };
 
 class Flow {

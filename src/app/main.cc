@@ -21,7 +21,8 @@ namespace garcon {
 namespace {
 
 void SetUpLogging(bool verbose) {
-  auto logger = spdlog::stderr_color_mt("garcon");
+  auto logger = spdlog::get("garcon");  // Main may run more than once in a process (tests)
+  if (!logger) logger = spdlog::stderr_color_mt("garcon");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n %^%l%$ %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(verbose ? spdlog::level::info : spdlog::level::warn);
@@ -40,7 +41,23 @@ struct Args {
   std::string signal_name;
   std::string run_id;
   std::vector<std::string> signals;  // run --signal NAME[=INPUT]
+  bool expect_external = false;
 };
+
+// `run` serves every activity but the External ones: without a worker of
+// theirs, the run would wait silently for their schedule-to-start timeout.
+Status CheckExternal(const Flow& flow, const Args& args) {
+  if (args.expect_external) return Status::Ok();
+  for (const auto& activity : flow.activities()) {
+    if (activity->external()) {
+      return ValidationError("activity " + activity->short_name() +
+                             " is External: a worker outside this program runs it (polling " +
+                             activity->task_list() +
+                             "); start that worker, then pass --expect-external");
+    }
+  }
+  return Status::Ok();
+}
 
 void PrintSummary(const RunSummary& s, bool json) {
   if (json) {
@@ -259,6 +276,8 @@ int Main(const Flow& flow, int argc, char** argv) {
   run->add_option("--signal", args.signals,
                   "Send this signal to the run once it starts: NAME or NAME=INPUT (repeatable; "
                   "e.g. --signal approved='{\"approver\":\"ana\"}')");
+  run->add_flag("--expect-external", args.expect_external,
+               "Run although the flow has External activities (their workers run elsewhere)");
   run->add_option("--pollers", args.pollers,
                   "Poll loops per activity: tasks of one activity run up to this many at once")
       ->check(CLI::Range(1, 256));
@@ -296,6 +315,10 @@ int Main(const Flow& flow, int argc, char** argv) {
   SetUpLogging(verbose);
   try {
     if (run->parsed()) {
+      if (Status external = CheckExternal(flow, args); !external.ok()) {
+        std::cerr << "error: " << external.message() << "\n";
+        return 2;
+      }
       const bool remote = !args.remote.endpoint.empty() || !args.remote.region.empty() ||
                           !args.remote.profile.empty();
       return remote ? RunRemote(flow, args) : RunEmbedded(flow, args);

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -34,10 +36,46 @@ Json FailDecision(const std::string& reason, const std::string& details) {
                                                 limits::kMaxDataCharacters)}}}};
 }
 
-std::string FailureDetails(const std::string& activity_id, const ActivityRecord& r) {
-  Json d = {{"activityId", activity_id}, {"attempts", r.failures}, {"details", r.last_details}};
-  return d.dump();
+// `generator.country_id=3, generator.size="L"`: an instance's generator
+// values, as a person reads them.
+std::string ValuesText(const Context& local) {
+  std::string out;
+  if (!local.is_object()) return out;
+  for (const auto& [key, value] : local.items()) {
+    if (!out.empty()) out += ", ";
+    out += key + "=" + value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  return out;
 }
+
+// The failure of an instance given up: a reason naming the activity, the
+// instance's generator values and the attempt, then the task's own reason;
+// details with the same as JSON plus the task's details.
+WorkflowFailure InstanceFailure(const Activity& activity, const Context& local,
+                                const std::string& activity_id, const ActivityRecord& r,
+                                const std::string& reason, const std::string& note = "") {
+  const std::string values = ValuesText(local);
+  std::string text = activity.short_name() + (values.empty() ? "" : " (" + values + ")") +
+                     " attempt " + std::to_string(r.failures) + " of " +
+                     std::to_string(activity.retry() + 1) + ": " + reason;
+  if (!note.empty()) text += " (" + note + ")";
+  Json details = {{"activity", activity.short_name()},
+                  {"activityId", activity_id},
+                  {"values", local.is_object() ? local : Context::object()},
+                  {"attempts", r.failures},
+                  {"reason", reason},
+                  {"details", r.last_details}};
+  if (!note.empty()) details["note"] = note;
+  return WorkflowFailure{std::move(text), details.dump(-1, ' ', false, Json::error_handler_t::replace)};
+}
+
+// What follows an instance's failed attempt.
+struct Verdict {
+  enum class Kind { kRetryNow, kWait, kGiveUp };
+  Kind kind = Kind::kRetryNow;
+  std::int64_t wait = 0;  // kWait, when the backoff timer is not started yet
+  std::string reason;     // kGiveUp
+};
 
 // A number in [0, 1) from `key`, the same on every machine and replay
 // (FNV-1a; std::hash is neither stable nor specified).
@@ -108,49 +146,67 @@ class Builder {
            {"scheduleToCloseTimeout", Seconds(schedule_to_start + timeout)}}}});
   }
 
-  // For an instance whose last attempt failed: whether the next attempt may
-  // be scheduled now. Throws WorkflowFailure when it is not retried (retries
-  // spent, a failure not worth retrying, the budget spent); while its backoff
-  // runs, returns false (adding the StartTimer decision the first time).
-  bool ReadyToRetry(const std::string& activity_id, const ActivityRecord& record,
-                    const RetryPolicy& policy) {
+  // For an instance whose last attempt failed: retry now, wait for its
+  // backoff, or give up (retries spent, a failure not worth retrying, the
+  // budget spent). Decides nothing.
+  Verdict Judge(const std::string& activity_id, const ActivityRecord& record,
+                const RetryPolicy& policy) const {
     const std::string reason =
-        record.last_reason.empty() ? "activity " + activity_id + " failed" : record.last_reason;
+        record.last_reason.empty() ? "failed" : record.last_reason;
     bool retryable = !record.last_reason.starts_with(kNonRetryablePrefix);
     if (retryable && policy.retryable) {
       retryable = policy.retryable(record.last_reason, record.last_details);
     }
     if (!retryable || record.failures > policy.retries) {
-      throw WorkflowFailure{reason, FailureDetails(activity_id, record)};
+      return {Verdict::Kind::kGiveUp, 0, reason};
     }
-    if (record.backoff == ActivityRecord::Backoff::kDone) return true;
-    if (record.backoff == ActivityRecord::Backoff::kWaiting) return false;
+    if (record.backoff == ActivityRecord::Backoff::kDone) return {};
+    if (record.backoff == ActivityRecord::Backoff::kWaiting) return {Verdict::Kind::kWait, 0, ""};
     const std::int64_t wait = BackoffSeconds(
         policy, record.failures,
         run_.run_id + "/" + activity_id + "/" + std::to_string(record.failures));
     if (policy.budget.count() > 0 &&
         state_.now() + static_cast<double>(wait) >
             record.first_scheduled_time + static_cast<double>(policy.budget.count())) {
-      throw WorkflowFailure{
-          limits::CutToCharacters("retry budget of " + std::to_string(policy.budget.count()) +
-                                      " s spent: " + reason,
-                                  limits::kMaxReasonCharacters),
-          FailureDetails(activity_id, record)};
+      return {Verdict::Kind::kGiveUp, 0,
+              "retry budget of " + std::to_string(policy.budget.count()) + " s spent: " + reason};
     }
-    if (wait == 0) return true;
-    const std::string timer_id = "retry-" + std::to_string(record.scheduled_event_id);
-    if (timers_.insert(timer_id).second) {
-      decisions_.push_back({{"decisionType", "StartTimer"},
-                            {"startTimerDecisionAttributes",
-                             {{"timerId", timer_id},
-                              {"control", activity_id},
-                              {"startToFireTimeout", std::to_string(wait)}}}});
+    if (wait == 0) return {};
+    return {Verdict::Kind::kWait, wait, ""};
+  }
+
+  // Whether the instance whose last attempt failed may be scheduled now.
+  // Throws WorkflowFailure when it is given up; while its backoff runs,
+  // returns false (adding the StartTimer decision the first time).
+  bool ReadyToRetry(const ActivityInstance& instance, const std::string& activity_id,
+                    const ActivityRecord& record) {
+    const Verdict verdict = Judge(activity_id, record, instance.activity().retry_policy());
+    switch (verdict.kind) {
+      case Verdict::Kind::kRetryNow:
+        return true;
+      case Verdict::Kind::kGiveUp:
+        throw InstanceFailure(instance.activity(), instance.local_context(), activity_id, record,
+                              verdict.reason);
+      case Verdict::Kind::kWait:
+        break;
+    }
+    if (verdict.wait > 0) {
+      const std::string timer_id = "retry-" + std::to_string(record.scheduled_event_id);
+      if (timers_.insert(timer_id).second) {
+        decisions_.push_back({{"decisionType", "StartTimer"},
+                              {"startTimerDecisionAttributes",
+                               {{"timerId", timer_id},
+                                {"control", activity_id},
+                                {"startToFireTimeout", std::to_string(verdict.wait)}}}});
+      }
     }
     return false;
   }
 
-  std::vector<Json> Complete() {
-    const std::string result = state_.context().dump(-1, ' ', false, Json::error_handler_t::replace);
+  // Completes the run with `context` (the state's when null) as its result.
+  std::vector<Json> Complete(const Context* context = nullptr) {
+    const std::string result = (context ? *context : state_.context())
+                                   .dump(-1, ' ', false, Json::error_handler_t::replace);
     const std::size_t size = limits::Characters(result);
     if (size > limits::kMaxDataCharacters) {
       return {FailDecision("the workflow result is " + std::to_string(size) +
@@ -203,20 +259,74 @@ class Builder {
   std::string tag_;
 };
 
+// An activity's instances and where they stand.
+struct ActivityProgress {
+  std::vector<ActivityInstance> instances;
+  std::set<std::string> given_up;  // ids of instances failed for good, within the allowance
+  Json failed = Json::array();     // what `{short name}.failed` says of them
+  bool complete = false;           // every instance completed or given up
+};
+
+// Counts the instances given up (retries spent...) of `activity`: within its
+// allowance (Optional, AllowFailures) they count as done and are listed in
+// `failed`; past it, throws the workflow's failure.
+ActivityProgress Progress(Builder& b, const Activity& activity,
+                          std::vector<ActivityInstance> instances,
+                          const std::function<std::string(const ActivityInstance&)>& id_of) {
+  ActivityProgress p;
+  p.instances = std::move(instances);
+  bool all = true;
+  std::optional<WorkflowFailure> last;
+  for (const auto& inst : p.instances) {
+    const std::string id = id_of(inst);
+    const ActivityRecord* r = b.state_.Find(id);
+    if (r && r->status == ActivityRecord::Status::kCompleted) continue;
+    if (r && r->status == ActivityRecord::Status::kFailed) {
+      const Verdict v = b.Judge(id, *r, activity.retry_policy());
+      if (v.kind == Verdict::Kind::kGiveUp) {
+        p.given_up.insert(id);
+        p.failed.push_back({{"activityId", id},
+                            {"values", inst.local_context()},
+                            {"attempts", r->failures},
+                            {"reason", v.reason}});
+        last = InstanceFailure(activity, inst.local_context(), id, *r, v.reason);
+        continue;
+      }
+    }
+    all = false;
+  }
+  const std::size_t allowed = activity.AllowedFailures(p.instances.size());
+  if (p.given_up.size() > allowed) {
+    if (allowed == 0) throw *last;
+    last->reason = limits::CutToCharacters(
+        last->reason + " (" + std::to_string(p.given_up.size()) + " of " +
+            std::to_string(p.instances.size()) + " instances failed; " + std::to_string(allowed) +
+            " allowed)",
+        limits::kMaxReasonCharacters);
+    throw *last;
+  }
+  p.complete = all;
+  return p;
+}
+
 // The derived flow decider.
 std::vector<Json> DecideFlow(Builder& b) {
   auto context = std::make_shared<const Context>(b.state_.context());
-  std::map<const Activity*, bool> complete;  // every instance completed
-  std::map<const Activity*, std::vector<ActivityInstance>> instances;
+  const auto id_of = [](const ActivityInstance& inst) { return inst.id(); };
+  std::map<const Activity*, ActivityProgress> progress;
+  Context failures = Context::object();  // `{short name}.failed` of the activities with some
   for (const auto& activity : b.flow_.activities()) {
-    auto list = activity->Instances(context);
-    bool all = true;
-    for (const auto& inst : list) {
-      const ActivityRecord* r = b.state_.Find(inst.id());
-      all = all && r && r->status == ActivityRecord::Status::kCompleted;
-    }
-    complete[activity.get()] = all;
-    instances[activity.get()] = std::move(list);
+    ActivityProgress p = Progress(b, *activity, activity->Instances(context), id_of);
+    if (!p.failed.empty()) failures[activity->short_name() + ".failed"] = p.failed;
+    progress.emplace(activity.get(), std::move(p));
+  }
+  // Later activities see which instances failed: their inputs (and the
+  // result) carry the lists.
+  if (!failures.empty()) {
+    Context with_failures = *context;
+    with_failures.update(failures);
+    context = std::make_shared<const Context>(std::move(with_failures));
+    for (auto& [activity, p] : progress) p.instances = activity->Instances(context);
   }
 
   bool incomplete = false;
@@ -225,11 +335,13 @@ std::vector<Json> DecideFlow(Builder& b) {
   for (const auto& activity : b.flow_.activities()) {
     bool requirements_met = true;
     for (const Activity* required : activity->requires_activities()) {
-      requirements_met = requirements_met && complete[required];
+      requirements_met = requirements_met && progress.at(required).complete;
     }
+    const ActivityProgress& p = progress.at(activity.get());
     std::optional<bool> gate_open;  // asked once, when an instance is to be scheduled
-    for (const auto& inst : instances[activity.get()]) {
+    for (const auto& inst : p.instances) {
       const std::string id = inst.id();
+      if (p.given_up.contains(id)) continue;
       const ActivityRecord* r = b.state_.Find(id);
       if (r && r->status == ActivityRecord::Status::kCompleted) continue;
       incomplete = true;
@@ -237,7 +349,7 @@ std::vector<Json> DecideFlow(Builder& b) {
         open = true;
         continue;
       }
-      if (r && !b.ReadyToRetry(id, *r, activity->retry_policy())) {
+      if (r && !b.ReadyToRetry(inst, id, *r)) {
         open = true;  // waiting for its backoff timer
         continue;
       }
@@ -261,7 +373,7 @@ std::vector<Json> DecideFlow(Builder& b) {
                               " can never be met (circular requirements)",
                           ""};
   }
-  return incomplete ? b.Take() : b.Complete();
+  return incomplete ? b.Take() : b.Complete(context.get());
 }
 
 class ScheduleImpl final : public Schedule {
@@ -279,10 +391,13 @@ class ScheduleImpl final : public Schedule {
     }
     Context context = b_.state_.context();
     if (input.is_object()) context.update(input);
+    const auto id_of = [&id](const ActivityInstance& inst) { return inst.id() + "-" + id; };
+    const ActivityProgress p = Progress(b_, activity, activity.Instances(context), id_of);
     bool all_completed = true;
     Context result = Context::object();
-    for (const auto& inst : activity.Instances(context)) {
-      const std::string activity_id = inst.id() + "-" + id;
+    for (const auto& inst : p.instances) {
+      const std::string activity_id = id_of(inst);
+      if (p.given_up.contains(activity_id)) continue;
       const ActivityRecord* r = b_.state_.Find(activity_id);
       if (r && r->status == ActivityRecord::Status::kCompleted) {
         result.update(r->result);
@@ -290,9 +405,10 @@ class ScheduleImpl final : public Schedule {
       }
       all_completed = false;
       if (r && r->status == ActivityRecord::Status::kScheduled) continue;
-      if (r && !b_.ReadyToRetry(activity_id, *r, activity.retry_policy())) continue;
+      if (r && !b_.ReadyToRetry(inst, activity_id, *r)) continue;
       b_.ScheduleInstance(inst, activity_id);
     }
+    if (!p.failed.empty()) result[activity.short_name() + ".failed"] = p.failed;
     if (!all_completed) complete_ = false;
     return ActivityState(all_completed, std::move(result));
   }

@@ -78,9 +78,20 @@ void HistoryState::Apply(const Json& event) {
   } else if (type == "ActivityTaskCompleted") {
     if (ActivityRecord* r = record_for(attrs)) {
       bool ok = true;
-      r->status = ActivityRecord::Status::kCompleted;
-      r->result = ParseObject(attrs.value("result", Json()), &ok);
-      context_.update(r->result);
+      Context result = ParseObject(attrs.value("result", Json()), &ok);
+      if (ok) {
+        r->status = ActivityRecord::Status::kCompleted;
+        r->result = std::move(result);
+        context_.update(r->result);
+      } else {
+        // A worker (of another language, say) answered with something the
+        // flow cannot merge: a failed attempt, retried like any other.
+        r->status = ActivityRecord::Status::kFailed;
+        r->failures++;
+        r->last_reason = "the result is not a JSON object";
+        r->last_details = attrs.value("result", std::string());
+        if (r->last_details.size() > 1024) r->last_details.resize(1024);
+      }
     }
   } else if (type == "ActivityTaskFailed" || type == "ActivityTaskTimedOut" ||
              type == "ActivityTaskCanceled") {

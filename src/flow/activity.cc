@@ -140,6 +140,29 @@ Activity& Activity::AwaitSignal(std::string name) {
   return *this;
 }
 
+Activity& Activity::AllowFailures(int count) {
+  if (count < 0) throw std::invalid_argument("AllowFailures: a count must be >= 0");
+  allowed_count_ = count;
+  return *this;
+}
+
+Activity& Activity::AllowFailures(double fraction) {
+  if (!(fraction >= 0.0 && fraction <= 1.0)) {
+    throw std::invalid_argument("AllowFailures: a fraction must be 0 to 1");
+  }
+  allowed_count_.reset();
+  allowed_fraction_ = fraction;
+  return *this;
+}
+
+Activity& Activity::Optional() { return AllowFailures(1.0); }
+
+std::size_t Activity::AllowedFailures(std::size_t instances) const {
+  if (allowed_count_) return static_cast<std::size_t>(*allowed_count_);
+  // A whole number of instances, rounding down: 0.1 of 25 allows 2.
+  return static_cast<std::size_t>(allowed_fraction_ * static_cast<double>(instances) + 1e-9);
+}
+
 const ExceptionHandler& Activity::exception_handler() const {
   return on_exception_ ? on_exception_ : flow_->exception_handler();
 }

@@ -121,7 +121,7 @@ TEST(RetryFlowTest, ANonRetryableErrorFailsTheRunAfterOneAttempt) {
   double skipped = 0;
   const RunSummary summary = RunSkippingTime(flow, engine, *clock, &skipped);
   EXPECT_EQ(summary.close_status, "FAILED");
-  EXPECT_EQ(summary.reason, "non-retryable: card declined");
+  EXPECT_EQ(summary.reason, "charge attempt 1 of 6: non-retryable: card declined");
   EXPECT_EQ(attempts.load(), 1);
 }
 

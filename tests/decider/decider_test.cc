@@ -11,6 +11,7 @@
 #include <cctype>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -399,7 +400,8 @@ TEST_F(RetryTest, TimedOutIsAFailedAttemptRescheduledWithinRetries) {
 
   history_.TimedOut(Attempt(), "HEARTBEAT");
   const Json failure = FailAttributes(DecideNow());
-  EXPECT_EQ(failure.value("reason", ""), "timed out: HEARTBEAT");
+  // Readable: the activity, the attempt (of how many), then its own reason.
+  EXPECT_EQ(failure.value("reason", ""), "a attempt 2 of 2: timed out: HEARTBEAT");
   const Json details = Json::parse(failure.value("details", "{}"));
   EXPECT_EQ(details.value("activityId", ""), "flow_a-1");
   EXPECT_EQ(details.value("attempts", 0), 2);
@@ -408,13 +410,14 @@ TEST_F(RetryTest, TimedOutIsAFailedAttemptRescheduledWithinRetries) {
 TEST_F(RetryTest, TimedOutWithoutRetriesFailsTheWorkflowAtOnce) {
   const auto s = Start(0);
   history_.TimedOut(s, "SCHEDULE_TO_CLOSE");
-  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "timed out: SCHEDULE_TO_CLOSE");
+  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""),
+            "a attempt 1 of 1: timed out: SCHEDULE_TO_CLOSE");
 }
 
 TEST_F(RetryTest, CanceledCountsAsAFailedAttempt) {
   const auto s = Start(0);
   history_.Add("ActivityTaskCanceled", {{"scheduledEventId", s}, {"details", "stop"}});
-  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "canceled");
+  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "a attempt 1 of 1: canceled");
 }
 
 TEST_F(RetryTest, FailedIsRescheduledUntilTheLimitThenFailsWithItsOwnReason) {
@@ -425,9 +428,15 @@ TEST_F(RetryTest, FailedIsRescheduledUntilTheLimitThenFailsWithItsOwnReason) {
   const std::string long_reason = "ValueError: " + std::string(400, 'x');
   history_.Failed(Attempt(), long_reason, "trace 3");
   const Json failure = FailAttributes(DecideNow());
-  EXPECT_EQ(failure.value("reason", ""), long_reason.substr(0, 256));
+  // Cut to SWF's 256 characters; the details keep the whole reason.
+  EXPECT_EQ(failure.value("reason", ""), ("a attempt 3 of 3: " + long_reason).substr(0, 256));
   const Json details = Json::parse(failure.value("details", "{}"));
-  EXPECT_EQ(details, (Json{{"activityId", "flow_a-1"}, {"attempts", 3}, {"details", "trace 3"}}));
+  EXPECT_EQ(details, (Json{{"activity", "a"},
+                           {"activityId", "flow_a-1"},
+                           {"values", Json::object()},
+                           {"attempts", 3},
+                           {"reason", long_reason},
+                           {"details", "trace 3"}}));
 }
 
 TEST_F(RetryTest, AFailureAfterASuccessfulRetryIsForgotten) {
@@ -534,7 +543,8 @@ TEST(RetryPolicyTest, AFailedAttemptWaitsForATimerThenIsRescheduled) {
   history.DecisionTask();
   decisions = Decide(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
-  EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"], "dependency down");
+  EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
+            "a attempt 4 of 4: dependency down");
 }
 
 TEST(RetryPolicyTest, JitterShortensTheWaitTheSameWayOnEveryReplay) {
@@ -574,7 +584,7 @@ TEST(RetryPolicyTest, ANonRetryableFailureFailsTheWorkflowAtOnce) {
   const auto decisions = Decide(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
   EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
-            "non-retryable: card declined");
+            "a attempt 1 of 6: non-retryable: card declined");
 }
 
 TEST(RetryPolicyTest, APredicateDecidesWhichFailuresAreRetried) {
@@ -605,7 +615,7 @@ TEST(RetryPolicyTest, APredicateDecidesWhichFailuresAreRetried) {
   const auto decisions = Decide(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
   const Json& fail = decisions[0]["failWorkflowExecutionDecisionAttributes"];
-  EXPECT_EQ(fail["reason"], "400 bad request");
+  EXPECT_EQ(fail["reason"], "a attempt 3 of 6: 400 bad request");
   EXPECT_EQ(Json::parse(fail["details"].get<std::string>())["attempts"], 3);
 }
 
@@ -636,7 +646,7 @@ TEST(RetryPolicyTest, RetriesStopWhenTheBudgetWouldBeExceeded) {
   const auto decisions = Decide(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
   EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
-            "retry budget of 25 s spent: down");
+            "a attempt 2 of 11: retry budget of 25 s spent: down");
 }
 
 TEST(RetryPolicyTest, ACancelRequestDuringABackoffCancelsTheTimerAndClosesTheRun) {
@@ -781,6 +791,162 @@ TEST(TimerSignalTest, ACustomDeciderWaitsOnTimersAndSignals) {
   EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_work-1-w").at("input").get<std::string>())
                 .value("who", ""),
             "bo");
+}
+
+// ---------------------------------------------------------------------------
+// Partial results: Optional and AllowFailures; readable failures.
+
+// Decides, then answers every ScheduleActivityTask of the decision with
+// `answer(activity id)` (a result object, or a string: the failure reason),
+// until the run closes. Returns the closing decision.
+Json RunToClose(const Flow& flow, const std::function<Json(const std::string&)>& answer,
+                std::map<std::string, Json>* inputs = nullptr) {
+  History history;
+  history.Started();
+  for (int round = 0; round < 50; ++round) {
+    history.DecisionTask();
+    const auto decisions = Decide(flow, history.State(), kRun);
+    history.DecisionCompleted();
+    std::vector<std::pair<std::int64_t, std::string>> scheduled;
+    for (const auto& d : decisions) {
+      const std::string type = d.at("decisionType");
+      if (type == "CompleteWorkflowExecution" || type == "FailWorkflowExecution") return d;
+      if (type != "ScheduleActivityTask") continue;
+      const Json& a = d.at("scheduleActivityTaskDecisionAttributes");
+      if (inputs) (*inputs)[a.at("activityId")] = Json::parse(a.at("input").get<std::string>());
+      scheduled.emplace_back(history.Scheduled(a.at("activityId"), a.at("activityType").at("name")),
+                             a.at("activityId"));
+    }
+    for (const auto& [s, id] : scheduled) {
+      const Json outcome = answer(id);
+      if (outcome.is_string()) {
+        history.Failed(s, outcome.get<std::string>());
+      } else {
+        history.Completed(s, outcome);
+      }
+    }
+  }
+  ADD_FAILURE() << "the run did not close";
+  return Json::object();
+}
+
+Json Values(int n) { return Json{{"generator.n", n}}; }
+
+std::string IdOf(const Flow& flow, const std::string& activity, const Json& values) {
+  return ActivityInstance(flow.FindActivity(activity), values, nullptr, 1).id();
+}
+
+Flow& ThreeInstances(Flow& flow, int retries, const std::function<void(Activity&)>& allow) {
+  auto& each = flow.Activity("each")
+                   .Generator([](const Context&) {
+                     return std::vector<Context>{Values(1), Values(2), Values(3)};
+                   })
+                   .Retry(retries)
+                   .Run(Sync(WholeContext()));
+  allow(each);
+  flow.Activity("after").Requires({&each}).Run(Sync(WholeContext()));
+  return flow;
+}
+
+TEST(PartialResultTest, AnOptionalActivityFailsWithoutFailingTheRun) {
+  Flow flow("dev", "flow");
+  auto& opt = flow.Activity("opt").Optional().Retry(1).Run(Sync(WholeContext()));
+  flow.Activity("after").Requires({&opt}).Run(Sync(WholeContext()));
+  const Json close = RunToClose(flow, [&](const std::string& id) -> Json {
+    if (id == "flow_opt-1") return "service down";
+    return Json{{"after", "ran"}};
+  });
+  ASSERT_EQ(close.at("decisionType"), "CompleteWorkflowExecution") << close.dump();
+  const Json result =
+      Json::parse(close["completeWorkflowExecutionDecisionAttributes"]["result"].get<std::string>());
+  EXPECT_EQ(result["after"], "ran");
+  ASSERT_EQ(result["opt.failed"].size(), 1u);
+  EXPECT_EQ(result["opt.failed"][0]["activityId"], "flow_opt-1");
+  EXPECT_EQ(result["opt.failed"][0]["attempts"], 2);
+  EXPECT_EQ(result["opt.failed"][0]["reason"], "service down");
+}
+
+TEST(PartialResultTest, LaterActivitiesSeeWhichInstancesFailed) {
+  Flow flow("dev", "flow");
+  ThreeInstances(flow, 0, [](Activity& a) { a.AllowFailures(1); });
+  std::map<std::string, Json> inputs;
+  const Json close = RunToClose(
+      flow,
+      [&](const std::string& id) -> Json {
+        if (id.starts_with("flow_after")) return Json{{"after", "ran"}};
+        return id == IdOf(flow, "each", Values(2)) ? Json("n=2 is broken") : Json::object();
+      },
+      &inputs);
+  ASSERT_EQ(close.at("decisionType"), "CompleteWorkflowExecution") << close.dump();
+  // The activity after it got the list in its input.
+  ASSERT_EQ(inputs["flow_after-1"]["each.failed"].size(), 1u);
+  EXPECT_EQ(inputs["flow_after-1"]["each.failed"][0]["values"], Values(2));
+  const Json result =
+      Json::parse(close["completeWorkflowExecutionDecisionAttributes"]["result"].get<std::string>());
+  ASSERT_EQ(result["each.failed"].size(), 1u);
+  EXPECT_EQ(result["each.failed"][0]["values"], Values(2));
+  EXPECT_EQ(result["each.failed"][0]["reason"], "n=2 is broken");
+}
+
+TEST(PartialResultTest, MoreFailuresThanAllowedFailTheRunSayingHowMany) {
+  Flow flow("dev", "flow");
+  ThreeInstances(flow, 0, [](Activity& a) { a.AllowFailures(1); });
+  const Json close = RunToClose(flow, [&](const std::string& id) -> Json {
+    return id == IdOf(flow, "each", Values(1)) ? Json::object() : Json("broken");
+  });
+  ASSERT_EQ(close.at("decisionType"), "FailWorkflowExecution");
+  const std::string reason = close["failWorkflowExecutionDecisionAttributes"]["reason"];
+  EXPECT_THAT(reason, HasSubstr("each (generator.n="));
+  EXPECT_THAT(reason, HasSubstr("attempt 1 of 1: broken"));
+  EXPECT_THAT(reason, HasSubstr("(2 of 3 instances failed; 1 allowed)"));
+}
+
+TEST(PartialResultTest, AFractionAllowsThatShareOfTheInstances) {
+  Flow flow("dev", "flow");
+  ThreeInstances(flow, 0, [](Activity& a) { a.AllowFailures(0.7); });  // 2 of 3
+  const Json close = RunToClose(flow, [&](const std::string& id) -> Json {
+    if (id.starts_with("flow_after")) return Json::object();
+    return id == IdOf(flow, "each", Values(1)) ? Json::object() : Json("broken");
+  });
+  ASSERT_EQ(close.at("decisionType"), "CompleteWorkflowExecution") << close.dump();
+  EXPECT_THROW(flow.Activity("bad").AllowFailures(1.5), std::invalid_argument);
+  EXPECT_THROW(flow.Activity("bad2").AllowFailures(-1), std::invalid_argument);
+}
+
+TEST(ReadableFailureTest, TheReasonNamesTheInstanceByItsGeneratorValues) {
+  Flow flow("dev", "flow");
+  ThreeInstances(flow, 2, [](Activity&) {});
+  const Json close = RunToClose(flow, [&](const std::string& id) -> Json {
+    return id == IdOf(flow, "each", Values(3)) ? Json("disk full") : Json::object();
+  });
+  ASSERT_EQ(close.at("decisionType"), "FailWorkflowExecution");
+  const Json& fail = close["failWorkflowExecutionDecisionAttributes"];
+  EXPECT_EQ(fail["reason"], "each (generator.n=3) attempt 3 of 3: disk full");
+  const Json details = Json::parse(fail["details"].get<std::string>());
+  EXPECT_EQ(details["activity"], "each");
+  EXPECT_EQ(details["values"], Values(3));
+  EXPECT_EQ(details["attempts"], 3);
+}
+
+TEST(ReadableFailureTest, AResultThatIsNotAnObjectIsAFailedAttempt) {
+  Flow flow("dev", "flow");
+  flow.Activity("a").Retry(1).Run(Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  history.DecisionCompleted();
+  auto s = history.Scheduled("flow_a-1", "flow_a");
+  history.Completed(s, "[1, 2]");  // what an external worker might send
+  history.DecisionTask();
+  EXPECT_EQ(history.State().Find("flow_a-1")->last_reason, "the result is not a JSON object");
+  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+  history.DecisionCompleted();
+  s = history.Scheduled("flow_a-1", "flow_a");
+  history.Completed(s, "42");
+  history.DecisionTask();
+  const Json fail = FailAttributes(Decide(flow, history.State(), kRun));
+  EXPECT_EQ(fail.value("reason", ""), "a attempt 2 of 2: the result is not a JSON object");
+  EXPECT_EQ(Json::parse(fail.value("details", "{}"))["details"], "42");
 }
 
 // ---------------------------------------------------------------------------
@@ -1250,7 +1416,7 @@ TEST_F(CustomDeciderTest, FailedIsRescheduledWithinRetriesThenFailsTheWorkflow) 
   history_.ActivityStarted(s);
   history_.Failed(s, "second try failed");
   history_.DecisionTask();
-  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "second try failed");
+  EXPECT_EQ(FailAttributes(DecideNow()).value("reason", ""), "two attempt 2 of 2: second try failed");
 }
 
 TEST_F(CustomDeciderTest, AnExceptionFailsTheWorkflowWithItsMessage) {

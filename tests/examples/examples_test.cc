@@ -93,7 +93,9 @@ TEST(ExamplesTest, CountryFlowFailsWithTheTasksReasonWhenRetriesAreExhausted) {
   Outcome o = RunExample("country_flow", R"({"failures": {"3": 4}})");
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_EQ(o.summary["closeStatus"], "FAILED");
-  EXPECT_EQ(o.summary["reason"], "country 3 fails");
+  // The reason names the instance by its generator values and the attempt.
+  EXPECT_EQ(o.summary["reason"],
+            "activity_2 (generator.country_id=3) attempt 4 of 4: country 3 fails");
   const Json details = Json::parse(o.summary["details"].get<std::string>());
   EXPECT_EQ(details["attempts"], 4);
 }
@@ -116,11 +118,21 @@ TEST(ExamplesTest, OrderFlowRetriesWithBackoffAwaitsItsApprovalAndShipsAfterADel
   EXPECT_EQ(result["shipped"], true);
 }
 
+TEST(ExamplesTest, OrderFlowCompletesWhenItsOptionalNotificationFails) {
+  Outcome o = RunExample("order_flow", R"({"mail": "down"})", "approved");
+  ASSERT_EQ(o.exit_code, 0) << o.summary.dump();
+  const Json& result = o.summary["result"];
+  EXPECT_EQ(result["shipped"], true);
+  ASSERT_EQ(result["notify.failed"].size(), 1u);
+  EXPECT_EQ(result["notify.failed"][0]["reason"], "mail service unavailable");
+  EXPECT_EQ(result["notify.failed"][0]["attempts"], 2);
+}
+
 TEST(ExamplesTest, OrderFlowDoesNotRetryADeclinedCard) {
   Outcome o = RunExample("order_flow", R"({"card": "declined"})", "approved");
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_EQ(o.summary["closeStatus"], "FAILED");
-  EXPECT_EQ(o.summary["reason"], "non-retryable: card declined");
+  EXPECT_EQ(o.summary["reason"], "charge attempt 1 of 4: non-retryable: card declined");
   EXPECT_EQ(Json::parse(o.summary["details"].get<std::string>())["attempts"], 1);
 }
 
