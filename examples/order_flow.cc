@@ -4,6 +4,8 @@
 //   charge   waits for a person's approval (the signal `approved`, whose
 //            input reaches the task), then charges the card; a declined card
 //            is not worth retrying (garcon::NonRetryable);
+//   pack     runs packing_flow (pick, then pack) as a child workflow, with
+//            its own decider and workers; its result joins the order's;
 //   ship     after a cooling-off delay (a timer), ships the order;
 //   notify   mails the customer; optional: when the mail service is down,
 //            the order still completes and its result lists the failure
@@ -47,8 +49,18 @@ Context Charge(ActivityExecution&, const Context& order) {
           {"approved_by", order.value("approver", "someone")}};
 }
 
+Context Pick(ActivityExecution&, const Context& order) {
+  return {{"picked", order.value("reserved", 0)}};
+}
+
+Context Pack(ActivityExecution&, const Context& order) {
+  return {{"boxes", (order.value("picked", 0) + 2) / 3}};
+}
+
 Context Ship(ActivityExecution&, const Context& order) {
-  return {{"shipped", true}, {"tracking", "TRK-" + std::to_string(order.value("reserved", 0))}};
+  return {{"shipped", true},
+          {"tracking", "TRK-" + std::to_string(order.value("reserved", 0)) + "-" +
+                           std::to_string(order.value("boxes", 0))}};
 }
 
 Context Notify(ActivityExecution&, const Context& order) {
@@ -59,6 +71,11 @@ Context Notify(ActivityExecution&, const Context& order) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The child flow: its own workflow type, decider and workers.
+  garcon::Flow packing("dev", "packing_flow");
+  auto& pick = packing.Activity("pick").Run(garcon::Sync(garcon::Task(Pick)));
+  packing.Activity("pack").Requires({&pick}).Run(garcon::Sync(garcon::Task(Pack)));
+
   garcon::Flow flow("dev", "order_flow");
   garcon::RetryPolicy backoff;
   backoff.retries = 4;
@@ -72,8 +89,9 @@ int main(int argc, char** argv) {
                      .AwaitSignal("approved")
                      .Retry(3)
                      .Run(garcon::Sync(garcon::Task(Charge)));
+  auto& pack = flow.Activity("pack").Requires({&charge}).Retry(1).Run(garcon::Child(packing));
   auto& ship = flow.Activity("ship")
-                   .Requires({&charge})
+                   .Requires({&pack})
                    .After(std::chrono::seconds(1))
                    .Run(garcon::Sync(garcon::Task(Ship)));
   flow.Activity("notify").Requires({&ship}).Retry(1).Optional().Run(

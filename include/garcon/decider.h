@@ -85,6 +85,12 @@ struct ActivityRecord {
   // When the first attempt was scheduled (eventTimestamp, epoch seconds):
   // where a retry budget counts from.
   double first_scheduled_time = 0;
+  // Run as a child workflow (StartChildWorkflowExecutionInitiated, whose
+  // control is the activity id): the child's workflow id and, once started,
+  // its run id.
+  bool child = false;
+  std::string child_workflow_id;
+  std::string child_run_id;
 };
 
 // A run's state rebuilt from its events, applied incrementally in event
@@ -204,7 +210,8 @@ class Decider {
 };
 
 // Registers the flow's domain (retention from the flow), workflow type and
-// every activity type. "Already exists" is not an error.
+// every activity type, and those of the flows it runs as children.
+// "Already exists" is not an error.
 Status Register(const Flow& flow, swf::Service& service);
 
 }  // namespace garcon

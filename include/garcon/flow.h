@@ -162,6 +162,10 @@ class Activity {
   const RetryPolicy& retry_policy() const { return retry_; }
   int schedule_to_start() const { return schedule_to_start_; }
   bool external() const { return runner_.external(); }
+  // Run as a child workflow (Run(garcon::Child(flow))): no worker runs it.
+  bool child() const { return runner_.child(); }
+  // Whether a worker of this flow runs it: neither External nor Child.
+  bool local() const { return !runner_.external() && !runner_.child(); }
   std::chrono::seconds delay() const { return delay_; }
   const std::string& awaited_signal() const { return signal_; }
   // How many of `instances` instances may be given up.
@@ -233,6 +237,9 @@ class Flow {
   const std::vector<std::unique_ptr<garcon::Activity>>& activities() const { return activities_; }
   // By full name (`{flow}_{name}`) or short name; null when unknown.
   const garcon::Activity* FindActivity(std::string_view name) const;
+  // The flows this one runs as children, and theirs, each once (not this
+  // one): what `run`, `decider`, `worker` and Register serve with it.
+  std::vector<const Flow*> ChildFlows() const;
 
  private:
   std::string domain_;

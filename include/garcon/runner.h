@@ -1,6 +1,7 @@
 // Runners: how an activity runs its tasks. Sync runs them in order, Async on
 // a pool of threads, External not at all (a worker outside the flow, in any
-// language, runs the activity).
+// language, runs the activity), Child as another flow: a child workflow with
+// its own decider and workers.
 #pragma once
 
 #include <memory>
@@ -14,21 +15,32 @@
 
 namespace garcon {
 
+class Flow;
+
+// What happens to a child run when its parent closes first (SWF's child
+// policy).
+enum class ChildPolicy { kTerminate, kRequestCancel, kAbandon };
+
 // One element of a runner: a task, or a function of the context yielding
 // tasks.
 using TaskItem = std::variant<Task, TaskList>;
 
 class Runner {
  public:
-  enum class Kind { kSync, kAsync, kExternal };
+  enum class Kind { kSync, kAsync, kExternal, kChild };
 
   // An empty Sync runner.
   Runner() = default;
   Runner(Kind kind, std::vector<TaskItem> items) : kind_(kind), items_(std::move(items)) {}
   static Runner MakeExternal(int timeout, std::optional<int> heartbeat);
+  static Runner MakeChild(const Flow& flow, ChildPolicy policy);
 
   Kind kind() const { return kind_; }
   bool external() const { return kind_ == Kind::kExternal; }
+  bool child() const { return kind_ == Kind::kChild; }
+  // Child only: the flow run as a child workflow, and its child policy.
+  const Flow* child_flow() const { return child_flow_; }
+  ChildPolicy child_policy() const { return child_policy_; }
 
   // Async only: the number of threads running tasks at once (default 3).
   // Throws std::logic_error on other runners or when n < 1.
@@ -65,6 +77,8 @@ class Runner {
   int max_workers_ = 3;
   int external_timeout_ = 0;
   int external_heartbeat_ = 0;
+  const Flow* child_flow_ = nullptr;
+  ChildPolicy child_policy_ = ChildPolicy::kTerminate;
 };
 
 namespace detail {
@@ -91,5 +105,14 @@ Runner Async(T&&... items) {
 // An activity run outside the flow: only scheduled by it. `timeout` is
 // mandatory; the heartbeat timeout defaults to it.
 Runner External(int timeout, std::optional<int> heartbeat = std::nullopt);
+
+// Runs another flow as a child workflow (SWF StartChildWorkflowExecution) for
+// each instance: its input is the instance's input, its result (the child's
+// final context) is merged like an activity's, and its failure, timeout,
+// cancellation or termination is a failed attempt, retried by the activity's
+// retry policy. `flow` must be in the same domain and outlive the parent;
+// its decider and workers run wherever the parent's do (`run`, and the flow
+// program's `decider` and `worker` commands serve child flows too).
+Runner Child(const Flow& flow, ChildPolicy policy = ChildPolicy::kTerminate);
 
 }  // namespace garcon

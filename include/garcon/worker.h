@@ -16,7 +16,7 @@ namespace garcon {
 struct WorkerOptions {
   std::string identity;  // recorded in ActivityTaskStarted; defaults to host:pid
   // Activities to serve, by short or full name; empty = every activity that
-  // is not External.
+  // is neither External nor a child flow.
   std::vector<std::string> activities;
   // While a task runs, a heartbeat is sent this often (at most; also at most
   // a third of the activity's heartbeat timeout), so a slow task is not

@@ -48,12 +48,16 @@ struct Args {
 // theirs, the run would wait silently for their schedule-to-start timeout.
 Status CheckExternal(const Flow& flow, const Args& args) {
   if (args.expect_external) return Status::Ok();
-  for (const auto& activity : flow.activities()) {
-    if (activity->external()) {
-      return ValidationError("activity " + activity->short_name() +
-                             " is External: a worker outside this program runs it (polling " +
-                             activity->task_list() +
-                             "); start that worker, then pass --expect-external");
+  std::vector<const Flow*> flows{&flow};
+  for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
+  for (const Flow* f : flows) {
+    for (const auto& activity : f->activities()) {
+      if (activity->external()) {
+        return ValidationError("activity " + activity->short_name() +
+                               " is External: a worker outside this program runs it (polling " +
+                               activity->task_list() +
+                               "); start that worker, then pass --expect-external");
+      }
     }
   }
   return Status::Ok();
@@ -220,9 +224,19 @@ int RunLoop(const Flow& flow, const Args& args, const char* what,
       });
 }
 
+// The flow and the flows it runs as children: a flow program serves them all.
+std::vector<const Flow*> ServedFlows(const Flow& flow) {
+  std::vector<const Flow*> flows{&flow};
+  for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
+  return flows;
+}
+
 int RunDecider(const Flow& flow, const Args& args) {
   return RunLoop(flow, args, "deciding", [&](swf::Service& service, std::stop_token stop) {
-    Decider(flow, service).Run(stop);
+    std::vector<std::jthread> loops;
+    for (const Flow* f : ServedFlows(flow)) {
+      loops.emplace_back([f, &service, stop] { Decider(*f, service).Run(stop); });
+    }
   });
 }
 
@@ -232,15 +246,24 @@ int RunWorker(const Flow& flow, const Args& args) {
   options.pollers = args.pollers;
   for (const auto& name : options.activities) {
     const Activity* activity = flow.FindActivity(name);
-    if (activity == nullptr || activity->external()) {
-      std::cerr << "error: " << (activity ? "activity " + name + " is External"
-                                          : "unknown activity: " + name)
+    if (activity == nullptr || !activity->local()) {
+      std::cerr << "error: "
+                << (activity == nullptr   ? "unknown activity: " + name
+                    : activity->external() ? "activity " + name + " is External"
+                                           : "activity " + name + " runs a child flow")
                 << "\n";
       return 2;
     }
   }
   return RunLoop(flow, args, "working", [&](swf::Service& service, std::stop_token stop) {
-    ActivityWorker(flow, service, options).Run(stop);
+    if (!options.activities.empty()) {
+      ActivityWorker(flow, service, options).Run(stop);  // named activities of this flow
+      return;
+    }
+    std::vector<std::jthread> loops;
+    for (const Flow* f : ServedFlows(flow)) {
+      loops.emplace_back([f, &service, &options, stop] { ActivityWorker(*f, service, options).Run(stop); });
+    }
   });
 }
 

@@ -129,19 +129,30 @@ Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOpt
   }
   DeciderOptions decider_options;
   decider_options.task_list_tag = options.task_list_tag;
-  Decider decider(flow, service, decider_options);
   WorkerOptions worker_options;
   worker_options.pollers = options.pollers;
   worker_options.task_list_tag = options.task_list_tag;
-  ActivityWorker worker(flow, service, worker_options);
+  // A decider and workers for the flow and for each flow it runs as a child.
+  std::vector<const Flow*> flows{&flow};
+  for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
+  std::vector<std::unique_ptr<Decider>> deciders;
+  std::vector<std::unique_ptr<ActivityWorker>> workers;
+  for (const Flow* f : flows) {
+    deciders.push_back(std::make_unique<Decider>(*f, service, decider_options));
+    workers.push_back(std::make_unique<ActivityWorker>(*f, service, worker_options));
+  }
   std::stop_source stop;
-  std::jthread decider_thread([&decider, token = stop.get_token()] { decider.Run(token); });
-  std::jthread worker_thread([&worker, token = stop.get_token()] { worker.Run(token); });
+  std::vector<std::jthread> threads;
+  for (auto& d : deciders) {
+    threads.emplace_back([d = d.get(), token = stop.get_token()] { d->Run(token); });
+  }
+  for (auto& w : workers) {
+    threads.emplace_back([w = w.get(), token = stop.get_token()] { w->Run(token); });
+  }
   Result<RunSummary> summary = WaitForClose(flow, service, std::move(started), options.progress);
   stop.request_stop();
   if (options.release_polls) options.release_polls();
-  decider_thread.join();
-  worker_thread.join();
+  threads.clear();  // joins
   return summary;
 }
 

@@ -129,6 +129,10 @@ class Builder {
                                 "read with Fill or Reads to send less)",
                             ""};
     }
+    if (const Flow* child = activity.runner().child_flow()) {
+      ScheduleChild(*child, activity.runner().child_policy(), activity_id, input);
+      return;
+    }
     const int timeout = instance.Timeout();
     const int heartbeat = instance.Heartbeat();
     const int schedule_to_start = instance.ScheduleToStart();
@@ -144,6 +148,34 @@ class Builder {
            {"heartbeatTimeout", Seconds(heartbeat)},
            {"scheduleToStartTimeout", Seconds(schedule_to_start)},
            {"scheduleToCloseTimeout", Seconds(schedule_to_start + timeout)}}}});
+  }
+
+  // A child run of `child` for the instance `activity_id`: its workflow id is
+  // `{parent workflow id}.{activity id}` (hashed when that would pass SWF's
+  // 256 characters), its control the activity id, its task list the child
+  // flow's with this run's private tag.
+  void ScheduleChild(const Flow& child, ChildPolicy policy, const std::string& activity_id,
+                     const std::string& input) {
+    std::string workflow_id = run_.workflow_id + "." + activity_id;
+    if (workflow_id.size() > 256) {
+      workflow_id = activity_id.substr(0, 200) + "." +
+                    std::to_string(static_cast<std::uint64_t>(
+                        StableUnit(run_.run_id + "/" + activity_id) * 1e15));
+    }
+    const char* policy_name = policy == ChildPolicy::kTerminate       ? "TERMINATE"
+                              : policy == ChildPolicy::kRequestCancel ? "REQUEST_CANCEL"
+                                                                      : "ABANDON";
+    decisions_.push_back(
+        {{"decisionType", "StartChildWorkflowExecution"},
+         {"startChildWorkflowExecutionDecisionAttributes",
+          {{"workflowType", {{"name", child.name()}, {"version", child.version()}}},
+           {"workflowId", workflow_id},
+           {"control", activity_id},
+           {"input", input},
+           {"taskList", {{"name", child.task_list() + tag_}}},
+           {"executionStartToCloseTimeout", std::to_string(child.execution_timeout())},
+           {"taskStartToCloseTimeout", std::to_string(child.decision_timeout())},
+           {"childPolicy", policy_name}}}});
   }
 
   // For an instance whose last attempt failed: retry now, wait for its
@@ -466,6 +498,15 @@ std::vector<Json> DecideCancel(const HistoryState& state) {
     if (record.status != ActivityRecord::Status::kScheduled) continue;
     open = true;
     if (record.cancel_requested) continue;
+    if (record.child) {
+      // A child run is asked to cancel too; the run closes once it has.
+      Json attributes = {{"workflowId", record.child_workflow_id}, {"control", id}};
+      if (!record.child_run_id.empty()) attributes["runId"] = record.child_run_id;
+      decisions.push_back({{"decisionType", "RequestCancelExternalWorkflowExecution"},
+                           {"requestCancelExternalWorkflowExecutionDecisionAttributes",
+                            std::move(attributes)}});
+      continue;
+    }
     decisions.push_back({{"decisionType", "RequestCancelActivityTask"},
                          {"requestCancelActivityTaskDecisionAttributes", {{"activityId", id}}}});
   }

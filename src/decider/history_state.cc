@@ -123,6 +123,71 @@ void HistoryState::Apply(const Json& event) {
     } else {
       cancel_details_ = "cancellation requested";
     }
+  } else if (type == "StartChildWorkflowExecutionInitiated") {
+    const std::string id = attrs.value("control", "");
+    ActivityRecord& r = activities_[id];
+    if (r.scheduled_event_id == 0) r.first_scheduled_time = now_;
+    r.status = ActivityRecord::Status::kScheduled;
+    r.scheduled_event_id = last_event_id_;
+    r.cancel_requested = false;
+    r.backoff = ActivityRecord::Backoff::kNone;
+    r.child = true;
+    r.child_workflow_id = attrs.value("workflowId", "");
+    r.child_run_id.clear();
+    by_scheduled_event_[last_event_id_] = id;
+  } else if (type == "ChildWorkflowExecutionStarted") {
+    auto it = by_scheduled_event_.find(attrs.value("initiatedEventId", std::int64_t{0}));
+    if (it != by_scheduled_event_.end()) {
+      const Json& execution = attrs.value("workflowExecution", Json::object());
+      if (execution.is_object()) activities_[it->second].child_run_id = execution.value("runId", "");
+    }
+  } else if (type == "ChildWorkflowExecutionCompleted" || type == "ChildWorkflowExecutionFailed" ||
+             type == "ChildWorkflowExecutionTimedOut" || type == "ChildWorkflowExecutionCanceled" ||
+             type == "ChildWorkflowExecutionTerminated" ||
+             type == "StartChildWorkflowExecutionFailed") {
+    auto it = by_scheduled_event_.find(attrs.value("initiatedEventId", std::int64_t{0}));
+    ActivityRecord* r = nullptr;
+    if (it != by_scheduled_event_.end()) {
+      r = &activities_[it->second];
+    } else if (type == "StartChildWorkflowExecutionFailed") {
+      // Refused before it was initiated: found by its control.
+      auto by_control = activities_.find(attrs.value("control", ""));
+      if (by_control != activities_.end()) r = &by_control->second;
+    }
+    if (r != nullptr) {
+      bool ok = true;
+      Context result;
+      if (type == "ChildWorkflowExecutionCompleted") {
+        result = ParseObject(attrs.value("result", Json()), &ok);
+      }
+      if (type == "ChildWorkflowExecutionCompleted" && ok) {
+        r->status = ActivityRecord::Status::kCompleted;
+        r->result = std::move(result);
+        context_.update(r->result);
+      } else {
+        r->status = ActivityRecord::Status::kFailed;
+        r->failures++;
+        r->last_details = attrs.value("details", "");
+        if (type == "ChildWorkflowExecutionCompleted") {
+          r->last_reason = "the child's result is not a JSON object";
+          r->last_details = attrs.value("result", std::string());
+        } else if (type == "ChildWorkflowExecutionFailed") {
+          r->last_reason = "child failed: " + attrs.value("reason", std::string());
+        } else if (type == "ChildWorkflowExecutionTimedOut") {
+          r->last_reason = "child timed out: " + attrs.value("timeoutType", std::string("?"));
+        } else if (type == "ChildWorkflowExecutionCanceled") {
+          r->last_reason = "child canceled";
+        } else if (type == "ChildWorkflowExecutionTerminated") {
+          r->last_reason = "child terminated";
+        } else {
+          r->last_reason = "could not start the child: " + attrs.value("cause", std::string("?"));
+        }
+      }
+    }
+  } else if (type == "RequestCancelExternalWorkflowExecutionInitiated" ||
+             type == "RequestCancelExternalWorkflowExecutionFailed") {
+    auto it = activities_.find(attrs.value("control", ""));
+    if (it != activities_.end()) it->second.cancel_requested = true;
   } else if (type == "TimerStarted") {
     const std::string id = attrs.value("timerId", "");
     const std::string control = attrs.value("control", "");

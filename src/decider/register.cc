@@ -12,7 +12,8 @@ Status IgnoreExists(Result<Json> r, Fault exists) {
 
 }  // namespace
 
-Status Register(const Flow& flow, swf::Service& service) {
+// One flow's domain and types.
+Status RegisterOne(const Flow& flow, swf::Service& service) {
   RETURN_IF_ERROR(IgnoreExists(
       service.Call("RegisterDomain",
                    {{"name", flow.domain()},
@@ -38,6 +39,12 @@ Status Register(const Flow& flow, swf::Service& service) {
                                                {"defaultTaskList", {{"name", activity->task_list()}}}}),
                                  Fault::kTypeAlreadyExists));
   }
+  return Status::Ok();
+}
+
+Status Register(const Flow& flow, swf::Service& service) {
+  RETURN_IF_ERROR(RegisterOne(flow, service));
+  for (const Flow* child : flow.ChildFlows()) RETURN_IF_ERROR(RegisterOne(*child, service));
   return Status::Ok();
 }
 

@@ -70,6 +70,12 @@ Activity& Activity::Requires(std::vector<const Activity*> activities) {
 }
 
 Activity& Activity::Run(Runner runner) {
+  if (const Flow* child = runner.child_flow()) {
+    if (child->domain() != flow_->domain()) {
+      throw std::invalid_argument("Run(Child): the child flow " + child->name() +
+                                  " must be in the parent's domain " + flow_->domain());
+    }
+  }
   runner_ = std::move(runner);
   return *this;
 }

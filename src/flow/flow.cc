@@ -1,5 +1,6 @@
 #include "garcon/flow.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace garcon {
@@ -53,6 +54,23 @@ Flow& Flow::RetentionDays(int days) {
   if (days < 0 || days > 90) throw std::invalid_argument("RetentionDays: 0 to 90");
   retention_days_ = days;
   return *this;
+}
+
+std::vector<const Flow*> Flow::ChildFlows() const {
+  std::vector<const Flow*> out;
+  std::vector<const Flow*> todo{this};
+  while (!todo.empty()) {
+    const Flow* flow = todo.back();
+    todo.pop_back();
+    for (const auto& a : flow->activities()) {
+      const Flow* child = a->runner().child_flow();
+      if (child == nullptr || child == this) continue;
+      if (std::find(out.begin(), out.end(), child) != out.end()) continue;
+      out.push_back(child);
+      todo.push_back(child);
+    }
+  }
+  return out;
 }
 
 const garcon::Activity* Flow::FindActivity(std::string_view name) const {

@@ -19,6 +19,15 @@ Runner Runner::MakeExternal(int timeout, std::optional<int> heartbeat) {
   return r;
 }
 
+Runner Runner::MakeChild(const Flow& flow, ChildPolicy policy) {
+  Runner r(Kind::kChild, {});
+  r.child_flow_ = &flow;
+  r.child_policy_ = policy;
+  return r;
+}
+
+Runner Child(const Flow& flow, ChildPolicy policy) { return Runner::MakeChild(flow, policy); }
+
 Runner External(int timeout, std::optional<int> heartbeat) {
   return Runner::MakeExternal(timeout, heartbeat);
 }
@@ -44,6 +53,7 @@ std::vector<Task> Runner::Tasks(const Context& context) const {
 
 int Runner::Timeout(const Context& context) const {
   if (external()) return external_timeout_;
+  if (child()) return 0;  // the child flow's own execution timeout applies
   int total = 0;
   for (const auto& task : Tasks(context)) total += task.timeout().value_or(kDefaultTaskTimeout);
   return total;
@@ -51,6 +61,7 @@ int Runner::Timeout(const Context& context) const {
 
 int Runner::Heartbeat(const Context& context) const {
   if (external()) return external_heartbeat_;
+  if (child()) return 0;
   int largest = 0;
   for (const auto& task : Tasks(context)) {
     largest = std::max(largest, task.heartbeat().value_or(kDefaultTaskHeartbeat));
@@ -59,7 +70,7 @@ int Runner::Heartbeat(const Context& context) const {
 }
 
 std::optional<std::set<std::string>> Runner::Requirements(const Context& context) const {
-  if (external()) return std::nullopt;
+  if (external() || child()) return std::nullopt;  // the whole context
   std::set<std::string> keys;
   for (const auto& task : Tasks(context)) {
     auto required = task.Requirements();
@@ -137,6 +148,8 @@ Context Runner::Execute(ActivityExecution& activity, const Context& context) con
       return RunAsync(Tasks(context), max_workers_, activity, context);
     case Kind::kExternal:
       break;
+    case Kind::kChild:
+      throw std::logic_error("a Child activity is run as a child workflow, not by a worker");
   }
   throw std::logic_error("an External activity is run by a worker outside the flow");
 }

@@ -47,7 +47,7 @@ ActivityWorker::ActivityWorker(const Flow& flow, swf::Service& service, WorkerOp
   (void)spdlog::default_logger();
   if (options_.activities.empty()) {
     for (const auto& a : flow_.activities()) {
-      if (!a->external()) activities_.push_back(a.get());
+      if (a->local()) activities_.push_back(a.get());
     }
   } else {
     for (const auto& name : options_.activities) {
@@ -55,6 +55,10 @@ ActivityWorker::ActivityWorker(const Flow& flow, swf::Service& service, WorkerOp
       if (a == nullptr) throw std::invalid_argument("unknown activity: " + name);
       if (a->external()) {
         throw std::invalid_argument("activity " + name + " is External: another worker runs it");
+      }
+      if (a->child()) {
+        throw std::invalid_argument("activity " + name +
+                                    " runs a child flow: the child's own workers run its tasks");
       }
       activities_.push_back(a);
     }

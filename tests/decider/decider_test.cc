@@ -950,6 +950,129 @@ TEST(ReadableFailureTest, AResultThatIsNotAnObjectIsAFailedAttempt) {
 }
 
 // ---------------------------------------------------------------------------
+// Child flows: an activity run as a child workflow.
+
+Json ChildStart(const std::vector<Json>& decisions) {
+  for (const auto& d : decisions) {
+    if (d.at("decisionType") == "StartChildWorkflowExecution") {
+      return d.at("startChildWorkflowExecutionDecisionAttributes");
+    }
+  }
+  ADD_FAILURE() << "no StartChildWorkflowExecution";
+  return Json::object();
+}
+
+std::int64_t ChildInitiated(History& history, const Json& start) {
+  return history.Add("StartChildWorkflowExecutionInitiated",
+                     {{"workflowId", start.at("workflowId")},
+                      {"workflowType", start.at("workflowType")},
+                      {"control", start.at("control")},
+                      {"input", start.at("input")},
+                      {"taskList", start.at("taskList")},
+                      {"childPolicy", start.at("childPolicy")},
+                      {"decisionTaskCompletedEventId", history.size()}});
+}
+
+TEST(ChildFlowTest, AChildRunsTheOtherFlowAndItsResultIsMerged) {
+  Flow child("dev", "packing", "3.0");
+  child.Activity("pack").Run(Sync(WholeContext()));
+  Flow flow("dev", "flow");
+  auto& packed = flow.Activity("packed").Run(Child(child, ChildPolicy::kRequestCancel));
+  flow.Activity("ship").Requires({&packed}).Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json{{"order", 7}}, "flow@1.0~run-9");
+  history.DecisionTask();
+  auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("StartChildWorkflowExecution"));
+  const Json start = ChildStart(decisions);
+  EXPECT_EQ(start.at("workflowType"), (Json{{"name", "packing"}, {"version", "3.0"}}));
+  EXPECT_EQ(start.at("workflowId"), "wf-1.flow_packed-1");
+  EXPECT_EQ(start.at("control"), "flow_packed-1");
+  EXPECT_EQ(start.at("taskList"), (Json{{"name", "packing@3.0~run-9"}}));
+  EXPECT_EQ(start.at("childPolicy"), "REQUEST_CANCEL");
+  EXPECT_EQ(Json::parse(start.at("input").get<std::string>()).value("order", 0), 7);
+
+  history.DecisionCompleted();
+  const auto initiated = ChildInitiated(history, start);
+  history.Add("ChildWorkflowExecutionStarted",
+              {{"initiatedEventId", initiated},
+               {"workflowExecution", {{"workflowId", "wf-1.flow_packed-1"}, {"runId", "c1"}}}});
+  history.DecisionTask();
+  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "the child runs";
+  history.DecisionCompleted();
+  history.Add("ChildWorkflowExecutionCompleted",
+              {{"initiatedEventId", initiated}, {"result", R"({"boxes":2})"}});
+  history.DecisionTask();
+  decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_ship-1"));
+  EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_ship-1").at("input").get<std::string>())
+                .value("boxes", 0),
+            2);
+}
+
+TEST(ChildFlowTest, AFailedChildIsRetriedLikeAnActivityThenFailsTheRun) {
+  Flow child("dev", "packing");
+  child.Activity("pack").Run(Sync(WholeContext()));
+  Flow flow("dev", "flow");
+  flow.Activity("packed").Retry(1).Run(Child(child));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  Json start = ChildStart(Decide(flow, history.State(), kRun));
+  EXPECT_EQ(start.at("childPolicy"), "TERMINATE");
+  history.DecisionCompleted();
+  auto initiated = ChildInitiated(history, start);
+  history.Add("ChildWorkflowExecutionFailed",
+              {{"initiatedEventId", initiated}, {"reason", "out of boxes"}, {"details", "d"}});
+  history.DecisionTask();
+  start = ChildStart(Decide(flow, history.State(), kRun));  // the retry, same workflow id
+  EXPECT_EQ(start.at("workflowId"), "wf-1.flow_packed-1");
+  history.DecisionCompleted();
+  initiated = ChildInitiated(history, start);
+  history.Add("ChildWorkflowExecutionTimedOut",
+              {{"initiatedEventId", initiated}, {"timeoutType", "START_TO_CLOSE"}});
+  history.DecisionTask();
+  const Json fail = FailAttributes(Decide(flow, history.State(), kRun));
+  EXPECT_EQ(fail.value("reason", ""), "packed attempt 2 of 2: child timed out: START_TO_CLOSE");
+}
+
+TEST(ChildFlowTest, ACancelRequestAsksTheOpenChildToCancel) {
+  Flow child("dev", "packing");
+  child.Activity("pack").Run(Sync(WholeContext()));
+  Flow flow("dev", "flow");
+  flow.Activity("packed").Run(Child(child));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  const Json start = ChildStart(Decide(flow, history.State(), kRun));
+  history.DecisionCompleted();
+  const auto initiated = ChildInitiated(history, start);
+  history.Add("ChildWorkflowExecutionStarted",
+              {{"initiatedEventId", initiated},
+               {"workflowExecution", {{"workflowId", "wf-1.flow_packed-1"}, {"runId", "c1"}}}});
+  history.Add("WorkflowExecutionCancelRequested");
+  history.DecisionTask();
+  auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_THAT(Types(decisions), ElementsAre("RequestCancelExternalWorkflowExecution"));
+  const Json& a = decisions[0]["requestCancelExternalWorkflowExecutionDecisionAttributes"];
+  EXPECT_EQ(a["workflowId"], "wf-1.flow_packed-1");
+  EXPECT_EQ(a["runId"], "c1");
+  history.DecisionCompleted();
+  history.Add("RequestCancelExternalWorkflowExecutionInitiated",
+              {{"workflowId", "wf-1.flow_packed-1"}, {"runId", "c1"}, {"control", "flow_packed-1"}});
+  history.Add("ChildWorkflowExecutionCanceled", {{"initiatedEventId", initiated}});
+  history.DecisionTask();
+  decisions = Decide(flow, history.State(), kRun);
+  EXPECT_THAT(Types(decisions), ElementsAre("CancelWorkflowExecution"));
+}
+
+TEST(ChildFlowTest, AChildOfAnotherDomainIsRefused) {
+  Flow child("elsewhere", "packing");
+  Flow flow("dev", "flow");
+  EXPECT_THROW(flow.Activity("packed").Run(Child(child)), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------
 // Cancellation: a WorkflowExecutionCancelRequested stops the flow cleanly.
 
 class CancelTest : public ::testing::Test {

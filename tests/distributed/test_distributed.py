@@ -349,7 +349,8 @@ class VersionTest(unittest.TestCase):
 class SignalTest(unittest.TestCase):
     """order_flow's decider and worker as separate processes: a run waits for
     its approval signal, sent with the flow program's `signal` command, and
-    what the signal carried reaches the activity."""
+    what the signal carried reaches the activity; its child flow is served by
+    the same processes."""
 
     def setUp(self):
         self.server = GarconServer(poll_timeout=60)
@@ -416,6 +417,10 @@ class SignalTest(unittest.TestCase):
         types = [e["eventType"] for e in final]
         self.assertIn("WorkflowExecutionSignaled", types)
         self.assertIn("TimerFired", types, "the delay before shipping is a timer")
+        # Packed by the child flow, served by the same decider and worker
+        # processes.
+        self.assertIn("ChildWorkflowExecutionCompleted", types)
+        self.assertEqual(result["boxes"], 1)
 
 
 def free_port():

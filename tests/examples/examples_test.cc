@@ -116,6 +116,9 @@ TEST(ExamplesTest, OrderFlowRetriesWithBackoffAwaitsItsApprovalAndShipsAfterADel
   EXPECT_EQ(result["approved_by"], "ana");
   EXPECT_DOUBLE_EQ(result["charged"].get<double>(), 12.5);
   EXPECT_EQ(result["shipped"], true);
+  // Packed by the child flow, whose result joined the order's.
+  EXPECT_EQ(result["boxes"], 1);
+  EXPECT_EQ(result["tracking"], "TRK-1-1");
 }
 
 TEST(ExamplesTest, OrderFlowCompletesWhenItsOptionalNotificationFails) {
