@@ -1,0 +1,294 @@
+// FlowTest: one flow (and its child flows) driven on the embedded engine with
+// a fake clock, one decision or task at a time, the clock jumping to the next
+// timer or signal when nothing else can happen.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+
+#include "garcon/activity_execution.h"
+#include "garcon/app.h"
+#include "garcon/clock.h"
+#include "garcon/engine.h"
+#include "garcon/testing.h"
+#include "garcon/worker.h"
+
+namespace garcon::testing {
+namespace {
+
+const char* kWorkflowId = "flow-test";
+
+const Json& Attributes(const Json& event) {
+  static const Json kEmpty = Json::object();
+  std::string key = event.value("eventType", "");
+  if (key.empty()) return kEmpty;
+  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+  key += "EventAttributes";
+  auto it = event.find(key);
+  return it != event.end() && it->is_object() ? *it : kEmpty;
+}
+
+Json Must(engine::Engine& engine, const std::string& operation, const Json& request) {
+  Result<Json> r = engine.Call(operation, request);
+  if (!r.ok()) throw std::runtime_error("FlowTest: " + operation + ": " + r.status().ToString());
+  return *r;
+}
+
+}  // namespace
+
+int RunResult::Attempts(const std::string& activity) const {
+  int n = 0;
+  for (const Json& e : history) {
+    if (e.value("eventType", "") != "ActivityTaskScheduled") continue;
+    const std::string type = Attributes(e).value("activityType", Json::object()).value("name", "");
+    if (type == activity || type.ends_with("_" + activity)) ++n;
+  }
+  return n;
+}
+
+Json RunResult::HistoryJson() const { return {{"events", history}}; }
+
+struct FlowTest::Impl {
+  explicit Impl(const Flow& f) : flow(f), clock(std::make_shared<FakeClock>()) {
+    engine::EngineOptions options;
+    options.clock = clock;
+    options.timer_thread = false;
+    engine = std::make_unique<engine::Engine>(options);
+    flows.push_back(&flow);
+    for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
+  }
+
+  struct PendingSignal {
+    std::string name;
+    Context input;
+    std::chrono::seconds after;
+  };
+
+  const Flow& flow;
+  std::shared_ptr<FakeClock> clock;
+  std::unique_ptr<engine::Engine> engine;
+  std::vector<const Flow*> flows;
+  std::map<const Activity*, FakeActivity> fakes;
+  std::vector<PendingSignal> signals;
+  std::map<std::string, int> attempts;  // by activity id and run
+  int runs = 0;
+
+  const Activity* Find(const std::string& name) const {
+    for (const Flow* f : flows) {
+      if (const Activity* a = f->FindActivity(name)) return a;
+    }
+    return nullptr;
+  }
+
+  Json History(const std::string& workflow_id, const std::string& run_id) {
+    std::vector<Json> events;
+    Json request = {{"domain", flow.domain()},
+                    {"execution", {{"workflowId", workflow_id}, {"runId", run_id}}}};
+    for (;;) {
+      Json page = Must(*engine, "GetWorkflowExecutionHistory", request);
+      for (auto& e : page["events"]) events.push_back(std::move(e));
+      const std::string token = page.value("nextPageToken", "");
+      if (token.empty()) break;
+      request["nextPageToken"] = token;
+    }
+    return events;
+  }
+
+  // Runs a fake for one task of `activity`, if one is queued.
+  bool RunFake(const Activity& activity, const FakeActivity& fake) {
+    Json task = Must(*engine, "PollForActivityTask",
+                     {{"domain", flow.domain()},
+                      {"taskList", {{"name", activity.task_list()}}},
+                      {"identity", "flow-test"}});
+    if (!swf::HasTask(task)) return false;
+    const std::string token = task.value("taskToken", "");
+    const Json& execution = task.value("workflowExecution", Json::object());
+    const int attempt = ++attempts[execution.value("runId", "") + "/" + task.value("activityId", "")];
+    Context input = Json::parse(task.value("input", std::string("{}")), nullptr, false);
+    if (!input.is_object()) input = Context::object();
+    std::string failure;
+    try {
+      const Context result = fake(input, attempt);
+      Must(*engine, "RespondActivityTaskCompleted",
+           {{"taskToken", token}, {"result", result.is_object() ? result.dump() : "{}"}});
+      return true;
+    } catch (const NonRetryable& e) {
+      failure = std::string(kNonRetryablePrefix) + e.what();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    Must(*engine, "RespondActivityTaskFailed",
+         {{"taskToken", token}, {"reason", failure.substr(0, 255)}, {"details", failure}});
+    return true;
+  }
+
+  // Handles one decision task or activity task if one is queued anywhere.
+  bool Step(std::vector<std::unique_ptr<Decider>>& deciders,
+            std::vector<std::unique_ptr<ActivityWorker>>& workers) {
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      const Flow& f = *flows[i];
+      const Json count = Must(*engine, "CountPendingDecisionTasks",
+                              {{"domain", f.domain()}, {"taskList", {{"name", f.task_list()}}}});
+      if (count.value("count", 0) > 0) {
+        Result<bool> handled = deciders[i]->PollOnce();
+        if (!handled.ok()) throw std::runtime_error("FlowTest: decider: " + handled.status().ToString());
+        return true;
+      }
+      for (const auto& a : f.activities()) {
+        if (a->child()) continue;
+        const Json pending = Must(*engine, "CountPendingActivityTasks",
+                                  {{"domain", f.domain()}, {"taskList", {{"name", a->task_list()}}}});
+        if (pending.value("count", 0) == 0) continue;
+        if (auto fake = fakes.find(a.get()); fake != fakes.end()) {
+          if (RunFake(*a, fake->second)) return true;
+          continue;
+        }
+        if (a->external()) continue;  // nobody runs it: it waits for its timeout
+        Result<bool> handled = workers[i]->PollOnce(*a);
+        if (!handled.ok()) throw std::runtime_error("FlowTest: worker: " + handled.status().ToString());
+        if (*handled) return true;
+      }
+    }
+    return false;
+  }
+
+  // The earliest time (epoch seconds) a timer of an open run fires.
+  std::optional<double> NextTimer() {
+    Json request = {{"domain", flow.domain()},
+                    {"startTimeFilter", {{"oldestDate", 0}}},
+                    {"maximumPageSize", 1000}};
+    const Json open = Must(*engine, "ListOpenWorkflowExecutions", request);
+    std::optional<double> next;
+    for (const Json& info : open.value("executionInfos", Json::array())) {
+      const Json& ex = info.at("execution");
+      std::map<std::string, double> timers;
+      for (const Json& e : History(ex.value("workflowId", ""), ex.value("runId", ""))) {
+        const std::string type = e.value("eventType", "");
+        const Json& a = Attributes(e);
+        if (type == "TimerStarted") {
+          timers[a.value("timerId", "")] =
+              e.value("eventTimestamp", 0.0) + std::stod(a.value("startToFireTimeout", "0"));
+        } else if (type == "TimerFired" || type == "TimerCanceled") {
+          timers.erase(a.value("timerId", ""));
+        }
+      }
+      for (const auto& [id, at] : timers) {
+        if (!next || at < *next) next = at;
+      }
+    }
+    return next;
+  }
+};
+
+FlowTest::FlowTest(const Flow& flow) : impl_(std::make_unique<Impl>(flow)) {}
+FlowTest::~FlowTest() = default;
+
+engine::Engine& FlowTest::engine() { return *impl_->engine; }
+
+FlowTest& FlowTest::Fake(const std::string& activity, FakeActivity fake) {
+  const Activity* a = impl_->Find(activity);
+  if (a == nullptr) throw std::invalid_argument("FlowTest::Fake: unknown activity " + activity);
+  if (a->child()) {
+    throw std::invalid_argument("FlowTest::Fake: " + activity +
+                                " runs a child flow: fake the child's activities");
+  }
+  impl_->fakes[a] = std::move(fake);
+  return *this;
+}
+
+FlowTest& FlowTest::Signal(std::string name, Context input, std::chrono::seconds after) {
+  impl_->signals.push_back({std::move(name), std::move(input), after});
+  std::stable_sort(impl_->signals.begin(), impl_->signals.end(),
+                   [](const auto& a, const auto& b) { return a.after < b.after; });
+  return *this;
+}
+
+RunResult FlowTest::Run(const Context& input) {
+  Impl& s = *impl_;
+  RunOptions options;
+  options.input = input;
+  options.workflow_id = kWorkflowId + std::string("-") + std::to_string(++s.runs);
+  Result<RunSummary> started = StartFlow(s.flow, *s.engine, options);
+  if (!started.ok()) throw std::runtime_error("FlowTest: start: " + started.status().ToString());
+  const double start = ToEpochSeconds(s.clock->Now());
+
+  std::vector<std::unique_ptr<Decider>> deciders;
+  std::vector<std::unique_ptr<ActivityWorker>> workers;
+  for (const Flow* f : s.flows) {
+    DeciderOptions d;
+    d.identity = "flow-test-decider";
+    deciders.push_back(std::make_unique<Decider>(*f, *s.engine, d));
+    WorkerOptions w;
+    w.identity = "flow-test-worker";
+    w.pollers = 1;
+    workers.push_back(std::make_unique<ActivityWorker>(*f, *s.engine, w));
+  }
+  std::size_t next_signal = 0;
+  RunResult out;
+  out.workflow_id = started->workflow_id;
+  out.run_id = started->run_id;
+  const Json describe = {{"domain", s.flow.domain()},
+                         {"execution", {{"workflowId", out.workflow_id}, {"runId", out.run_id}}}};
+  for (int steps = 0;; ++steps) {
+    if (steps > 1000000) throw std::runtime_error("FlowTest: the run does not end");
+    const double now = ToEpochSeconds(s.clock->Now());
+    bool closed = Must(*s.engine, "DescribeWorkflowExecution", describe)["executionInfo"].value(
+                      "executionStatus", "") == "CLOSED";
+    while (!closed && next_signal < s.signals.size() &&
+           start + static_cast<double>(s.signals[next_signal].after.count()) <= now + 1e-6) {
+      const auto& sig = s.signals[next_signal++];
+      Must(*s.engine, "SignalWorkflowExecution",
+           {{"domain", s.flow.domain()},
+            {"workflowId", out.workflow_id},
+            {"runId", out.run_id},
+            {"signalName", sig.name},
+            {"input", sig.input.dump()}});
+    }
+    if (s.Step(deciders, workers)) continue;
+    if (closed) break;
+    // Nothing can happen now: jump to the next timer or signal.
+    std::optional<double> next = s.NextTimer();
+    if (next_signal < s.signals.size()) {
+      const double at = start + static_cast<double>(s.signals[next_signal].after.count());
+      if (!next || at < *next) next = at;
+    }
+    if (!next) {
+      out.close_status = "OPEN";
+      out.waiting =
+          "nothing can happen: the run waits for a signal the test did not send, an External "
+          "activity without a fake, or a task that was never answered";
+      break;
+    }
+    s.clock->AdvanceSeconds(std::max(0.0, *next - now));
+  }
+  const double end = ToEpochSeconds(s.clock->Now());
+  out.elapsed = std::chrono::seconds(static_cast<std::int64_t>(std::llround(end - start)));
+  out.history = s.History(out.workflow_id, out.run_id).get<std::vector<Json>>();
+  if (out.close_status != "OPEN" && !out.history.empty()) {
+    const Json& last = out.history.back();
+    const std::string type = last.value("eventType", "");
+    const Json& a = Attributes(last);
+    if (type == "WorkflowExecutionCompleted") {
+      out.close_status = "COMPLETED";
+      out.result = Json::parse(a.value("result", std::string("null")), nullptr, false);
+    } else if (type == "WorkflowExecutionFailed") {
+      out.close_status = "FAILED";
+      out.reason = a.value("reason", "");
+      out.details = a.value("details", "");
+    } else if (type == "WorkflowExecutionCanceled") {
+      out.close_status = "CANCELED";
+      out.details = a.value("details", "");
+    } else if (type == "WorkflowExecutionTimedOut") {
+      out.close_status = "TIMED_OUT";
+    } else if (type == "WorkflowExecutionTerminated") {
+      out.close_status = "TERMINATED";
+      out.reason = a.value("reason", "");
+    } else if (type == "WorkflowExecutionContinuedAsNew") {
+      out.close_status = "CONTINUED_AS_NEW";
+    }
+  }
+  return out;
+}
+
+}  // namespace garcon::testing
