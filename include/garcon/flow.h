@@ -74,7 +74,8 @@ class ActivityInstance {
 
   // `{activity name}-1` without a local context, else
   // `{activity name}-{sha1 of 'k':'v'; pairs, keys sorted}`.
-  std::string id() const;
+  // Computed once per instance (a SHA-1 of the values), then remembered.
+  const std::string& id() const;
 
   // Start-to-close: the runner's timeout for this instance's context.
   int Timeout() const;
@@ -98,6 +99,7 @@ class ActivityInstance {
   Context local_context_;
   std::shared_ptr<const Context> global_context_;
   std::size_t instance_count_;
+  mutable std::string id_;  // empty until id() is first asked
 };
 
 // Declared through Flow::Activity; owned by its Flow. Setters return *this
@@ -147,6 +149,11 @@ class Activity {
   Activity& AllowFailures(double fraction);
   // Its failure does not fail the run: AllowFailures(1.0).
   Activity& Optional();
+  // At most `n` of its instances open (scheduled or running) at once; the
+  // others are scheduled as those close. Whatever this says, the flow
+  // decider keeps a run under SWF's 1,000 open activity tasks (and 1,000
+  // open child runs), so a generator may yield more instances than that.
+  Activity& MaxConcurrent(int n);
 
   // `{flow name}_{name}`: the activity type name.
   const std::string& name() const { return full_name_; }
@@ -170,6 +177,8 @@ class Activity {
   const std::string& awaited_signal() const { return signal_; }
   // How many of `instances` instances may be given up.
   std::size_t AllowedFailures(std::size_t instances) const;
+  // MaxConcurrent's n; 0 when unset.
+  int max_concurrent() const { return max_concurrent_; }
   // This activity's handler, else the flow's (may be empty).
   const ExceptionHandler& exception_handler() const;
 
@@ -193,6 +202,7 @@ class Activity {
   std::string signal_;
   std::optional<int> allowed_count_;
   double allowed_fraction_ = 0;
+  int max_concurrent_ = 0;
 };
 
 class Flow {

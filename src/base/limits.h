@@ -10,6 +10,9 @@ namespace garcon::limits {
 
 inline constexpr std::size_t kMaxDataCharacters = 32768;  // input, result, details
 inline constexpr std::size_t kMaxReasonCharacters = 256;
+// SWF's quotas per run: open activity tasks, timers, child executions.
+inline constexpr std::size_t kMaxOpenActivities = 1000;
+inline constexpr std::size_t kMaxOpenChildren = 1000;
 
 // Unicode characters (code points) of a UTF-8 string.
 std::size_t Characters(std::string_view utf8);

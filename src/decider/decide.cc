@@ -107,6 +107,10 @@ class Builder {
  public:
   Builder(const Flow& flow, const HistoryState& state, const ExecutionRef& run)
       : flow_(flow), state_(state), run_(run) {
+    for (const auto& [id, record] : state.activities()) {
+      if (record.status != ActivityRecord::Status::kScheduled) continue;
+      ++(record.child ? open_children_ : open_activities_);
+    }
     // A run started on a private decision task list (`{flow list}{tag}`)
     // keeps its activities on private lists too.
     const std::string& list = state.task_list();
@@ -115,9 +119,17 @@ class Builder {
     }
   }
 
+  // Whether one more activity task (or child run) may be opened now: SWF
+  // refuses a run more than 1,000 of each.
+  bool Room(const Activity& activity) const {
+    return activity.child() ? open_children_ < limits::kMaxOpenChildren
+                            : open_activities_ < limits::kMaxOpenActivities;
+  }
+
   void ScheduleInstance(const ActivityInstance& instance, const std::string& activity_id) {
     if (!scheduled_ids_.insert(activity_id).second) return;
     const Activity& activity = instance.activity();
+    ++(activity.child() ? open_children_ : open_activities_);
     const std::string input =
         instance.Input(run_.domain, run_.workflow_id, run_.run_id).dump(-1, ' ', false,
                                                                         Json::error_handler_t::replace);
@@ -289,6 +301,8 @@ class Builder {
   std::set<std::string> scheduled_ids_;
   std::set<std::string> timers_;
   std::string tag_;
+  std::size_t open_activities_ = 0;
+  std::size_t open_children_ = 0;
 };
 
 // An activity's instances and where they stand.
@@ -371,6 +385,14 @@ std::vector<Json> DecideFlow(Builder& b) {
     }
     const ActivityProgress& p = progress.at(activity.get());
     std::optional<bool> gate_open;  // asked once, when an instance is to be scheduled
+    // Instances of this activity open now, for MaxConcurrent.
+    int running = 0;
+    if (activity->max_concurrent() > 0) {
+      for (const auto& inst : p.instances) {
+        const ActivityRecord* r = b.state_.Find(inst.id());
+        running += r && r->status == ActivityRecord::Status::kScheduled ? 1 : 0;
+      }
+    }
     for (const auto& inst : p.instances) {
       const std::string id = inst.id();
       if (p.given_up.contains(id)) continue;
@@ -379,6 +401,15 @@ std::vector<Json> DecideFlow(Builder& b) {
       incomplete = true;
       if (r && r->status == ActivityRecord::Status::kScheduled) {
         open = true;
+        continue;
+      }
+      if (requirements_met && !b.Room(*activity)) {
+        open = true;  // the run is at SWF's open limit: scheduled as others close
+        continue;
+      }
+      if (requirements_met && activity->max_concurrent() > 0 &&
+          running >= activity->max_concurrent()) {
+        open = true;  // at its MaxConcurrent: scheduled as its others close
         continue;
       }
       if (r && !b.ReadyToRetry(inst, id, *r)) {
@@ -392,6 +423,7 @@ std::vector<Json> DecideFlow(Builder& b) {
           continue;
         }
         b.ScheduleInstance(inst, id);
+        ++running;
       } else if (blocked.empty() || blocked.back() != activity->short_name()) {
         blocked.push_back(activity->short_name());
       }
@@ -437,6 +469,7 @@ class ScheduleImpl final : public Schedule {
       }
       all_completed = false;
       if (r && r->status == ActivityRecord::Status::kScheduled) continue;
+      if (!b_.Room(activity)) continue;  // at SWF's open limit: later
       if (r && !b_.ReadyToRetry(inst, activity_id, *r)) continue;
       b_.ScheduleInstance(inst, activity_id);
     }

@@ -20,9 +20,13 @@ Context ActivityInstance::MergedContext() const {
   return merged;
 }
 
-std::string ActivityInstance::id() const {
-  if (!local_context_.is_object() || local_context_.empty()) return activity_->name() + "-1";
-  return activity_->name() + "-" + flow::DictionaryKey(local_context_);
+const std::string& ActivityInstance::id() const {
+  if (id_.empty()) {
+    id_ = !local_context_.is_object() || local_context_.empty()
+              ? activity_->name() + "-1"
+              : activity_->name() + "-" + flow::DictionaryKey(local_context_);
+  }
+  return id_;
 }
 
 int ActivityInstance::Timeout() const { return activity_->runner().Timeout(MergedContext()); }
@@ -162,6 +166,12 @@ Activity& Activity::AllowFailures(double fraction) {
 }
 
 Activity& Activity::Optional() { return AllowFailures(1.0); }
+
+Activity& Activity::MaxConcurrent(int n) {
+  if (n < 1) throw std::invalid_argument("MaxConcurrent: n must be >= 1");
+  max_concurrent_ = n;
+  return *this;
+}
 
 std::size_t Activity::AllowedFailures(std::size_t instances) const {
   if (allowed_count_) return static_cast<std::size_t>(*allowed_count_);

@@ -1073,6 +1073,55 @@ TEST(ChildFlowTest, AChildOfAnotherDomainIsRefused) {
 }
 
 // ---------------------------------------------------------------------------
+// Fan-outs past SWF's 1,000 open activity tasks: a window.
+
+std::vector<Context> Numbers(int n) {
+  std::vector<Context> out;
+  for (int i = 0; i < n; ++i) out.push_back({{"generator.i", i}});
+  return out;
+}
+
+TEST(WindowTest, AFanOutPastTheOpenLimitIsScheduledAsInstancesClose) {
+  Flow flow("dev", "flow");
+  flow.Activity("each").Generator([](const Context&) { return Numbers(1500); }).Run(
+      Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_EQ(ScheduledIds(decisions).size(), 1000u) << "SWF allows 1,000 open activity tasks";
+  history.DecisionCompleted();
+  std::vector<std::int64_t> scheduled;
+  for (const auto& id : ScheduledIds(decisions)) scheduled.push_back(history.Scheduled(id, "flow_each"));
+  for (int i = 0; i < 10; ++i) history.Completed(scheduled[static_cast<std::size_t>(i)], Json::object());
+  history.DecisionTask();
+  EXPECT_EQ(ScheduledIds(Decide(flow, history.State(), kRun)).size(), 10u);
+}
+
+TEST(WindowTest, MaxConcurrentKeepsThatManyInstancesOpen) {
+  Flow flow("dev", "flow");
+  flow.Activity("each")
+      .Generator([](const Context&) { return Numbers(5); })
+      .MaxConcurrent(2)
+      .Run(Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  auto decisions = Decide(flow, history.State(), kRun);
+  ASSERT_EQ(ScheduledIds(decisions).size(), 2u);
+  history.DecisionCompleted();
+  const auto first = history.Scheduled(ScheduledIds(decisions)[0], "flow_each");
+  history.Scheduled(ScheduledIds(decisions)[1], "flow_each");
+  history.DecisionTask();
+  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "two are open";
+  history.DecisionCompleted();
+  history.Completed(first, Json::object());
+  history.DecisionTask();
+  EXPECT_EQ(ScheduledIds(Decide(flow, history.State(), kRun)).size(), 1u);
+  EXPECT_THROW(flow.Activity("bad").MaxConcurrent(0), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------
 // Cancellation: a WorkflowExecutionCancelRequested stops the flow cleanly.
 
 class CancelTest : public ::testing::Test {

@@ -87,3 +87,33 @@ TEST(FlowTestKit, ChildActivitiesCanBeFakedAndUnknownNamesAreRefused) {
 
 }  // namespace
 }  // namespace garcon
+
+namespace garcon {
+namespace {
+
+TEST(FlowTestKit, AFanOutPastTheOpenActivityLimitCompletes) {
+  // SWF allows 1,000 open activity tasks per run: the flow decider keeps a
+  // window under it, scheduling more instances as others close.
+  Flow flow("fan", "fan_out");
+  auto& each = flow.Activity("each")
+                   .Generator([](const Context&) {
+                     std::vector<Context> items;
+                     for (int i = 0; i < 1050; ++i) items.push_back({{"generator.i", i}});
+                     return items;
+                   })
+                   .Run(Sync(Task([](ActivityExecution&, int i) {
+                                return Context{{"done." + std::to_string(i), true}};
+                              }).Fill("generator.i")));
+  flow.Activity("total").Requires({&each}).Run(Sync(Task([](ActivityExecution&) {
+                                                   return Context{{"total", "ok"}};
+                                                 }).Fill()));
+  testing::FlowTest test(flow);
+  const auto run = test.Run();
+  ASSERT_EQ(run.close_status, "COMPLETED") << run.reason;
+  EXPECT_EQ(run.Attempts("each"), 1050);
+  EXPECT_EQ(run.result["done.1049"], true);
+  EXPECT_EQ(run.result["total"], "ok");
+}
+
+}  // namespace
+}  // namespace garcon
