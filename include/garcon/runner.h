@@ -38,6 +38,8 @@ class Runner {
   Kind kind() const { return kind_; }
   bool external() const { return kind_ == Kind::kExternal; }
   bool child() const { return kind_ == Kind::kChild; }
+  // Whether some of its tasks come from TaskLists (functions of the context).
+  bool has_task_lists() const;
   // Child only: the flow run as a child workflow, and its child policy.
   const Flow* child_flow() const { return child_flow_; }
   ChildPolicy child_policy() const { return child_policy_; }

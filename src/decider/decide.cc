@@ -357,7 +357,9 @@ ActivityProgress Progress(Builder& b, const Activity& activity,
 
 // The derived flow decider.
 std::vector<Json> DecideFlow(Builder& b) {
-  auto context = std::make_shared<const Context>(b.state_.context());
+  // Not a copy: the state outlives this decision (a fan-out's context holds
+  // every result so far).
+  std::shared_ptr<const Context> context(std::shared_ptr<const Context>(), &b.state_.context());
   const auto id_of = [](const ActivityInstance& inst) { return inst.id(); };
   std::map<const Activity*, ActivityProgress> progress;
   Context failures = Context::object();  // `{short name}.failed` of the activities with some

@@ -1,3 +1,5 @@
+#include <optional>
+#include <set>
 #include <stdexcept>
 
 #include "flow/instance_id.h"
@@ -43,13 +45,39 @@ int ActivityInstance::ScheduleToClose() const { return ScheduleToStart() + Timeo
 
 Context ActivityInstance::Input(std::string_view domain, std::string_view workflow_id,
                                 std::string_view run_id) const {
-  Context merged = MergedContext();
-  auto requirements = activity_->runner().Requirements(merged);
-  if (!requirements) return merged;
+  // The declared keys are looked up where they are (the local context wins)
+  // without copying the whole context: a fan-out's context holds every
+  // result so far, and each instance of it is scheduled with a few keys.
+  const Runner& runner = activity_->runner();
+  if (runner.has_task_lists()) {
+    // Task lists are functions of the context: they need it merged.
+    Context merged = MergedContext();
+    auto requirements = runner.Requirements(merged);
+    if (!requirements) return merged;
+    Context input = Context::object();
+    for (const auto& key : *requirements) {
+      auto it = merged.find(key);
+      if (it != merged.end() && !it->is_null()) input[key] = *it;
+    }
+    input["execution.domain"] = domain;
+    input["execution.workflow_id"] = workflow_id;
+    input["execution.run_id"] = run_id;
+    return input;
+  }
+  const auto requirements = runner.Requirements(Context::object());
+  if (!requirements) return MergedContext();
   Context input = Context::object();
+  const Context* global = global_context_ && global_context_->is_object() ? global_context_.get()
+                                                                           : nullptr;
   for (const auto& key : *requirements) {
-    auto it = merged.find(key);
-    if (it != merged.end() && !it->is_null()) input[key] = *it;
+    auto local = local_context_.find(key);
+    if (local != local_context_.end()) {
+      if (!local->is_null()) input[key] = *local;
+      continue;
+    }
+    if (global == nullptr) continue;
+    auto it = global->find(key);
+    if (it != global->end() && !it->is_null()) input[key] = *it;
   }
   input["execution.domain"] = domain;
   input["execution.workflow_id"] = workflow_id;

@@ -39,6 +39,11 @@ Runner& Runner::MaxWorkers(int n) {
   return *this;
 }
 
+bool Runner::has_task_lists() const {
+  return std::any_of(items_.begin(), items_.end(),
+                     [](const TaskItem& item) { return std::holds_alternative<TaskList>(item); });
+}
+
 std::vector<Task> Runner::Tasks(const Context& context) const {
   std::vector<Task> tasks;
   for (const auto& item : items_) {
