@@ -10,6 +10,7 @@
 #include "app/progress.h"
 #include "garcon/app.h"
 #include "garcon/decider.h"
+#include "garcon/engine.h"
 #include "garcon/worker.h"
 
 namespace garcon {
@@ -65,6 +66,12 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
   // but the service.
   const Json describe = {{"domain", flow.domain()},
                          {"execution", {{"workflowId", summary.workflow_id}, {"runId", summary.run_id}}}};
+  // An engine in this process is asked often (no network, no quota); a
+  // remote one at most twice a second, backing off to every 5 s while
+  // nothing changes: Amazon SWF throttles a tight loop.
+  const bool local = dynamic_cast<engine::Engine*>(&service) != nullptr;
+  auto interval = std::chrono::milliseconds(local ? 20 : 500);
+  Json last_counts;
   for (;;) {
     auto d = service.Call("DescribeWorkflowExecution", describe);
     if (!d.ok() && d.fault() != Fault::kThrottling) return d.status();
@@ -77,7 +84,14 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
         std::fflush(stderr);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(progress ? 100 : 20));
+    std::this_thread::sleep_for(interval);
+    if (!local) {
+      // Back off while nothing moves (the run's open counts stay the same).
+      const Json counts = d.ok() ? d->value("openCounts", Json::object()) : last_counts;
+      interval = counts != last_counts ? std::chrono::milliseconds(500)
+                                       : std::min(interval * 2, std::chrono::milliseconds(5000));
+      last_counts = counts;
+    }
   }
 
   ASSIGN_OR_RETURN(std::vector<Json> events,

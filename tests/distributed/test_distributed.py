@@ -382,6 +382,28 @@ class SignalTest(unittest.TestCase):
         import json
         return json.loads(out.stdout.decode().strip().splitlines()[-1])
 
+    def describe_calls(self):
+        import re
+        import urllib.request
+        text = urllib.request.urlopen(self.server.endpoint + "/metrics").read().decode()
+        return sum(int(n) for n in re.findall(
+            r'garcon_requests_total\{operation="DescribeWorkflowExecution",status="\d+"\} (\d+)',
+            text))
+
+    def test_start_wait_polls_at_most_twice_a_second(self):
+        waiting = subprocess.Popen(
+            [self.flow, "start", "--endpoint", self.server.endpoint, "--workflow-id", "slow-42",
+             "--wait", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        before = self.describe_calls()
+        started = time.monotonic()
+        time.sleep(4)  # the run waits for its approval meanwhile
+        calls = self.describe_calls() - before
+        seconds = time.monotonic() - started
+        self.assertLessEqual(calls, 2 * seconds + 1, f"{calls} Describe calls in {seconds:.1f} s")
+        self.cli("signal", "slow-42", "approved")
+        out, err = waiting.communicate(timeout=60)
+        self.assertEqual(waiting.returncode, 0, err.decode())
+
     def test_a_run_waits_for_its_signal_then_completes(self):
         started = self.cli("start", "--workflow-id", "order-42", "--input", '{"amount": 12.5}')
         run_id = started["runId"]
