@@ -71,6 +71,7 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
 //   worker --endpoint URL [--activity NAME ...]   activity loops, likewise
 //   start --endpoint URL [--workflow-id ID] [--input JSON] [--wait] [--json]
 //   signal --endpoint URL WORKFLOW_ID NAME [--input TEXT] [--run-id RUN]
+//   graph [--format mermaid|dot|json]   the flow's graph (and its child flows')
 // --endpoint may be left out where AWS_ENDPOINT_URL_SWF (or Amazon SWF with
 // the usual AWS credentials, --region, --profile) is meant. `run` and
 // `start --wait` exit 0 only if the workflow completed. With --json, the last

@@ -123,6 +123,10 @@ class HistoryState {
   double now() const { return now_; }
   // Timers started and not yet fired or canceled: timer id -> control.
   const std::map<std::string, std::string>& open_timers() const { return open_timers_; }
+  // DecisionTaskCompleted events so far: 0 while the first decision is made.
+  int decisions_completed() const { return decisions_completed_; }
+  // Whether the flow's graph marker (kGraphMarker) is in the history.
+  bool graph_recorded() const { return graph_recorded_; }
   // Timers that fired.
   const std::set<std::string>& fired_timers() const { return fired_timers_; }
   // Signals received, by name: the latest one's input as a JSON object
@@ -147,6 +151,8 @@ class HistoryState {
   double now_ = 0;
   std::map<std::string, std::string> open_timers_;
   std::set<std::string> fired_timers_;
+  int decisions_completed_ = 0;
+  bool graph_recorded_ = false;
   std::map<std::string, Context> signals_;
 };
 

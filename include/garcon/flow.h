@@ -179,6 +179,10 @@ class Activity {
   std::size_t AllowedFailures(std::size_t instances) const;
   // MaxConcurrent's n; 0 when unset.
   int max_concurrent() const { return max_concurrent_; }
+  std::size_t generator_count() const { return generators_.size(); }
+  // AllowFailures's count, or its fraction (when no count).
+  std::optional<int> allowed_failure_count() const { return allowed_count_; }
+  double allowed_failure_fraction() const { return allowed_fraction_; }
   // This activity's handler, else the flow's (may be empty).
   const ExceptionHandler& exception_handler() const;
 
@@ -251,6 +255,15 @@ class Flow {
   // one): what `run`, `decider`, `worker` and Register serve with it.
   std::vector<const Flow*> ChildFlows() const;
 
+  // The flow's shape as JSON, enough to draw it without its code:
+  // {"flow", "version", "activities": [{"name", "requires": [...], "runner":
+  // "sync|async|external|child", "child" (a child flow's task list),
+  // "generators", "retries", "backoff" (initial seconds), "allowFailures"
+  // (count or fraction), "maxConcurrent", "after" (seconds), "signal"}]}
+  // (keys without a value are left out). The flow decider records it in each
+  // run's history (a `garcon.graph` marker at the first decision).
+  Json Graph() const;
+
  private:
   std::string domain_;
   std::string name_;
@@ -263,5 +276,12 @@ class Flow {
   int decision_timeout_ = 60;
   int retention_days_ = 90;
 };
+
+// The graph of Flow::Graph() as Mermaid (`flowchart LR`) or Graphviz DOT.
+std::string GraphMermaid(const Json& graph);
+std::string GraphDot(const Json& graph);
+
+// The marker under which the flow decider records the graph in a run.
+inline constexpr const char* kGraphMarker = "garcon.graph";
 
 }  // namespace garcon

@@ -334,6 +334,14 @@ int Main(const Flow& flow, int argc, char** argv) {
   signal->add_option("--run-id", args.run_id, "A run of that workflow id (default: the open one)");
   signal->add_flag("--json", args.json, "Print one JSON line");
 
+  std::string graph_format = "mermaid";
+  auto* graph = app.add_subcommand(
+      "graph", "Print the flow's graph (activities, requirements, runners, retries): Mermaid, "
+               "DOT or JSON (e.g. graph --format dot | dot -Tsvg > flow.svg)");
+  graph->add_option("--format", graph_format, "mermaid, dot or json")
+      ->check(CLI::IsMember({"mermaid", "dot", "json"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   SetUpLogging(verbose);
   try {
@@ -350,6 +358,20 @@ int Main(const Flow& flow, int argc, char** argv) {
     if (worker->parsed()) return RunWorker(flow, args);
     if (start->parsed()) return Start(flow, args);
     if (signal->parsed()) return Signal(flow, args);
+    if (graph->parsed()) {
+      // The flow, then each child flow it runs.
+      std::vector<const Flow*> flows{&flow};
+      for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
+      for (const Flow* f : flows) {
+        const Json g = f->Graph();
+        if (graph_format == "json") {
+          std::cout << g.dump() << "\n";
+        } else {
+          std::cout << (graph_format == "dot" ? GraphDot(g) : GraphMermaid(g));
+        }
+      }
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

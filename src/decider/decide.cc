@@ -572,7 +572,20 @@ std::vector<Json> Decide(const Flow& flow, const HistoryState& state, const Exec
   }
   Builder builder(flow, state, run);
   try {
-    return flow.custom_decider() ? DecideCustom(builder) : DecideFlow(builder);
+    std::vector<Json> decisions = flow.custom_decider() ? DecideCustom(builder) : DecideFlow(builder);
+    if (state.decisions_completed() == 0 && !state.graph_recorded()) {
+      // The flow's shape, once per run, so that tools can draw any run's
+      // graph without the flow's code (skipped past SWF's marker limit).
+      const std::string graph =
+          flow.Graph().dump(-1, ' ', false, Json::error_handler_t::replace);
+      if (limits::Characters(graph) <= limits::kMaxDataCharacters) {
+        decisions.insert(decisions.begin(),
+                         Json{{"decisionType", "RecordMarker"},
+                              {"recordMarkerDecisionAttributes",
+                               {{"markerName", kGraphMarker}, {"details", graph}}}});
+      }
+    }
+    return decisions;
   } catch (const WorkflowFailure& f) {
     return {FailDecision(f.reason, f.details)};
   } catch (const std::exception& e) {

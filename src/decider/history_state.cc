@@ -188,6 +188,10 @@ void HistoryState::Apply(const Json& event) {
              type == "RequestCancelExternalWorkflowExecutionFailed") {
     auto it = activities_.find(attrs.value("control", ""));
     if (it != activities_.end()) it->second.cancel_requested = true;
+  } else if (type == "DecisionTaskCompleted") {
+    ++decisions_completed_;
+  } else if (type == "MarkerRecorded") {
+    if (attrs.value("markerName", "") == kGraphMarker) graph_recorded_ = true;
   } else if (type == "TimerStarted") {
     const std::string id = attrs.value("timerId", "");
     const std::string control = attrs.value("control", "");

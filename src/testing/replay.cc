@@ -63,6 +63,8 @@ Key RecordedDecision(const Json& event) {
     return {"ContinueAsNewWorkflowExecution", ""};
   }
   if (type == "MarkerRecorded" || type == "RecordMarkerFailed") {
+    // The flow's graph changes nothing of the run's course.
+    if (a.value("markerName", "") == kGraphMarker) return {"", ""};
     return {"RecordMarker", a.value("markerName", "")};
   }
   if (type == "SignalExternalWorkflowExecutionInitiated" ||
@@ -117,7 +119,11 @@ ReplayResult Replay(const Flow& flow, const Json& history, const ExecutionRef& r
       if (!k.first.empty()) recorded.push_back(std::move(k));
     }
     std::vector<Key> now;
-    for (const Json& d : Decide(flow, state, run)) now.push_back(NewDecision(d));
+    for (const Json& d : Decide(flow, state, run)) {
+      Key k = NewDecision(d);
+      if (k.first == "RecordMarker" && k.second == kGraphMarker) continue;
+      now.push_back(std::move(k));
+    }
     ++out.decision_tasks;
     for (std::size_t k = 0; k < std::max(recorded.size(), now.size()); ++k) {
       if (k < recorded.size() && k < now.size() && recorded[k] == now[k]) continue;

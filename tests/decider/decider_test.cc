@@ -1,4 +1,4 @@
-// The decider: HistoryState rebuilt from SWF-shaped events, Decide() for the
+// The decider: HistoryState rebuilt from SWF-shaped events, Decisions() for the
 // derived flow decider and for custom deciders, the decision-task loop
 // (paging, per-run cache) and registration. Ported from the original
 // Garcon's test_decider.py and test_activity.py, plus the weaknesses the C++
@@ -149,6 +149,20 @@ class History {
   std::int64_t started_decision_ = 0;
 };
 
+// The decisions, without the flow's graph marker of a run's first decision
+// (tested on its own in GraphTest).
+std::vector<Json> Decisions(const Flow& flow, const HistoryState& state, const ExecutionRef& run) {
+  std::vector<Json> out;
+  for (Json& d : ::garcon::Decide(flow, state, run)) {
+    if (d.value("decisionType", "") == "RecordMarker" &&
+        d["recordMarkerDecisionAttributes"].value("markerName", "") == kGraphMarker) {
+      continue;
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::vector<std::string> Types(const std::vector<Json>& decisions) {
   std::vector<std::string> out;
   for (const auto& d : decisions) out.push_back(d.at("decisionType").get<std::string>());
@@ -239,7 +253,7 @@ class FourActivityFlowTest : public ::testing::Test {
     history_.DecisionTask();                                                     // 26, 27
   }
 
-  std::vector<Json> DecideAfter(std::size_t n) { return Decide(flow_, history_.State(n), kRun); }
+  std::vector<Json> DecideAfter(std::size_t n) { return Decisions(flow_, history_.State(n), kRun); }
 
   Flow flow_{"dev", "flow"};
   History history_;
@@ -329,7 +343,7 @@ TEST_F(FourActivityFlowTest, IncrementalApplicationGivesTheSameDecisions) {
     HistoryState state = first_half;  // copied forward
     for (std::size_t i = split; i < history_.size(); ++i) state.Apply(history_.events()[i]);
     EXPECT_EQ(state.last_event_id(), 27);
-    EXPECT_EQ(Decide(flow_, state, kRun), DecideAfter(27));
+    EXPECT_EQ(Decisions(flow_, state, kRun), DecideAfter(27));
     EXPECT_EQ(state.context(), history_.State().context());
     // The copy did not change the half it came from.
     EXPECT_EQ(first_half.last_event_id(), static_cast<std::int64_t>(split));
@@ -360,7 +374,7 @@ TEST_F(FourActivityFlowTest, AClosedRunGetsNoDecision) {
   closed.Add("WorkflowExecutionCompleted", {{"result", "{}"}});
   const HistoryState state = closed.State();
   EXPECT_TRUE(state.closed());
-  EXPECT_THAT(Decide(flow_, state, kRun), IsEmpty());
+  EXPECT_THAT(Decisions(flow_, state, kRun), IsEmpty());
 }
 
 // ---------------------------------------------------------------------------
@@ -383,7 +397,7 @@ class RetryTest : public ::testing::Test {
   }
   std::vector<Json> DecideNow() {
     history_.DecisionTask();
-    auto decisions = Decide(flow_, history_.State(), kRun);
+    auto decisions = Decisions(flow_, history_.State(), kRun);
     history_.DecisionCompleted();
     return decisions;
   }
@@ -498,7 +512,7 @@ TEST(RetryPolicyTest, AFailedAttemptWaitsForATimerThenIsRescheduled) {
   history.ActivityStarted(s);
   history.Failed(s, "dependency down");
   history.DecisionTask();
-  auto decisions = Decide(flow, history.State(), kRun);
+  auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("StartTimer"));
   const Json& timer = decisions[0].at("startTimerDecisionAttributes");
   EXPECT_EQ(timer.at("timerId"), "retry-" + std::to_string(s));
@@ -509,19 +523,19 @@ TEST(RetryPolicyTest, AFailedAttemptWaitsForATimerThenIsRescheduled) {
   history.DecisionCompleted();
   auto t = history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "10");
   history.DecisionTask();
-  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty());
+  EXPECT_THAT(Decisions(flow, history.State(), kRun), IsEmpty());
 
   history.DecisionCompleted();
   history.TimerFired("retry-" + std::to_string(s), t);
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
 
   // The next waits grow by the multiplier, up to the maximum.
   history.DecisionCompleted();
   s = history.Scheduled("flow_a-1", "flow_a");
   history.Failed(s, "dependency down");
   history.DecisionTask();
-  EXPECT_EQ(WaitOf(Decide(flow, history.State(), kRun)), "30");
+  EXPECT_EQ(WaitOf(Decisions(flow, history.State(), kRun)), "30");
   history.DecisionCompleted();
   t = history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "30");
   history.TimerFired("retry-" + std::to_string(s), t);
@@ -530,7 +544,7 @@ TEST(RetryPolicyTest, AFailedAttemptWaitsForATimerThenIsRescheduled) {
   s = history.Scheduled("flow_a-1", "flow_a");
   history.Failed(s, "dependency down");
   history.DecisionTask();
-  EXPECT_EQ(WaitOf(Decide(flow, history.State(), kRun)), "60");  // 90, capped
+  EXPECT_EQ(WaitOf(Decisions(flow, history.State(), kRun)), "60");  // 90, capped
 
   // Retries spent: the workflow fails with the activity's own reason.
   history.DecisionCompleted();
@@ -541,7 +555,7 @@ TEST(RetryPolicyTest, AFailedAttemptWaitsForATimerThenIsRescheduled) {
   s = history.Scheduled("flow_a-1", "flow_a");
   history.Failed(s, "dependency down");
   history.DecisionTask();
-  decisions = Decide(flow, history.State(), kRun);
+  decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
   EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
             "a attempt 4 of 4: dependency down");
@@ -562,8 +576,8 @@ TEST(RetryPolicyTest, JitterShortensTheWaitTheSameWayOnEveryReplay) {
   std::set<std::string> waits;
   for (const char* run : {"run-1", "run-2", "run-3", "run-4", "run-5", "run-6"}) {
     const ExecutionRef ref{"dev", "wf", run};
-    const std::string wait = WaitOf(Decide(flow, history.State(), ref));
-    EXPECT_EQ(WaitOf(Decide(flow, history.State(), ref)), wait);  // deterministic
+    const std::string wait = WaitOf(Decisions(flow, history.State(), ref));
+    EXPECT_EQ(WaitOf(Decisions(flow, history.State(), ref)), wait);  // deterministic
     EXPECT_GE(std::stoi(wait), 50);
     EXPECT_LE(std::stoi(wait), 100);
     waits.insert(wait);
@@ -581,7 +595,7 @@ TEST(RetryPolicyTest, ANonRetryableFailureFailsTheWorkflowAtOnce) {
   const auto s = history.Scheduled("flow_a-1", "flow_a");
   history.Failed(s, std::string(kNonRetryablePrefix) + "card declined");
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
   EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
             "a attempt 1 of 6: non-retryable: card declined");
@@ -602,17 +616,17 @@ TEST(RetryPolicyTest, APredicateDecidesWhichFailuresAreRetried) {
   auto s = history.Scheduled("flow_a-1", "flow_a");
   history.Failed(s, "503");
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
   history.DecisionCompleted();
   s = history.Scheduled("flow_a-1", "flow_a");
   history.TimedOut(s, "START_TO_CLOSE");
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
   history.DecisionCompleted();
   s = history.Scheduled("flow_a-1", "flow_a");
   history.Failed(s, "400 bad request");
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
   const Json& fail = decisions[0]["failWorkflowExecutionDecisionAttributes"];
   EXPECT_EQ(fail["reason"], "a attempt 3 of 6: 400 bad request");
@@ -632,7 +646,7 @@ TEST(RetryPolicyTest, RetriesStopWhenTheBudgetWouldBeExceeded) {
   history.Failed(s, "down");
   history.DecisionTask();
   // About 2 s after the first attempt, a 10 s wait fits in 25 s.
-  ASSERT_THAT(Types(Decide(flow, history.State(), kRun)), ElementsAre("StartTimer"));
+  ASSERT_THAT(Types(Decisions(flow, history.State(), kRun)), ElementsAre("StartTimer"));
   history.DecisionCompleted();
   auto t = history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "10");
   history.Skip(10);
@@ -643,7 +657,7 @@ TEST(RetryPolicyTest, RetriesStopWhenTheBudgetWouldBeExceeded) {
   history.Failed(s, "down");
   history.DecisionTask();
   // About 20 s in, the next wait (20 s) would end past 25 s.
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("FailWorkflowExecution"));
   EXPECT_EQ(decisions[0]["failWorkflowExecutionDecisionAttributes"]["reason"],
             "a attempt 2 of 11: retry budget of 25 s spent: down");
@@ -663,7 +677,7 @@ TEST(RetryPolicyTest, ACancelRequestDuringABackoffCancelsTheTimerAndClosesTheRun
   history.TimerStarted("retry-" + std::to_string(s), "flow_a-1", "3600");
   history.Add("WorkflowExecutionCancelRequested");
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("CancelTimer", "CancelWorkflowExecution"));
   EXPECT_EQ(decisions[0]["cancelTimerDecisionAttributes"]["timerId"], "retry-" + std::to_string(s));
 }
@@ -700,23 +714,23 @@ TEST(TimerSignalTest, AfterStartsATimerOnceTheRequirementsAreCompleteThenSchedul
   History history;
   history.Started();
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_first-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_first-1"));
   history.DecisionCompleted();
   const auto s = history.Scheduled("flow_first-1", "flow_first");
   history.Completed(s, Json{{"first", 1}});
   history.DecisionTask();
-  auto decisions = Decide(flow, history.State(), kRun);
+  auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("StartTimer"));
   EXPECT_EQ(decisions[0]["startTimerDecisionAttributes"]["timerId"], "after-later");
   EXPECT_EQ(decisions[0]["startTimerDecisionAttributes"]["startToFireTimeout"], "1800");
   history.DecisionCompleted();
   const auto t = history.TimerStarted("after-later", "flow_later", "1800");
   history.DecisionTask();
-  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "waiting, not stuck";
+  EXPECT_THAT(Decisions(flow, history.State(), kRun), IsEmpty()) << "waiting, not stuck";
   history.DecisionCompleted();
   history.TimerFired("after-later", t);
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_later-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_later-1"));
 }
 
 TEST(TimerSignalTest, AnActivityAwaitsItsSignalAndSeesWhatItCarried) {
@@ -730,12 +744,12 @@ TEST(TimerSignalTest, AnActivityAwaitsItsSignalAndSeesWhatItCarried) {
   const auto s = history.Scheduled("flow_first-1", "flow_first");
   history.Completed(s, Json{{"first", 1}});
   history.DecisionTask();
-  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "waits for the signal";
+  EXPECT_THAT(Decisions(flow, history.State(), kRun), IsEmpty()) << "waits for the signal";
   history.DecisionCompleted();
   history.Add("WorkflowExecutionSignaled",
               {{"signalName", "approved"}, {"input", R"({"approver":"ana"})"}});
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_charge-1"));
   EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_charge-1")
                             .at("input")
@@ -756,7 +770,7 @@ TEST(TimerSignalTest, ASignalBeforeTheRequirementsAreCompleteStillCounts) {
   const auto s = history.Scheduled("flow_first-1", "flow_first");
   history.Completed(s, Json::object());
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_go-1"));
   // An input that is not a JSON object arrives under the signal's name.
   EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_go-1").at("input").get<std::string>())
@@ -775,18 +789,18 @@ TEST(TimerSignalTest, ACustomDeciderWaitsOnTimersAndSignals) {
   History history;
   history.Started();
   history.DecisionTask();
-  auto decisions = Decide(flow, history.State(), kRun);
+  auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("StartTimer"));
   EXPECT_EQ(decisions[0]["startTimerDecisionAttributes"]["timerId"], "timer-cool");
   history.DecisionCompleted();
   const auto t = history.TimerStarted("timer-cool", "", "90");
   history.TimerFired("timer-cool", t);
   history.DecisionTask();
-  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "the signal is still awaited";
+  EXPECT_THAT(Decisions(flow, history.State(), kRun), IsEmpty()) << "the signal is still awaited";
   history.DecisionCompleted();
   history.Add("WorkflowExecutionSignaled", {{"signalName", "go"}, {"input", R"({"who":"bo"})"}});
   history.DecisionTask();
-  decisions = Decide(flow, history.State(), kRun);
+  decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_work-1-w"));
   EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_work-1-w").at("input").get<std::string>())
                 .value("who", ""),
@@ -805,7 +819,7 @@ Json RunToClose(const Flow& flow, const std::function<Json(const std::string&)>&
   history.Started();
   for (int round = 0; round < 50; ++round) {
     history.DecisionTask();
-    const auto decisions = Decide(flow, history.State(), kRun);
+    const auto decisions = Decisions(flow, history.State(), kRun);
     history.DecisionCompleted();
     std::vector<std::pair<std::int64_t, std::string>> scheduled;
     for (const auto& d : decisions) {
@@ -939,12 +953,12 @@ TEST(ReadableFailureTest, AResultThatIsNotAnObjectIsAFailedAttempt) {
   history.Completed(s, "[1, 2]");  // what an external worker might send
   history.DecisionTask();
   EXPECT_EQ(history.State().Find("flow_a-1")->last_reason, "the result is not a JSON object");
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_a-1"));
   history.DecisionCompleted();
   s = history.Scheduled("flow_a-1", "flow_a");
   history.Completed(s, "42");
   history.DecisionTask();
-  const Json fail = FailAttributes(Decide(flow, history.State(), kRun));
+  const Json fail = FailAttributes(Decisions(flow, history.State(), kRun));
   EXPECT_EQ(fail.value("reason", ""), "a attempt 2 of 2: the result is not a JSON object");
   EXPECT_EQ(Json::parse(fail.value("details", "{}"))["details"], "42");
 }
@@ -982,7 +996,7 @@ TEST(ChildFlowTest, AChildRunsTheOtherFlowAndItsResultIsMerged) {
   History history;
   history.Started(Json{{"order", 7}}, "flow@1.0~run-9");
   history.DecisionTask();
-  auto decisions = Decide(flow, history.State(), kRun);
+  auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("StartChildWorkflowExecution"));
   const Json start = ChildStart(decisions);
   EXPECT_EQ(start.at("workflowType"), (Json{{"name", "packing"}, {"version", "3.0"}}));
@@ -998,12 +1012,12 @@ TEST(ChildFlowTest, AChildRunsTheOtherFlowAndItsResultIsMerged) {
               {{"initiatedEventId", initiated},
                {"workflowExecution", {{"workflowId", "wf-1.flow_packed-1"}, {"runId", "c1"}}}});
   history.DecisionTask();
-  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "the child runs";
+  EXPECT_THAT(Decisions(flow, history.State(), kRun), IsEmpty()) << "the child runs";
   history.DecisionCompleted();
   history.Add("ChildWorkflowExecutionCompleted",
               {{"initiatedEventId", initiated}, {"result", R"({"boxes":2})"}});
   history.DecisionTask();
-  decisions = Decide(flow, history.State(), kRun);
+  decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_ship-1"));
   EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_ship-1").at("input").get<std::string>())
                 .value("boxes", 0),
@@ -1018,21 +1032,21 @@ TEST(ChildFlowTest, AFailedChildIsRetriedLikeAnActivityThenFailsTheRun) {
   History history;
   history.Started();
   history.DecisionTask();
-  Json start = ChildStart(Decide(flow, history.State(), kRun));
+  Json start = ChildStart(Decisions(flow, history.State(), kRun));
   EXPECT_EQ(start.at("childPolicy"), "TERMINATE");
   history.DecisionCompleted();
   auto initiated = ChildInitiated(history, start);
   history.Add("ChildWorkflowExecutionFailed",
               {{"initiatedEventId", initiated}, {"reason", "out of boxes"}, {"details", "d"}});
   history.DecisionTask();
-  start = ChildStart(Decide(flow, history.State(), kRun));  // the retry, same workflow id
+  start = ChildStart(Decisions(flow, history.State(), kRun));  // the retry, same workflow id
   EXPECT_EQ(start.at("workflowId"), "wf-1.flow_packed-1");
   history.DecisionCompleted();
   initiated = ChildInitiated(history, start);
   history.Add("ChildWorkflowExecutionTimedOut",
               {{"initiatedEventId", initiated}, {"timeoutType", "START_TO_CLOSE"}});
   history.DecisionTask();
-  const Json fail = FailAttributes(Decide(flow, history.State(), kRun));
+  const Json fail = FailAttributes(Decisions(flow, history.State(), kRun));
   EXPECT_EQ(fail.value("reason", ""), "packed attempt 2 of 2: child timed out: START_TO_CLOSE");
 }
 
@@ -1044,7 +1058,7 @@ TEST(ChildFlowTest, ACancelRequestAsksTheOpenChildToCancel) {
   History history;
   history.Started();
   history.DecisionTask();
-  const Json start = ChildStart(Decide(flow, history.State(), kRun));
+  const Json start = ChildStart(Decisions(flow, history.State(), kRun));
   history.DecisionCompleted();
   const auto initiated = ChildInitiated(history, start);
   history.Add("ChildWorkflowExecutionStarted",
@@ -1052,7 +1066,7 @@ TEST(ChildFlowTest, ACancelRequestAsksTheOpenChildToCancel) {
                {"workflowExecution", {{"workflowId", "wf-1.flow_packed-1"}, {"runId", "c1"}}}});
   history.Add("WorkflowExecutionCancelRequested");
   history.DecisionTask();
-  auto decisions = Decide(flow, history.State(), kRun);
+  auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(Types(decisions), ElementsAre("RequestCancelExternalWorkflowExecution"));
   const Json& a = decisions[0]["requestCancelExternalWorkflowExecutionDecisionAttributes"];
   EXPECT_EQ(a["workflowId"], "wf-1.flow_packed-1");
@@ -1062,7 +1076,7 @@ TEST(ChildFlowTest, ACancelRequestAsksTheOpenChildToCancel) {
               {{"workflowId", "wf-1.flow_packed-1"}, {"runId", "c1"}, {"control", "flow_packed-1"}});
   history.Add("ChildWorkflowExecutionCanceled", {{"initiatedEventId", initiated}});
   history.DecisionTask();
-  decisions = Decide(flow, history.State(), kRun);
+  decisions = Decisions(flow, history.State(), kRun);
   EXPECT_THAT(Types(decisions), ElementsAre("CancelWorkflowExecution"));
 }
 
@@ -1088,14 +1102,14 @@ TEST(WindowTest, AFanOutPastTheOpenLimitIsScheduledAsInstancesClose) {
   History history;
   history.Started();
   history.DecisionTask();
-  auto decisions = Decide(flow, history.State(), kRun);
+  auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_EQ(ScheduledIds(decisions).size(), 1000u) << "SWF allows 1,000 open activity tasks";
   history.DecisionCompleted();
   std::vector<std::int64_t> scheduled;
   for (const auto& id : ScheduledIds(decisions)) scheduled.push_back(history.Scheduled(id, "flow_each"));
   for (int i = 0; i < 10; ++i) history.Completed(scheduled[static_cast<std::size_t>(i)], Json::object());
   history.DecisionTask();
-  EXPECT_EQ(ScheduledIds(Decide(flow, history.State(), kRun)).size(), 10u);
+  EXPECT_EQ(ScheduledIds(Decisions(flow, history.State(), kRun)).size(), 10u);
 }
 
 TEST(WindowTest, MaxConcurrentKeepsThatManyInstancesOpen) {
@@ -1107,17 +1121,17 @@ TEST(WindowTest, MaxConcurrentKeepsThatManyInstancesOpen) {
   History history;
   history.Started();
   history.DecisionTask();
-  auto decisions = Decide(flow, history.State(), kRun);
+  auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_EQ(ScheduledIds(decisions).size(), 2u);
   history.DecisionCompleted();
   const auto first = history.Scheduled(ScheduledIds(decisions)[0], "flow_each");
   history.Scheduled(ScheduledIds(decisions)[1], "flow_each");
   history.DecisionTask();
-  EXPECT_THAT(Decide(flow, history.State(), kRun), IsEmpty()) << "two are open";
+  EXPECT_THAT(Decisions(flow, history.State(), kRun), IsEmpty()) << "two are open";
   history.DecisionCompleted();
   history.Completed(first, Json::object());
   history.DecisionTask();
-  EXPECT_EQ(ScheduledIds(Decide(flow, history.State(), kRun)).size(), 1u);
+  EXPECT_EQ(ScheduledIds(Decisions(flow, history.State(), kRun)).size(), 1u);
   EXPECT_THROW(flow.Activity("bad").MaxConcurrent(0), std::invalid_argument);
 }
 
@@ -1139,7 +1153,7 @@ class CancelTest : public ::testing::Test {
   }
   std::vector<Json> DecideNow() {
     history_.DecisionTask();
-    auto decisions = Decide(flow_, history_.State(), kRun);
+    auto decisions = Decisions(flow_, history_.State(), kRun);
     history_.DecisionCompleted();
     return decisions;
   }
@@ -1217,7 +1231,7 @@ TEST(DecideTest, WorkflowInputThatIsNotAnObjectFailsTheWorkflow) {
   History history;
   history.Started(Json("[1, 2]"));
   history.DecisionTask();
-  EXPECT_THAT(FailAttributes(Decide(flow, history.State(), kRun)).value("reason", ""),
+  EXPECT_THAT(FailAttributes(Decisions(flow, history.State(), kRun)).value("reason", ""),
               HasSubstr("JSON object"));
 }
 
@@ -1231,7 +1245,7 @@ TEST(DecideTest, AnExceptionInTheDeciderFailsTheWorkflowWithItsMessage) {
   History history;
   history.Started();
   history.DecisionTask();
-  EXPECT_EQ(FailAttributes(Decide(flow, history.State(), kRun)).value("reason", ""),
+  EXPECT_EQ(FailAttributes(Decisions(flow, history.State(), kRun)).value("reason", ""),
             "generator exploded");
 }
 
@@ -1243,7 +1257,7 @@ TEST(DecideTest, CircularRequirementsFailTheWorkflowInsteadOfHanging) {
   History history;
   history.Started();
   history.DecisionTask();
-  EXPECT_EQ(FailAttributes(Decide(flow, history.State(), kRun)).value("reason", ""),
+  EXPECT_EQ(FailAttributes(Decisions(flow, history.State(), kRun)).value("reason", ""),
             "no activity can start: the requirements of a, b can never be met (circular "
             "requirements)");
 }
@@ -1257,7 +1271,7 @@ TEST(DecideTest, WorkflowInputIsTheFirstContext) {
   History history;
   history.Started(Json{{"n", 5}, {"unused", "u"}});
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   EXPECT_EQ(Json::parse(ScheduleAttributes(decisions, "flow_a-1").at("input").get<std::string>()),
             (Json{{"n", 5},
                   {"execution.domain", "dev"},
@@ -1276,7 +1290,7 @@ TEST(DecideTest, GeneratorInstancesAreScheduledWithPessimisticScheduleToStart) {
   History history;
   history.Started();
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_EQ(decisions.size(), 2u);
   // sha1 of "'d':'0';'i':'0';", checked with `printf "'d':'0';'i':'0';" | sha1sum`.
   const Json& first =
@@ -1293,7 +1307,7 @@ TEST(DecideTest, AnEmptyRunnerHasNoStartToCloseOrHeartbeatLimit) {
   History history;
   history.Started();
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   const Json& a = ScheduleAttributes(decisions, "flow_empty-1");
   EXPECT_EQ(a.at("startToCloseTimeout"), "NONE");
   EXPECT_EQ(a.at("heartbeatTimeout"), "NONE");
@@ -1313,13 +1327,13 @@ TEST(DecideTest, AGeneratorWithZeroInstancesCountsAsComplete) {
   History history;
   history.Started(Json{{"start", 1}});
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_after-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_after-1"));
   history.DecisionCompleted();
   const auto s = history.Scheduled("flow_after-1", "flow_after");
   history.ActivityStarted(s);
   history.Completed(s, Json{{"after", true}});
   history.DecisionTask();
-  EXPECT_EQ(CompletedResult(Decide(flow, history.State(), kRun)),
+  EXPECT_EQ(CompletedResult(Decisions(flow, history.State(), kRun)),
             (Json{{"start", 1}, {"after", true}}));
 }
 
@@ -1331,7 +1345,7 @@ TEST(DecideTest, OnlyEmptyGeneratorsCompleteAtOnce) {
   History history;
   history.Started(Json{{"x", 1}});
   history.DecisionTask();
-  EXPECT_EQ(CompletedResult(Decide(flow, history.State(), kRun)), (Json{{"x", 1}}));
+  EXPECT_EQ(CompletedResult(Decisions(flow, history.State(), kRun)), (Json{{"x", 1}}));
 }
 
 TEST(DecideTest, ExternalActivitiesGetTheirTimeoutsAndTheWholeContext) {
@@ -1346,7 +1360,7 @@ TEST(DecideTest, ExternalActivitiesGetTheirTimeoutsAndTheWholeContext) {
   history.ActivityStarted(s);
   history.Completed(s, Json{{"first", 1}});
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_external-1"));
   const Json& a = ScheduleAttributes(decisions, "flow_external-1");
   EXPECT_EQ(a.at("activityType"), (Json{{"name", "flow_external"}, {"version", "1.0"}}));
@@ -1368,7 +1382,7 @@ TEST(VersionTest, APrivateRunSchedulesOnPrivateListsButExternalOnTheSharedOne) {
   History history;
   history.Started(Json::object(), "flow@1.0~run-1234");
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_THAT(ScheduledIds(decisions), ElementsAre("flow_mine-1", "flow_theirs-1"));
   EXPECT_EQ(ScheduleAttributes(decisions, "flow_mine-1").at("taskList"),
             (Json{{"name", "flow_mine@1.0~run-1234"}}));
@@ -1382,7 +1396,7 @@ TEST(VersionTest, ARunOfAnotherVersionIsFailedWithAReasonNamingBoth) {
   History history;
   history.Started(Json::object(), "flow@1.0", "2.0");
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   ASSERT_EQ(decisions.size(), 1u);
   EXPECT_EQ(decisions[0].at("decisionType"), "FailWorkflowExecution");
   const std::string reason =
@@ -1397,7 +1411,7 @@ TEST(DecideTest, AnInputOver32768CharactersFailsTheWorkflow) {
   History history;
   history.Started(Json{{"big", std::string(40000, 'b')}, {"small", 1}});
   history.DecisionTask();
-  const auto decisions = Decide(flow, history.State(), kRun);
+  const auto decisions = Decisions(flow, history.State(), kRun);
   const std::string reason = FailAttributes(decisions).value("reason", "");
   EXPECT_THAT(reason, HasSubstr("input of activity flow_whole-1"));
   EXPECT_THAT(reason, HasSubstr("32768"));
@@ -1411,7 +1425,7 @@ TEST(DecideTest, TrimmedInputOfABigContextIsScheduled) {
   History history;
   history.Started(Json{{"big", std::string(40000, 'b')}, {"small", 1}});
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_trimmed-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_trimmed-1"));
 }
 
 TEST(DecideTest, SizesCountCharactersNotBytes) {
@@ -1422,7 +1436,7 @@ TEST(DecideTest, SizesCountCharactersNotBytes) {
   for (int i = 0; i < 20000; ++i) accents += "\xc3\xa9";  // 40000 bytes, 20000 characters
   history.Started(Json{{"text", accents}});
   history.DecisionTask();
-  EXPECT_THAT(ScheduledIds(Decide(flow, history.State(), kRun)), ElementsAre("flow_whole-1"));
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_whole-1"));
 }
 
 TEST(DecideTest, AResultOver32768CharactersFailsInsteadOfCompleting) {
@@ -1437,7 +1451,7 @@ TEST(DecideTest, AResultOver32768CharactersFailsInsteadOfCompleting) {
   history.Completed(s, Json{{"huge", std::string(33000, 'h')}});
   history.DecisionTask();
   const std::string reason =
-      FailAttributes(Decide(flow, history.State(), kRun)).value("reason", "");
+      FailAttributes(Decisions(flow, history.State(), kRun)).value("reason", "");
   EXPECT_THAT(reason, HasSubstr("workflow result"));
   EXPECT_THAT(reason, HasSubstr("32768"));
 }
@@ -1454,7 +1468,7 @@ class CustomDeciderTest : public ::testing::Test {
     history_.DecisionTask();
   }
 
-  std::vector<Json> DecideNow() { return Decide(flow_, history_.State(), kRun); }
+  std::vector<Json> DecideNow() { return Decisions(flow_, history_.State(), kRun); }
 
   // Applies the decisions as SWF would record them: the decision task
   // completes, each scheduled activity gets its event. Returns the scheduled
@@ -1677,7 +1691,8 @@ TEST_F(FourActivityFlowTest, DeciderFollowsPagesAndReadsOnlyNewEvents) {
   auto responses = service.Requests("RespondDecisionTaskCompleted");
   ASSERT_EQ(responses.size(), 1u);
   EXPECT_EQ(responses[0].at("taskToken"), "token-3");
-  EXPECT_EQ(responses[0].at("decisions"), Json(DecideAfter(3)));
+  // What Decide says, the graph marker of the first decision included.
+  EXPECT_EQ(responses[0].at("decisions"), Json(::garcon::Decide(flow_, history_.State(3), kRun)));
 
   // Second task for the same run: the page reaches the known events, so the
   // next page is never asked for (the service would answer with an error).
@@ -1786,6 +1801,62 @@ TEST(RegisterTest, RegistersEverythingAndAlreadyExistsIsNotAnError) {
 
   service.faults["RegisterWorkflowType"] = Status(Fault::kAccessDenied, "no");
   EXPECT_EQ(Register(flow, service), Status(Fault::kAccessDenied, "no"));
+}
+
+}  // namespace
+}  // namespace garcon
+
+namespace garcon {
+namespace {
+
+TEST(GraphTest, TheFirstDecisionRecordsTheFlowsGraphOnce) {
+  Flow child("dev", "packing");
+  Flow flow("dev", "flow", "2.0");
+  RetryPolicy backoff;
+  backoff.retries = 2;
+  backoff.initial_interval = std::chrono::seconds(30);
+  auto& a = flow.Activity("a").Run(Sync(WholeContext())).Retry(backoff);
+  auto& b = flow.Activity("b")
+                .Requires({&a})
+                .Generator([](const Context&) { return std::vector<Context>{}; })
+                .MaxConcurrent(5)
+                .AllowFailures(0.5)
+                .Run(Child(child));
+  flow.Activity("c").Requires({&a, &b}).AwaitSignal("go").After(std::chrono::seconds(60)).External(10);
+  History history;
+  history.Started(Json::object(), "flow@2.0", "2.0");
+  history.DecisionTask();
+  const auto decisions = ::garcon::Decide(flow, history.State(), kRun);
+  ASSERT_GE(decisions.size(), 2u) << Json(decisions).dump();
+  ASSERT_EQ(decisions[0].at("decisionType"), "RecordMarker");
+  const Json& marker = decisions[0].at("recordMarkerDecisionAttributes");
+  EXPECT_EQ(marker.at("markerName"), kGraphMarker);
+  const Json graph = Json::parse(marker.at("details").get<std::string>());
+  EXPECT_EQ(graph, flow.Graph());
+  EXPECT_EQ(graph["version"], "2.0");
+  EXPECT_EQ(graph["activities"][0]["backoff"], 30);
+  EXPECT_EQ(graph["activities"][1]["runner"], "child");
+  EXPECT_EQ(graph["activities"][1]["child"], "packing@1.0");
+  EXPECT_EQ(graph["activities"][1]["maxConcurrent"], 5);
+  EXPECT_EQ(graph["activities"][2]["requires"], (Json{"a", "b"}));
+  EXPECT_EQ(graph["activities"][2]["signal"], "go");
+
+  // Drawn without the flow's code.
+  const std::string mermaid = GraphMermaid(graph);
+  EXPECT_THAT(mermaid, HasSubstr("flowchart LR"));
+  EXPECT_THAT(mermaid, HasSubstr("a_a --> a_c"));
+  EXPECT_THAT(mermaid, HasSubstr("child packing@1.0"));
+  const std::string dot = GraphDot(graph);
+  EXPECT_THAT(dot, HasSubstr("a_b -> a_c;"));
+  EXPECT_THAT(dot, HasSubstr("awaits go"));
+
+  // Recorded once: later decisions do not repeat it.
+  history.DecisionCompleted();
+  history.Add("MarkerRecorded", {{"markerName", kGraphMarker}, {"details", marker.at("details")}});
+  history.DecisionTask();
+  for (const Json& d : ::garcon::Decide(flow, history.State(), kRun)) {
+    EXPECT_NE(d.at("decisionType"), "RecordMarker");
+  }
 }
 
 }  // namespace

@@ -139,6 +139,29 @@ TEST(ExamplesTest, OrderFlowDoesNotRetryADeclinedCard) {
   EXPECT_EQ(Json::parse(o.summary["details"].get<std::string>())["attempts"], 1);
 }
 
+// The output of `<example> ARGS`.
+std::string Output(const std::string& name, const std::string& args) {
+  const std::string command = std::string(GARCON_EXAMPLES_DIR) + "/" + name + " " + args;
+  FILE* pipe = popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string out;
+  std::array<char, 4096> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) out += buffer.data();
+  EXPECT_EQ(pclose(pipe), 0) << command;
+  return out;
+}
+
+TEST(ExamplesTest, GraphPrintsTheFlowAndItsChildFlows) {
+  const std::string mermaid = Output("order_flow", "graph");
+  EXPECT_NE(mermaid.find("a_reserve --> a_charge"), std::string::npos) << mermaid;
+  EXPECT_NE(mermaid.find("child packing_flow@1.0"), std::string::npos) << mermaid;
+  EXPECT_NE(mermaid.find("a_pick --> a_pack"), std::string::npos) << mermaid;  // the child's
+  EXPECT_NE(Output("simple_flow", "graph --format dot").find("a_activity_3 -> a_activity_4;"),
+            std::string::npos);
+  const Json graph = Json::parse(Output("simple_flow", "graph --format json"));
+  EXPECT_EQ(graph["activities"][1]["runner"], "async");
+}
+
 TEST(ExamplesTest, BadInputIsRefusedClearly) {
   Outcome o = RunExample("simple_flow", "[1, 2]");
   EXPECT_EQ(o.exit_code, 2);
