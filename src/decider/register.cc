@@ -1,5 +1,6 @@
 #include <string>
 
+#include "base/status_macros.h"
 #include "garcon/decider.h"
 
 namespace garcon {
@@ -13,6 +14,7 @@ Status IgnoreExists(Result<Json> r, Fault exists) {
 }  // namespace
 
 Status Register(const Flow& flow, swf::Service& service) {
+  RETURN_IF_ERROR(flow.Validate());
   RETURN_IF_ERROR(IgnoreExists(
       service.Call("RegisterDomain",
                    {{"name", flow.domain()},
