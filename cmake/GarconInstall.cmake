@@ -46,7 +46,9 @@ install(FILES ${PROJECT_BINARY_DIR}/garconConfig.cmake
 # they were declared in), and where their dependencies come from. A static
 # Garcon needs its private dependencies on the link line, so they go in
 # Requires; a shared one in Requires.private. The prefix is found from the
-# file's own place (${pcfiledir}), so an installed tree can move.
+# file's own place (${pcfiledir}), so an installed tree can move; except in
+# /usr (the .deb), where pkg-config must see /usr/include and the system
+# library directory as themselves to leave them off the command line.
 get_property(garcon_flow_libraries GLOBAL PROPERTY GARCON_FLOW_LIBRARIES)
 list(REVERSE garcon_flow_libraries)
 set(GARCON_PC_LIBS "")
@@ -61,7 +63,7 @@ else()
   string(APPEND GARCON_PC_REQUIRES ", ${GARCON_PC_PRIVATE}")
   set(GARCON_PC_REQUIRES_PRIVATE "")
 endif()
-if(IS_ABSOLUTE "${GARCON_PKGCONFIG_DIR}")
+if(IS_ABSOLUTE "${GARCON_PKGCONFIG_DIR}" OR CMAKE_INSTALL_PREFIX STREQUAL "/usr")
   set(GARCON_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
 else()
   file(RELATIVE_PATH garcon_pc_up "/prefix/${GARCON_PKGCONFIG_DIR}" "/prefix")

@@ -77,6 +77,14 @@ template <typename C, typename R, typename... A>
 struct CallableTraits<R (C::*)(A...) const> : CallableTraits<R (*)(A...)> {};
 template <typename C, typename R, typename... A>
 struct CallableTraits<R (C::*)(A...)> : CallableTraits<R (*)(A...)> {};
+template <typename R, typename... A>
+struct CallableTraits<R (*)(A...) noexcept> : CallableTraits<R (*)(A...)> {};
+template <typename R, typename... A>
+struct CallableTraits<R(A...) noexcept> : CallableTraits<R (*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...) const noexcept> : CallableTraits<R (*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...) noexcept> : CallableTraits<R (*)(A...)> {};
 
 template <typename T>
 struct IsOptional : std::false_type {};

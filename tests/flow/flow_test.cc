@@ -689,6 +689,16 @@ TEST(TaskTest, FillCountMismatchIsAMisuse) {
   EXPECT_EQ(wrong(execution, Context{{"a", 1}, {"b", 2}}), (Context{{"ran", true}}));
 }
 
+Context NoexceptTask(ActivityExecution&, int id) noexcept { return {{"id", id}}; }
+
+TEST(TaskTest, NoexceptFunctionsAndLambdas) {
+  ActivityExecution execution(ExecutionInfo{});
+  Task function = Task(NoexceptTask).Fill("id");
+  EXPECT_EQ(function(execution, Context{{"id", 3}}), (Context{{"id", 3}}));
+  Task lambda([](ActivityExecution&, const Context&) noexcept { return Context{{"ok", 1}}; });
+  EXPECT_EQ(lambda(execution, Context::object()), (Context{{"ok", 1}}));
+}
+
 // Task(fn, keys...): Fill with the count checked at compile time
 // (tests/compile_fail has the programs that must not compile).
 TEST(TaskTest, KeysGivenToTheConstructor) {
