@@ -25,6 +25,18 @@ if(TARGET garcon)
   install(TARGETS garcon RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
 
+# Shared libraries installed into a prefix of one's own find each other, and
+# the garcon command finds them, without LD_LIBRARY_PATH (the system's
+# directories need no run path).
+if(BUILD_SHARED_LIBS AND NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set_target_properties(${garcon_libraries} PROPERTIES INSTALL_RPATH "$ORIGIN")
+  if(TARGET garcon)
+    file(RELATIVE_PATH garcon_bin_to_lib
+      /prefix/${CMAKE_INSTALL_BINDIR} /prefix/${CMAKE_INSTALL_LIBDIR})
+    set_target_properties(garcon PROPERTIES INSTALL_RPATH "$ORIGIN/${garcon_bin_to_lib}")
+  endif()
+endif()
+
 install(EXPORT garconTargets
   NAMESPACE garcon::
   DESTINATION ${GARCON_CMAKE_DIR})

@@ -88,8 +88,10 @@ case $mode in
     ;;
   pkg_config)
     install_prefix
-    PKG_CONFIG_PATH=$(dirname "$(find "$work/prefix" -name garcon.pc)") build_with_pkg_config
-    check_consumer "$work/consumer_flow_pc"
+    pc_dir=$(dirname "$(find "$work/prefix" -name garcon.pc)")
+    PKG_CONFIG_PATH=$pc_dir build_with_pkg_config
+    # Shared libraries in a prefix of one's own: pkg-config gives no run path.
+    LD_LIBRARY_PATH=$(dirname "$pc_dir") check_consumer "$work/consumer_flow_pc"
     ;;
   new)
     install_prefix
