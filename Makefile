@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: setup configure build demo test bench asan tsan fuzz fuzz-build ci-sanitizers clean
+.PHONY: setup configure build demo test bench asan tsan fuzz fuzz-build ci-sanitizers package package-test clean
 
 setup:
 	./scripts/setup.sh
@@ -69,5 +69,25 @@ ci-sanitizers: setup
 	cd $(FUZZ_BUILD) && ctest -j $(JOBS) --output-on-failure -E 'server_soak'
 	./fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(CI_FUZZ_SECONDS) $(FUZZERS)
 
+# The .deb (CPack), from a Release build for /usr in build-package: the
+# libraries (static, position-independent), the headers, the CMake package
+# and garcon.pc, the garcon command and the garcon service (a systemd unit
+# run as the garcon user, state in /var/lib/garcon). docs/install.md.
+PACKAGE_BUILD ?= build-package
+package: setup
+	cmake -S . -B $(PACKAGE_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+	  -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DGARCON_INSTALL_SYSTEMD=ON -DGARCON_BUILD_TOOLS=ON \
+	  -DGARCON_BUILD_TESTS=OFF -DGARCON_BUILD_EXAMPLES=OFF -DGARCON_BUILD_BENCH=OFF
+	cmake --build $(PACKAGE_BUILD) -j $(JOBS)
+	rm -f $(PACKAGE_BUILD)/garcon_*.deb
+	cd $(PACKAGE_BUILD) && cpack -G DEB
+	@ls $(PACKAGE_BUILD)/garcon_*.deb
+
+# Installs that .deb into this machine (apt-get, as root), checks the
+# service's user, state directory and unit, builds and runs programs against
+# it, then purges it (packaging/test_package.sh). For CI machines.
+package-test: package
+	./packaging/test_package.sh $(PACKAGE_BUILD)
+
 clean:
-	rm -rf $(BUILD) build-asan build-tsan $(FUZZ_BUILD)
+	rm -rf $(BUILD) build-asan build-tsan $(FUZZ_BUILD) $(PACKAGE_BUILD)

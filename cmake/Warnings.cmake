@@ -7,7 +7,8 @@ target_compile_options(garcon_warnings INTERFACE
   # GCC 12 at -O2/-O3 reports std::string concatenation in its own headers
   # as overlapping memcpy (GCC bug 105329): a false positive.
   $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
-option(GARCON_WERROR "Treat warnings as errors" ON)
+# Errors only in Garcon's own build: a parent project keeps its own policy.
+option(GARCON_WERROR "Treat warnings as errors" ${GARCON_TOP_LEVEL})
 if(GARCON_WERROR)
   target_compile_options(garcon_warnings INTERFACE -Werror)
 endif()

@@ -9,6 +9,7 @@ packages=(
   libssl-dev libsqlite3-dev libboost-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev  # make fuzz: clang 14, libFuzzer and the sanitizer runtimes
+  file dpkg-dev  # make package: CPack's .deb, dpkg-shlibdeps
 )
 
 missing=()

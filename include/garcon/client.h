@@ -4,8 +4,8 @@
 //
 //   ClientOptions options;
 //   options.endpoint = "http://127.0.0.1:7800";       // or empty: from env
-//   ASSIGN_OR_RETURN(options, ResolveOptions(options, ProcessEnvironment()));
-//   ASSIGN_OR_RETURN(auto swf, HttpService::Create(options));
+//   GARCON_ASSIGN_OR_RETURN(options, ResolveOptions(options, ProcessEnvironment()));
+//   GARCON_ASSIGN_OR_RETURN(auto swf, HttpService::Create(options));
 //   Result<Json> domains = swf->Call("ListDomains", {{"registrationStatus", "REGISTERED"}});
 #pragma once
 
@@ -21,6 +21,7 @@
 #include "garcon/clock.h"
 #include "garcon/service.h"
 #include "garcon/status.h"
+#include "garcon/version.h"
 
 namespace garcon::client {
 
@@ -107,7 +108,8 @@ struct ClientOptions {
   // Idle keep-alive connections kept for reuse (one per concurrent caller
   // at the peak is what a busy process needs).
   std::size_t max_idle_connections = 64;
-  std::string user_agent = "garcon-cpp/0.1";
+  // "garcon-cpp/MAJOR.MINOR.PATCH" by default.
+  std::string user_agent = "garcon-cpp/" GARCON_VERSION_STRING;
 
   // Time for X-Amz-Date. Default: the system clock.
   std::shared_ptr<Clock> clock;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "garcon/runner.h"
+#include "garcon/status.h"
 #include "garcon/task.h"
 
 namespace garcon {
@@ -109,6 +110,8 @@ class Activity {
   Activity(const Flow* flow, std::string name);
 
   // Activities whose every instance must complete before this one starts.
+  // Throws std::invalid_argument for a null one; Flow::Validate reports the
+  // activity itself, another flow's activity and circular requirements.
   Activity& Requires(std::vector<const Activity*> activities);
   // The runner: Sync(...), Async(...) or External(...).
   Activity& Run(Runner runner);
@@ -217,10 +220,17 @@ class Flow {
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
 
-  // Declares an activity. Names must be unique in the flow (throws
-  // std::invalid_argument otherwise). The reference stays valid for the
-  // flow's lifetime.
+  // Declares an activity. Names must be unique in the flow (Validate
+  // reports a name declared twice). The reference stays valid for the flow's
+  // lifetime.
   garcon::Activity& Activity(std::string name);
+
+  // The mistakes in the flow's declaration, found before it runs: an
+  // activity name declared twice, an activity that requires itself or an
+  // activity of another flow, circular requirements, a task whose Fill does
+  // not match its parameters. kValidation naming them, or OK. Register (so
+  // RunFlow, StartFlow and every command of Main) checks it first.
+  Status Validate() const;
 
   // Replaces the derived flow decider with a custom one.
   Flow& Decider(CustomDecider decider);

@@ -11,4 +11,5 @@
 #include "garcon/service.h"             // IWYU pragma: export
 #include "garcon/status.h"              // IWYU pragma: export
 #include "garcon/task.h"                // IWYU pragma: export
+#include "garcon/version.h"             // IWYU pragma: export
 #include "garcon/worker.h"              // IWYU pragma: export

@@ -49,6 +49,9 @@ class Runner {
   Runner& MaxWorkers(int n);
   int max_workers() const { return max_workers_; }
 
+  // The tasks and task lists, as declared.
+  const std::vector<TaskItem>& items() const { return items_; }
+
   // The tasks for this context, task lists flattened one level.
   std::vector<Task> Tasks(const Context& context) const;
 

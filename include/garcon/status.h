@@ -4,6 +4,10 @@
 // reads the same to the caller.
 #pragma once
 
+#if __cplusplus < 202002L
+#error "Garcon needs C++20: compile with -std=c++20 (or link garcon::garcon in CMake)"
+#endif
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -122,14 +126,15 @@ class [[nodiscard]] Result {
 #define GARCON_CONCAT_(a, b) GARCON_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function when `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                          \
+#define GARCON_RETURN_IF_ERROR(expr)                   \
   do {                                                 \
     ::garcon::Status garcon_status_ = (expr);          \
     if (!garcon_status_.ok()) return garcon_status_;   \
   } while (0)
 
-// `ASSIGN_OR_RETURN(auto x, F())`: x = F().value(), or return its Status.
-#define ASSIGN_OR_RETURN(lhs, expr)                                          \
+// `GARCON_ASSIGN_OR_RETURN(auto x, F())`: x = F().value(), or return its
+// Status.
+#define GARCON_ASSIGN_OR_RETURN(lhs, expr)                                   \
   auto GARCON_CONCAT_(garcon_result_, __LINE__) = (expr);                   \
   if (!GARCON_CONCAT_(garcon_result_, __LINE__).ok())                       \
     return GARCON_CONCAT_(garcon_result_, __LINE__).status();               \

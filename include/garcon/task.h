@@ -5,6 +5,10 @@
 // into the context.
 #pragma once
 
+#if __cplusplus < 202002L
+#error "Garcon needs C++20: compile with -std=c++20 (or link garcon::garcon in CMake)"
+#endif
+
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -73,6 +77,14 @@ template <typename C, typename R, typename... A>
 struct CallableTraits<R (C::*)(A...) const> : CallableTraits<R (*)(A...)> {};
 template <typename C, typename R, typename... A>
 struct CallableTraits<R (C::*)(A...)> : CallableTraits<R (*)(A...)> {};
+template <typename R, typename... A>
+struct CallableTraits<R (*)(A...) noexcept> : CallableTraits<R (*)(A...)> {};
+template <typename R, typename... A>
+struct CallableTraits<R(A...) noexcept> : CallableTraits<R (*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...) const noexcept> : CallableTraits<R (*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct CallableTraits<R (C::*)(A...) noexcept> : CallableTraits<R (*)(A...)> {};
 
 template <typename T>
 struct IsOptional : std::false_type {};
@@ -110,6 +122,74 @@ Json ResultToJson(R&& r) {
   return Json(std::forward<R>(r));
 }
 
+// A callable whose parameter types can be read: a function, a function
+// pointer, or an object with one call operator that is not a template (not a
+// generic lambda, not overloaded).
+template <typename F>
+concept ReadableSignature =
+    std::is_function_v<std::remove_pointer_t<F>> || requires { &F::operator(); };
+
+// The first parameter's type, void when there is none.
+template <typename Args>
+struct FirstArg {
+  using Type = void;
+};
+template <typename A, typename... More>
+struct FirstArg<std::tuple<A, More...>> {
+  using Type = A;
+};
+
+template <typename T>
+inline constexpr bool kIsMutableReference =
+    std::is_lvalue_reference_v<T> && !std::is_const_v<std::remove_reference_t<T>>;
+
+// True for (ActivityExecution&, Context&): a context taken by non-const
+// reference.
+template <typename Args>
+struct MutatesWholeContext : std::false_type {};
+template <typename A>
+struct MutatesWholeContext<std::tuple<A, Context&>> : std::true_type {};
+
+// True when a parameter after the first is a non-const lvalue reference.
+template <typename Args, std::size_t... I>
+constexpr bool HasMutableReference(std::index_sequence<I...>) {
+  return (kIsMutableReference<std::tuple_element_t<I + 1, Args>> || ...);
+}
+
+// What is wrong with a task's signature, as a compile-time code:
+// 0 nothing, 1 unreadable (generic lambda), 2 first parameter, 3 non-const
+// Context&, 4 another non-const reference.
+template <typename F>
+constexpr int TaskSignatureError() {
+  if constexpr (!ReadableSignature<F>) {
+    return 1;
+  } else {
+    using Args = typename CallableTraits<F>::Args;
+    if constexpr (!std::is_same_v<typename FirstArg<Args>::Type, ActivityExecution&>) {
+      return 2;
+    } else if constexpr (MutatesWholeContext<Args>::value) {
+      return 3;
+    } else if constexpr (HasMutableReference<Args>(
+                             std::make_index_sequence<std::tuple_size_v<Args> - 1>())) {
+      return 4;
+    } else {
+      return 0;
+    }
+  }
+}
+
+// The number of parameters Fill binds: those after ActivityExecution&, or
+// -1 for a task of the whole context. F's signature must be valid.
+template <typename F>
+constexpr int TaskArity() {
+  using Args = typename CallableTraits<F>::Args;
+  if constexpr (ReadsWholeContext<Args>::value) {
+    return -1;
+  } else {
+    return static_cast<int>(std::tuple_size_v<Args>) - 1;
+  }
+}
+
 }  // namespace detail
 
 class Task {
@@ -122,35 +202,66 @@ class Task {
   //   context key (or constant) given by Fill, in order. The keys are the
   //   task's requirements: only they are sent to its activity.
   // It returns Context/Json (an object or null) or void.
+  //
+  // Mistakes in the signature are compile errors that say what to write: a
+  // generic lambda (its `auto` parameters cannot be read), a first parameter
+  // other than ActivityExecution&, a context or a parameter taken by
+  // non-const reference (a task returns what it adds to the context).
   template <typename F,
             typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Task>>>
   Task(F fn) {  // NOLINT: implicit so runners accept plain callables
-    using Traits = detail::CallableTraits<std::decay_t<F>>;
-    using Args = typename Traits::Args;
-    static_assert(std::tuple_size_v<Args> >= 1,
-                  "a task's first parameter is ActivityExecution&");
-    static_assert(std::is_same_v<std::tuple_element_t<0, Args>, ActivityExecution&>,
-                  "a task's first parameter is ActivityExecution&");
-    constexpr std::size_t kArity = std::tuple_size_v<Args> - 1;
-    if constexpr (detail::ReadsWholeContext<Args>::value) {
-      arity_ = -1;
-      invoke_ = [fn = std::move(fn)](ActivityExecution& a, const Context& c,
-                                     const std::vector<Json>&) -> Json {
-        return Call(fn, a, c);
-      };
-    } else {
-      arity_ = static_cast<int>(kArity);
-      invoke_ = [fn = std::move(fn)](ActivityExecution& a, const Context&,
-                                     const std::vector<Json>& args) -> Json {
-        return Apply<Args>(fn, a, args, std::make_index_sequence<kArity>());
-      };
+    using D = std::decay_t<F>;
+    constexpr int kError = detail::TaskSignatureError<D>();
+    static_assert(kError != 1,
+                  "garcon::Task: a generic lambda (auto parameters) or an overloaded call "
+                  "operator cannot be a task, because Garcon reads the parameter types to fill "
+                  "them from the context. Spell the types: [](garcon::ActivityExecution& "
+                  "activity, const garcon::Context& context) { ... } or "
+                  "[](garcon::ActivityExecution& activity, int id) { ... } with .Fill(\"key\")");
+    static_assert(kError != 2,
+                  "garcon::Task: a task's first parameter is garcon::ActivityExecution& (the "
+                  "running activity: heartbeats, logger), e.g. [](garcon::ActivityExecution& "
+                  "activity, const garcon::Context& context) { ... }");
+    static_assert(kError != 3,
+                  "garcon::Task: a task takes the context as const garcon::Context&, not "
+                  "garcon::Context&: it does not change the context but returns what it adds, "
+                  "e.g. [](garcon::ActivityExecution&, const garcon::Context& context) { return "
+                  "garcon::Context{{\"key\", value}}; }");
+    static_assert(kError != 4,
+                  "garcon::Task: a parameter filled from the context is taken by value or by "
+                  "const reference (int id, const std::string& name), not by non-const "
+                  "reference; return what the task adds to the context instead");
+    if constexpr (kError == 0) Bind(std::move(fn));
+  }
+
+  // Task(fn, keys...) is Task(fn).Fill(keys...) with the number of keys
+  // checked at compile time: one key (or garcon::Static value) per parameter
+  // after ActivityExecution&.
+  template <typename F, typename P, typename... More,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Task>>>
+  Task(F fn, P&& first, More&&... more) : Task(std::move(fn)) {
+    using D = std::decay_t<F>;
+    if constexpr (detail::TaskSignatureError<D>() == 0) {
+      constexpr int kArity = detail::TaskArity<D>();
+      static_assert(kArity != -1,
+                    "garcon::Task(fn, keys...): fn reads the whole context (const "
+                    "garcon::Context&), so it has no parameter to fill; declare the keys it "
+                    "reads with .Reads({...}) instead");
+      static_assert(kArity == -1 || kArity == static_cast<int>(1 + sizeof...(More)),
+                    "garcon::Task(fn, keys...): give exactly one key (or garcon::Static(value)) "
+                    "per parameter of fn after garcon::ActivityExecution&");
+      if constexpr (kArity == static_cast<int>(1 + sizeof...(More))) {
+        FillParams({Param(std::forward<P>(first)), Param(std::forward<More>(more))...});
+      }
     }
   }
 
   // Binds the parameters after ActivityExecution&, in order, to context keys
-  // or Static(...) constants. Throws std::invalid_argument when the count
-  // differs from the function's parameter count or the task reads the whole
-  // context.
+  // or Static(...) constants. A count that differs from the function's
+  // parameter count, or a Fill on a task of the whole context, is recorded
+  // as the task's misuse(): Flow::Validate reports it before the flow runs
+  // (and the task, if run, fails with it). Task(fn, keys...) checks the
+  // count at compile time.
   template <typename... P>
   Task& Fill(P&&... params) {
     return FillParams({Param(std::forward<P>(params))...});
@@ -168,6 +279,10 @@ class Task {
   // sent only those.
   Task& Reads(std::vector<std::string> keys);
 
+  // Why the task cannot run as declared (a Fill that does not match its
+  // parameters); empty when it can.
+  const std::string& misuse() const { return misuse_; }
+
   std::optional<int> timeout() const { return timeout_; }
   std::optional<int> heartbeat() const { return heartbeat_; }
   // The context keys the task reads; nullopt when it reads the whole context
@@ -182,6 +297,25 @@ class Task {
  private:
   using Invoke =
       std::function<Json(ActivityExecution&, const Context&, const std::vector<Json>&)>;
+
+  template <typename F>
+  void Bind(F fn) {
+    using Args = typename detail::CallableTraits<F>::Args;
+    constexpr std::size_t kArity = std::tuple_size_v<Args> - 1;
+    if constexpr (detail::ReadsWholeContext<Args>::value) {
+      arity_ = -1;
+      invoke_ = [fn = std::move(fn)](ActivityExecution& a, const Context& c,
+                                     const std::vector<Json>&) -> Json {
+        return Call(fn, a, c);
+      };
+    } else {
+      arity_ = static_cast<int>(kArity);
+      invoke_ = [fn = std::move(fn)](ActivityExecution& a, const Context&,
+                                     const std::vector<Json>& args) -> Json {
+        return Apply<Args>(fn, a, args, std::make_index_sequence<kArity>());
+      };
+    }
+  }
 
   template <typename F>
   static Json Call(const F& fn, ActivityExecution& a, const Context& c) {
@@ -215,6 +349,7 @@ class Task {
   int arity_ = -1;  // -1: whole-context task
   std::vector<Param> params_;
   bool filled_ = false;
+  std::string misuse_;
   std::optional<std::vector<std::string>> reads_;
   std::string namespace_;
   std::optional<int> timeout_;

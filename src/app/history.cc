@@ -1,5 +1,7 @@
 #include "app/history.h"
 
+#include "base/status_macros.h"
+
 namespace garcon::app {
 
 Result<std::vector<Json>> FetchHistory(swf::Service& service, const std::string& domain,

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/status_macros.h"
+
 namespace garcon::app {
 
 Result<std::unique_ptr<RemoteService>> RemoteService::Open(const RemoteOptions& options) {

@@ -8,6 +8,7 @@
 
 #include "app/history.h"
 #include "app/progress.h"
+#include "base/status_macros.h"
 #include "garcon/app.h"
 #include "garcon/decider.h"
 #include "garcon/engine.h"

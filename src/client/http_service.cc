@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "base/status_macros.h"
 #include "client/endpoint.h"
 #include "client/response.h"
 #include "client/retry.h"

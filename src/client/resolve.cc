@@ -5,6 +5,7 @@
 #include <cctype>
 #include <utility>
 
+#include "base/status_macros.h"
 #include "client/endpoint.h"
 #include "client/ini.h"
 #include "garcon/client.h"

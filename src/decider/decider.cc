@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/backoff.h"
+#include "base/status_macros.h"
 #include "flow/actors.h"
 #include "garcon/activity_execution.h"
 

@@ -1,5 +1,6 @@
 #include <string>
 
+#include "base/status_macros.h"
 #include "garcon/decider.h"
 
 namespace garcon {
@@ -14,6 +15,7 @@ Status IgnoreExists(Result<Json> r, Fault exists) {
 
 // One flow's domain and types.
 Status RegisterOne(const Flow& flow, swf::Service& service) {
+  RETURN_IF_ERROR(flow.Validate());
   RETURN_IF_ERROR(IgnoreExists(
       service.Call("RegisterDomain",
                    {{"name", flow.domain()},

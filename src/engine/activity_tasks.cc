@@ -1,5 +1,6 @@
 // Activity tasks from the worker's side: starting one for a poll,
 // heartbeats, the three responds; and the pending-task counts.
+#include "base/status_macros.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
 

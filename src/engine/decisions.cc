@@ -3,6 +3,7 @@
 #include <functional>
 #include <set>
 
+#include "base/status_macros.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
 

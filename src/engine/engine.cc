@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "base/secure_compare.h"
+#include "base/status_macros.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
 #include "protocol/model.h"

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "base/status_macros.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/status_macros.h"
+
 namespace garcon::engine {
 namespace {
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_macros.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
 

@@ -94,8 +94,7 @@ Activity::Activity(const Flow* flow, std::string name)
 Activity& Activity::Requires(std::vector<const Activity*> activities) {
   for (const auto* a : activities) {
     if (a == nullptr) throw std::invalid_argument("Requires: null activity");
-    if (a == this) throw std::invalid_argument("Requires: an activity cannot require itself");
-    if (&a->flow() != flow_) throw std::invalid_argument("Requires: activity of another flow");
+    // Itself or another flow's activity: reported by Flow::Validate.
   }
   requires_ = std::move(activities);
   return *this;

@@ -5,15 +5,19 @@
 namespace garcon {
 
 Task& Task::FillParams(std::vector<Param> params) {
+  // Recorded, not thrown: Flow::Validate reports it when the flow program
+  // runs, instead of an exception escaping the program's main.
   if (arity_ < 0) {
-    throw std::invalid_argument(
-        "Fill: this task reads the whole context; use Reads() to declare its keys");
+    misuse_ = "Fill: this task reads the whole context; use Reads() to declare its keys";
+    return *this;
   }
   if (static_cast<int>(params.size()) != arity_) {
-    throw std::invalid_argument("Fill: the task takes " + std::to_string(arity_) +
-                                " parameters after ActivityExecution&, " +
-                                std::to_string(params.size()) + " given");
+    misuse_ = "Fill: the task takes " + std::to_string(arity_) +
+              " parameters after ActivityExecution&, " + std::to_string(params.size()) +
+              " given";
+    return *this;
   }
+  misuse_.clear();
   params_ = std::move(params);
   filled_ = true;
   return *this;
@@ -48,6 +52,7 @@ std::optional<std::vector<std::string>> Task::Requirements() const {
 }
 
 Context Task::operator()(ActivityExecution& activity, const Context& context) const {
+  if (!misuse_.empty()) throw TaskError(misuse_);
   std::vector<Json> args;
   if (arity_ > 0) {
     args.resize(static_cast<std::size_t>(arity_));

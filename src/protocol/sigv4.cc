@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "base/secure_compare.h"
+#include "base/status_macros.h"
 
 namespace garcon::sigv4 {
 namespace {

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "base/limits.h"
+#include "base/status_macros.h"
 #include "protocol/model.h"
 
 namespace garcon::server {

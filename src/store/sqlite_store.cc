@@ -11,6 +11,7 @@
 #include <mutex>
 #include <variant>
 
+#include "base/status_macros.h"
 #include "garcon/store.h"
 
 namespace garcon::store {

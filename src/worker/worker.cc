@@ -11,6 +11,7 @@
 
 #include "base/backoff.h"
 #include "base/limits.h"
+#include "base/status_macros.h"
 #include "flow/actors.h"
 #include "garcon/activity_execution.h"
 

@@ -85,7 +85,7 @@ TEST_F(HttpServiceTest, RequestOnTheWire) {
   EXPECT_EQ(got.Header("Content-Length"), std::to_string(got.body.size()));
   EXPECT_EQ(got.Header("Expect"), "");
   EXPECT_EQ(got.Header("X-Amz-Security-Token"), "");
-  EXPECT_EQ(got.Header("User-Agent"), "garcon-cpp/0.1");
+  EXPECT_EQ(got.Header("User-Agent"), "garcon-cpp/" + std::string(garcon::Version()));
 
   // The Authorization header: botocore's form and header list...
   const std::string auth = got.Header("Authorization");

@@ -160,13 +160,71 @@ TEST(ActivityTest, NamesAreQualifiedByTheFlow) {
 TEST(ActivityTest, DeclarationErrors) {
   Flow flow("dom", "flow");
   auto& activity = flow.Activity("activity");
-  EXPECT_THROW(flow.Activity("activity"), std::invalid_argument);
-  EXPECT_THROW(activity.Requires({&activity}), std::invalid_argument);
+  EXPECT_THROW(activity.Requires({nullptr}), std::invalid_argument);
   EXPECT_THROW(activity.Retry(-1), std::invalid_argument);
   EXPECT_THROW(activity.ScheduleToStart(0), std::invalid_argument);
+  EXPECT_TRUE(flow.Validate().ok());
+}
+
+// Mistakes in the shape of a flow are reported by Validate (and so by the
+// flow program's commands), not thrown from its main.
+TEST(FlowValidateTest, NameDeclaredTwice) {
+  Flow flow("dom", "flow");
+  flow.Activity("a");
+  flow.Activity("b");
+  EXPECT_NO_THROW(flow.Activity("a"));
+  Status status = flow.Validate();
+  EXPECT_EQ(status.fault(), Fault::kValidation);
+  EXPECT_THAT(status.message(), HasSubstr("activity 'a' is declared twice"));
+}
+
+TEST(FlowValidateTest, RequirementOnItself) {
+  Flow flow("dom", "flow");
+  auto& a = flow.Activity("a");
+  EXPECT_NO_THROW(a.Requires({&a}));
+  Status status = flow.Validate();
+  EXPECT_EQ(status.fault(), Fault::kValidation);
+  EXPECT_THAT(status.message(), HasSubstr("activity 'a' requires itself"));
+}
+
+TEST(FlowValidateTest, RequirementOfAnotherFlow) {
+  Flow flow("dom", "flow");
   Flow other("dom", "other");
   auto& foreign = other.Activity("foreign");
-  EXPECT_THROW(activity.Requires({&foreign}), std::invalid_argument);
+  flow.Activity("a").Requires({&foreign});
+  EXPECT_THAT(flow.Validate().message(),
+              HasSubstr("activity 'a' requires 'foreign' of another flow (other)"));
+}
+
+TEST(FlowValidateTest, CircularRequirements) {
+  Flow flow("dom", "flow");
+  auto& a = flow.Activity("a");
+  auto& b = flow.Activity("b").Requires({&a});
+  auto& c = flow.Activity("c").Requires({&b});
+  flow.Activity("d").Requires({&c});
+  EXPECT_TRUE(flow.Validate().ok());
+  a.Requires({&c});
+  Status status = flow.Validate();
+  EXPECT_EQ(status.fault(), Fault::kValidation);
+  EXPECT_THAT(status.message(), HasSubstr("circular requirements (a -> c -> b -> a)"));
+}
+
+TEST(FlowValidateTest, FillThatDoesNotMatch) {
+  Flow flow("dom", "flow");
+  flow.Activity("a").Run(Sync(Task([](ActivityExecution&, int) {}).Fill("x", "y")));
+  EXPECT_THAT(flow.Validate().message(),
+              HasSubstr("activity 'a', task 1: Fill: the task takes 1 parameters after "
+                        "ActivityExecution&, 2 given"));
+}
+
+TEST(FlowValidateTest, EveryMistakeAtOnce) {
+  Flow flow("dom", "flow");
+  auto& a = flow.Activity("a");
+  a.Requires({&a});
+  flow.Activity("a");
+  const std::string message = flow.Validate().message();
+  EXPECT_THAT(message, HasSubstr("declared twice"));
+  EXPECT_THAT(message, HasSubstr("requires itself"));
 }
 
 TEST(ActivityTest, ExceptionHandlerFallsBackToTheFlow) {
@@ -611,13 +669,46 @@ TEST(TaskTest, ReferenceParametersReceiveTheirValues) {
             (Context{{"greeting", "hello " + std::string(100, 'x') + "[1,2]"}}));
 }
 
-TEST(TaskTest, FillCountMismatchThrows) {
-  auto fn = [](ActivityExecution&, int, int) {};
-  EXPECT_THROW(Task(fn).Fill("a"), std::invalid_argument);
-  EXPECT_THROW(Task(fn).Fill("a", "b", "c"), std::invalid_argument);
-  EXPECT_NO_THROW(Task(fn).Fill("a", "b"));
+// A Fill that does not match is the task's misuse (reported by
+// Flow::Validate), and running the task fails with it.
+TEST(TaskTest, FillCountMismatchIsAMisuse) {
+  auto fn = [](ActivityExecution&, int, int) { return Context{{"ran", true}}; };
+  EXPECT_EQ(Task(fn).Fill("a").misuse(),
+            "Fill: the task takes 2 parameters after ActivityExecution&, 1 given");
+  EXPECT_EQ(Task(fn).Fill("a", "b", "c").misuse(),
+            "Fill: the task takes 2 parameters after ActivityExecution&, 3 given");
+  EXPECT_EQ(Task(fn).Fill("a", "b").misuse(), "");
   // A whole-context task has nothing to fill.
-  EXPECT_THROW(Noop().Fill("a"), std::invalid_argument);
+  EXPECT_THAT(Noop().Fill("a").misuse(), HasSubstr("reads the whole context"));
+  ActivityExecution execution(ExecutionInfo{});
+  Task wrong = Task(fn).Fill("a");
+  EXPECT_THROW(wrong(execution, Context{{"a", 1}}), TaskError);
+  // A later Fill that matches clears it.
+  wrong.Fill("a", "b");
+  EXPECT_EQ(wrong.misuse(), "");
+  EXPECT_EQ(wrong(execution, Context{{"a", 1}, {"b", 2}}), (Context{{"ran", true}}));
+}
+
+Context NoexceptTask(ActivityExecution&, int id) noexcept { return {{"id", id}}; }
+
+TEST(TaskTest, NoexceptFunctionsAndLambdas) {
+  ActivityExecution execution(ExecutionInfo{});
+  Task function = Task(NoexceptTask).Fill("id");
+  EXPECT_EQ(function(execution, Context{{"id", 3}}), (Context{{"id", 3}}));
+  Task lambda([](ActivityExecution&, const Context&) noexcept { return Context{{"ok", 1}}; });
+  EXPECT_EQ(lambda(execution, Context::object()), (Context{{"ok", 1}}));
+}
+
+// Task(fn, keys...): Fill with the count checked at compile time
+// (tests/compile_fail has the programs that must not compile).
+TEST(TaskTest, KeysGivenToTheConstructor) {
+  Task task([](ActivityExecution&, int a, const std::string& b) {
+    return Context{{"sum", std::to_string(a) + b}};
+  }, "a", Static("!"));
+  EXPECT_EQ(task.misuse(), "");
+  EXPECT_EQ(task.Requirements(), (std::vector<std::string>{"a"}));
+  ActivityExecution execution(ExecutionInfo{});
+  EXPECT_EQ(task(execution, Context{{"a", 4}}), (Context{{"sum", "4!"}}));
 }
 
 TEST(TaskTest, RequirementsAreTheFilledKeys) {

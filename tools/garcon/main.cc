@@ -2,6 +2,7 @@
 //   garcon server [--bind 127.0.0.1] [--port 7800] [--memory | --db FILE]
 //                 [--credentials FILE | --insecure] [--threads N]
 //                 [--max-connections N] [--poll-timeout S] [-v]
+//   garcon new NAME [--dir DIR]      a flow project (new_project.h)
 #include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 
 #include "garcon/engine.h"
 #include "garcon/server.h"
+#include "new_project.h"
 
 namespace {
 
@@ -149,10 +151,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
 
+  garcon::tools::NewCommand new_project;
+  garcon::tools::AddNewCommand(app, new_project);
+
   CLI11_PARSE(app, argc, argv);
   SetUpLogging(verbose, quiet);
   try {
     if (server->parsed()) return RunServer(args);
+    if (new_project.command->parsed()) return new_project.Run();
   } catch (const std::exception& e) {
     std::cerr << "garcon: " << e.what() << "\n";
     return 1;
