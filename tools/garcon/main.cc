@@ -2,6 +2,7 @@
 //   garcon server [--bind 127.0.0.1] [--port 7800] [--memory | --db FILE]
 //                 [--credentials FILE | --insecure] [--threads N]
 //                 [--max-connections N] [--poll-timeout S] [-v]
+//   garcon domain|type|workflow|tasks ...   (operate.h; docs/cli.md)
 #include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 
 #include "garcon/engine.h"
 #include "garcon/server.h"
+#include "operate.h"
 
 namespace {
 
@@ -114,6 +116,7 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "Log every request");
   app.add_flag("-q,--quiet", quiet, "Log only warnings and errors");
+  garcon::tools::AddOperateCommands(app);  // domain, type, workflow, tasks
 
   ServerArgs args;
   auto* server = app.add_subcommand(
@@ -149,10 +152,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = garcon::tools::ParseCommandLine(app, argc, argv)) return *code;
   SetUpLogging(verbose, quiet);
   try {
     if (server->parsed()) return RunServer(args);
+    if (auto code = garcon::tools::RunOperateCommand(app)) return *code;
   } catch (const std::exception& e) {
     std::cerr << "garcon: " << e.what() << "\n";
     return 1;
