@@ -106,6 +106,7 @@ void PrintReadable(const Json& events) {
   std::map<std::string, std::size_t> timer_rows;
   std::map<long, std::size_t> child_rows;  // initiated event id -> row
   std::map<std::string, int> attempts;
+  std::map<long, std::pair<double, std::string>> decision_starts;  // started event -> time, identity
   for (const Json& e : events) {
     const std::string type = e.value("eventType", "");
     const Json& a = Attrs(e);
@@ -174,6 +175,8 @@ void PrintReadable(const Json& events) {
                       : what == "Failed"                          ? "failed: " + Truncate(Str(a, "reason"))
                                                                   : fmt::format("{}", what);
       }
+    } else if (type == "DecisionTaskStarted") {
+      decision_starts[id] = {Time(e), Str(a, "identity")};
     } else if (type == "DecisionTaskCompleted") {
       // The decisions it made are the events that name it.
       std::map<std::string, int> made;
@@ -182,7 +185,8 @@ void PrintReadable(const Json& events) {
       }
       std::string summary;
       for (const auto& [kind, n] : made) summary += (summary.empty() ? "" : ", ") + fmt::format("{} {}", n, kind);
-      rows.push_back({"decision", "", "", "", 0, 0, Time(e), Str(a, "identity").empty() ? "" : Str(a, "identity"),
+      const auto& [started, identity] = decision_starts[a.value("startedEventId", 0L)];
+      rows.push_back({"decision", "", "", "", 0, started, Time(e), identity,
                       summary.empty() ? "no decisions" : summary});
     } else if (type == "DecisionTaskTimedOut") {
       rows.push_back({"decision", "", "", "", 0, 0, Time(e), "", "timed out (" + Str(a, "timeoutType") + ")"});
