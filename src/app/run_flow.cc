@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -8,6 +9,7 @@
 
 #include "app/history.h"
 #include "app/progress.h"
+#include "app/remote.h"
 #include "garcon/app.h"
 #include "garcon/decider.h"
 #include "garcon/worker.h"
@@ -65,10 +67,20 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
   // but the service.
   const Json describe = {{"domain", flow.domain()},
                          {"execution", {{"workflowId", summary.workflow_id}, {"runId", summary.run_id}}}};
+  // A remote engine (Amazon SWF throttles Describe) is asked at most twice a
+  // second: 0.5 s, doubling to 5 s while nothing changes, 0.5 s after a
+  // change. The embedded engine is asked often, which costs nothing.
+  const bool remote = dynamic_cast<app::RemoteService*>(&service) != nullptr;
+  auto pause = std::chrono::milliseconds(remote ? 500 : (progress ? 100 : 20));
+  Json last_seen;
   for (;;) {
     auto d = service.Call("DescribeWorkflowExecution", describe);
     if (!d.ok() && d.fault() != Fault::kThrottling) return d.status();
     if (d.ok() && d->at("executionInfo").value("executionStatus", "") == "CLOSED") break;
+    if (remote && d.ok()) {
+      Json seen = {d->value("openCounts", Json()), d->value("latestActivityTaskTimestamp", Json())};
+      if (seen != last_seen) pause = std::chrono::milliseconds(500), last_seen = std::move(seen);
+    }
     if (progress) {
       auto events = app::FetchHistory(service, flow.domain(), summary.workflow_id, summary.run_id);
       if (events.ok()) {
@@ -77,7 +89,8 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
         std::fflush(stderr);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(progress ? 100 : 20));
+    std::this_thread::sleep_for(pause);
+    if (remote) pause = std::min(pause * 2, std::chrono::milliseconds(5000));
   }
 
   ASSIGN_OR_RETURN(std::vector<Json> events,
