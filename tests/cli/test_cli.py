@@ -203,6 +203,9 @@ class CliTest(unittest.TestCase):
         self.assertIn("pending decision task", self.garcon("tasks", "count", "--decision",
                                                             self.task_list).stdout)
         self.assertEqual(self.garcon("tasks", "count").returncode, 2)
+        idle = self.garcon_json("tasks", "count", "--activity", "simple_flow_activity_1@" + self.version)
+        self.assertEqual(idle["count"], 0)
+        self.assertEqual(idle["kind"], "activity")
 
         self.assertEqual(self.garcon("workflow", "signal", "ops-1", "go", "--input", "{}").returncode, 0)
         self.assertEqual(self.garcon("workflow", "cancel", "ops-1").returncode, 0)
@@ -217,7 +220,12 @@ class CliTest(unittest.TestCase):
                                    "--endpoint", self.endpoint],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.processes.append(waiter)
+        follower = subprocess.Popen([garcon_binary(), "workflow", "show", "ops-1", "--follow", "--json",
+                                     "--endpoint", self.endpoint],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.processes.append(follower)
         time.sleep(1.0)
+        self.assertIsNone(follower.poll())
         self.assertIsNone(waiter.poll())
         self.assertEqual(self.garcon("workflow", "terminate", "ops-1").returncode, 2)  # no --reason
         self.assertEqual(self.garcon("workflow", "terminate", "ops-1", "--reason", "test").returncode, 0)
@@ -226,6 +234,12 @@ class CliTest(unittest.TestCase):
         summary = json.loads(out)
         self.assertEqual(summary["closeStatus"], "TERMINATED")
         self.assertEqual(summary["reason"], "test")
+        out, err = follower.communicate(timeout=15)
+        self.assertEqual(follower.returncode, 1, err)
+        streamed = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual(streamed[0]["eventType"], "WorkflowExecutionStarted")
+        self.assertEqual(streamed[-1]["eventType"], "WorkflowExecutionTerminated")
+        self.assertEqual([e["eventId"] for e in streamed], list(range(1, len(streamed) + 1)))
         again = self.garcon("workflow", "wait", "ops-1")
         self.assertEqual(again.returncode, 1)
         self.assertIn("TERMINATED", again.stdout)

@@ -2,6 +2,7 @@
 // table (--events), the raw history (--json) or a live stream (--follow).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -223,6 +224,32 @@ Result<Json> FetchEvents(Context& context, const std::string& id, const std::str
   }
 }
 
+// The events after `last_id`, oldest first: newest-first pages are read
+// only as far back as `last_id`, so following a long run stays cheap.
+Result<Json> FetchNewerEvents(Context& context, const std::string& id, const std::string& run,
+                              long last_id) {
+  Json newer = Json::array();
+  Json request = {{"domain", context.domain()},
+                  {"execution", {{"workflowId", id}, {"runId", run}}},
+                  {"maximumPageSize", 100},
+                  {"reverseOrder", true}};
+  for (;;) {
+    ASSIGN_OR_RETURN(Json page, context.Call("GetWorkflowExecutionHistory", request));
+    for (auto& e : page["events"]) {
+      if (e.value("eventId", 0L) <= last_id) {
+        std::reverse(newer.begin(), newer.end());
+        return newer;
+      }
+      newer.push_back(std::move(e));
+    }
+    const std::string token = page.value("nextPageToken", "");
+    if (token.empty()) break;
+    request["nextPageToken"] = token;
+  }
+  std::reverse(newer.begin(), newer.end());
+  return newer;
+}
+
 }  // namespace
 
 int ShowWorkflow(Context& context, const std::string& id, const std::string& run, bool raw_events,
@@ -265,8 +292,9 @@ int ShowWorkflow(Context& context, const std::string& id, const std::string& run
       return PrintCloseLines(*events);
     }
     backoff.Wait();
-    events = FetchEvents(context, id, run);
-    if (!events.ok()) return context.exit_code();
+    auto newer = FetchNewerEvents(context, id, run, events->empty() ? 0 : events->back().value("eventId", 0L));
+    if (!newer.ok()) return context.exit_code();
+    for (auto& e : *newer) events->push_back(std::move(e));
   }
 }
 
