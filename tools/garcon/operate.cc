@@ -46,9 +46,11 @@ std::string CommandPath(const CLI::App* app) {
 }
 
 // Before CLI11 sees them: a word where a subcommand is expected that names
-// none gets "unknown command" and the closest name.
-std::optional<int> CheckSubcommandWords(CLI::App& app, int argc, char** argv) {
-  CLI::App* current = &app;
+// none gets "unknown command" and the closest name. `*deepest`: the last
+// subcommand named.
+std::optional<int> CheckSubcommandWords(CLI::App& app, int argc, char** argv, CLI::App** deepest) {
+  CLI::App*& current = *deepest;
+  current = &app;
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") return std::nullopt;
@@ -84,6 +86,35 @@ std::optional<int> CheckSubcommandWords(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+// After CLI11 refused an argument: an unknown option of `command` (or of
+// its parents) gets "unknown option" and the closest name.
+std::optional<int> CheckOptions(const CLI::App* command, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") break;
+    if (word.size() < 2 || word[0] != '-' || word == "-h" || word == "--help") continue;
+    word = word.substr(0, word.find('='));
+    if (FindOption(command, word) != nullptr) continue;
+    std::string best;
+    std::size_t best_distance = std::string::npos;
+    for (const CLI::App* app = command; app != nullptr; app = app->get_parent()) {
+      for (const CLI::Option* option : app->get_options()) {
+        for (const std::string& name : option->get_lnames()) {
+          const std::size_t d = EditDistance(word, "--" + name);
+          if (d < best_distance) best_distance = d, best = "--" + name;
+        }
+      }
+    }
+    std::cerr << CommandPath(command) << ": unknown option '" << word << "'";
+    if (!best.empty() && best_distance <= std::max<std::size_t>(2, word.size() / 3)) {
+      std::cerr << "; did you mean '" << best << "'?";
+    }
+    std::cerr << "\nRun '" << CommandPath(command) << " --help' for its options.\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
 constexpr const char* kExitCodes =
     "Exit codes: 0 ok; 1 the awaited workflow failed, timed out, was canceled or terminated;\n"
     "2 wrong arguments; 3 not found (no such domain, type or execution); 4 cannot connect;\n"
@@ -115,9 +146,14 @@ void AddOperateCommands(CLI::App& app) {
 }
 
 std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv) {
-  if (auto code = CheckSubcommandWords(app, argc, argv)) return code;
+  CLI::App* deepest = &app;
+  if (auto code = CheckSubcommandWords(app, argc, argv, &deepest)) return code;
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& e) {
+    if (auto code = CheckOptions(deepest, argc, argv)) return code;
+    app.exit(e);
+    return kExitUsage;
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
