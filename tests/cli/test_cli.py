@@ -282,6 +282,23 @@ class CliTest(unittest.TestCase):
         self.assertEqual(out.returncode, 4, out.stderr)
         self.assertIn("cannot connect", out.stderr)
 
+    def test_endpoint_from_the_environment_and_global_flags_anywhere(self):
+        env = dict(os.environ, AWS_ENDPOINT_URL_SWF=self.endpoint)
+        out = subprocess.run([garcon_binary(), "workflow", "list", "--id", "simple-done", "--json"],
+                             capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)[0]["execution"]["workflowId"], "simple-done")
+        verbose = subprocess.run([garcon_binary(), "domain", "list", "-v"],
+                                 capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(verbose.returncode, 0, verbose.stderr)
+        self.assertIn("sending unsigned requests", verbose.stderr)  # -v: info logs too
+        quiet = subprocess.run([garcon_binary(), "domain", "list"],
+                               capture_output=True, text=True, timeout=30, env=env)
+        self.assertEqual(quiet.stderr, "")
+        other = self.garcon("workflow", "list", "--domain", "nosuch")
+        self.assertEqual(other.returncode, 3)
+        self.assertIn("UnknownResourceFault", other.stderr)
+
     def test_wrong_arguments(self):
         out = self.garcon("workflw", "list")
         self.assertEqual(out.returncode, 2)

@@ -185,7 +185,17 @@ std::optional<int> RunOperateCommand(CLI::App& app) {
 
 Result<Json> Context::Call(std::string_view operation, const Json& request) {
   if (service_ == nullptr) {
-    auto opened = app::RemoteService::Open(options_.remote);
+    app::RemoteOptions remote = options_.remote;
+    if (remote.endpoint.empty()) {
+      // An endpoint from the environment or the profile (a `garcon server`)
+      // is taken as if given, so that it too is reached unsigned when no
+      // credentials are found; Amazon SWF always needs them.
+      const client::Environment env = client::ProcessEnvironment();
+      const std::string region = client::ResolveRegion(remote.region, remote.profile, env);
+      std::string endpoint = client::ResolveEndpoint("", region, remote.profile, env);
+      if (endpoint.find(".amazonaws.com") == std::string::npos) remote.endpoint = std::move(endpoint);
+    }
+    auto opened = app::RemoteService::Open(remote);
     if (!opened.ok()) {
       std::cerr << "garcon: " << opened.status().message() << "\n";
       failure_code_ = opened.fault() == Fault::kMissingAuthenticationToken ||
