@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -251,12 +252,16 @@ void AddWorkflowCommands(CLI::App& app) {
       PrintJson(infos);
     } else {
       std::vector<std::vector<std::string>> rows;
+      const double now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
       for (const Json& info : infos) {
         const Json& type = info["workflowType"];
         const bool open = info.value("executionStatus", "") == "OPEN";
         std::string took = "-";
         if (!open && info["closeTimestamp"].is_number() && info["startTimestamp"].is_number()) {
           took = FormatDuration(info["closeTimestamp"].get<double>() - info["startTimestamp"].get<double>());
+        } else if (open && info["startTimestamp"].is_number()) {
+          took = FormatDuration(now - info["startTimestamp"].get<double>()) + " so far";
         }
         rows.push_back({Str(info["execution"], "workflowId"), Str(info["execution"], "runId"),
                         Str(type, "name") + "@" + Str(type, "version"),

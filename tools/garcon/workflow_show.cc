@@ -108,6 +108,13 @@ void PrintReadable(const Json& events) {
   std::map<long, std::size_t> child_rows;  // initiated event id -> row
   std::map<std::string, int> attempts;
   std::map<long, std::pair<double, std::string>> decision_starts;  // started event -> time, identity
+  // The decisions of each decision task: the events naming it.
+  std::map<long, std::map<std::string, int>> decisions;
+  for (const Json& e : events) {
+    const Json& a = Attrs(e);
+    auto it = a.find("decisionTaskCompletedEventId");
+    if (it != a.end() && it->is_number()) ++decisions[it->get<long>()][e.value("eventType", "")];
+  }
   for (const Json& e : events) {
     const std::string type = e.value("eventType", "");
     const Json& a = Attrs(e);
@@ -179,13 +186,8 @@ void PrintReadable(const Json& events) {
     } else if (type == "DecisionTaskStarted") {
       decision_starts[id] = {Time(e), Str(a, "identity")};
     } else if (type == "DecisionTaskCompleted") {
-      // The decisions it made are the events that name it.
-      std::map<std::string, int> made;
-      for (const Json& other : events) {
-        if (Attrs(other).value("decisionTaskCompletedEventId", 0L) == id) ++made[other.value("eventType", "")];
-      }
       std::string summary;
-      for (const auto& [kind, n] : made) summary += (summary.empty() ? "" : ", ") + fmt::format("{} {}", n, kind);
+      for (const auto& [kind, n] : decisions[id]) summary += (summary.empty() ? "" : ", ") + fmt::format("{} {}", n, kind);
       const auto& [started, identity] = decision_starts[a.value("startedEventId", 0L)];
       rows.push_back({"decision", "", "", "", 0, started, Time(e), identity,
                       summary.empty() ? "no decisions" : summary});
