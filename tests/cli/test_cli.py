@@ -189,6 +189,25 @@ class CliTest(unittest.TestCase):
         for country in range(1, 6):
             self.assertIn(f"generator.country_id={country}", out.stdout)
 
+    def test_show_timers_signals_and_child_runs(self):
+        run = subprocess.run([example("order_flow"), "run", "--endpoint", self.endpoint, "--json",
+                              "--workflow-id", "order-1", "--input", '{"inventory_failures": 1}',
+                              "--signal", 'approved={"approver":"ana"}'],
+                             capture_output=True, text=True, timeout=90)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        out = self.garcon("workflow", "show", "order-1")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"signal\s+approved\s+\{\"approver\":\"ana\"\}")
+        self.assertRegex(out.stdout, r"activity\s+order_flow_reserve-1\s+#1\s.*failed: ")
+        self.assertRegex(out.stdout, r"timer\s+retry-\d+\s.*fired")
+        self.assertRegex(out.stdout, r"activity\s+order_flow_reserve-1\s+#2\s.*completed: reserved")
+        self.assertRegex(out.stdout, r"timer\s+after-ship\s.*fired")
+        self.assertRegex(out.stdout, r"child\s+order-1\.order_flow_pack-1\s+for order_flow_pack-1\s.*completed: ")
+        self.assertRegex(out.stdout, r"decision\s.*1 StartChildWorkflowExecutionInitiated")
+        self.assertIn("COMPLETED at", out.stdout)
+        child = self.garcon_json("workflow", "list", "--type", "packing_flow")
+        self.assertIn("order-1.order_flow_pack-1", [i["execution"]["workflowId"] for i in child])
+
     def test_start_signal_cancel_terminate_wait(self):
         started = self.garcon_json("workflow", "start", "simple_flow", "--id", "ops-1",
                                    "--input", '{"a": 1}', "--tag", "nightly")
