@@ -8,8 +8,7 @@ namespace garcon::tools {
 namespace {
 
 // Follows nextPageToken, gathering `key` of every page.
-Result<Json> ListAll(Context& context, std::string_view operation, Json request,
-                     const char* key) {
+Result<Json> ListAll(Context& context, std::string_view operation, Json request, const char* key) {
   Json all = Json::array();
   for (;;) {
     ASSIGN_OR_RETURN(Json page, context.Call(operation, request));
@@ -53,7 +52,8 @@ void AddDomainCommands(CLI::App& app) {
     if (!domains.ok()) return context.exit_code();
     if (context.json()) return PrintJson(*domains), kExitOk;
     std::vector<std::vector<std::string>> rows;
-    for (const Json& d : *domains) rows.push_back({Str(d, "name"), Str(d, "status"), Str(d, "description")});
+    for (const Json& d : *domains)
+      rows.push_back({Str(d, "name"), Str(d, "status"), Str(d, "description")});
     PrintTable({"NAME", "STATUS", "DESCRIPTION"}, rows);
     return int{kExitOk};
   });
@@ -76,15 +76,16 @@ void AddDomainCommands(CLI::App& app) {
 
   CLI::App* reg = domain->add_subcommand("register", "Register a domain");
   reg->add_option("name", args->name, "The domain")->required();
-  reg->add_option("--retention", args->retention_days,
-                  "Days a closed execution is kept (0 to 90)")
+  reg->add_option("--retention", args->retention_days, "Days a closed execution is kept (0 to 90)")
       ->check(CLI::Range(0, 90))
       ->capture_default_str();
   reg->add_option("--description", args->description, "A description");
-  reg->footer("Example:\n  garcon domain register orders --retention 7 --description 'order flows'");
+  reg->footer(
+      "Example:\n  garcon domain register orders --retention 7 --description 'order flows'");
   SetAction(reg, [args](Context& context) -> int {
-    Json request = {{"name", args->name},
-                    {"workflowExecutionRetentionPeriodInDays", std::to_string(args->retention_days)}};
+    Json request = {
+        {"name", args->name},
+        {"workflowExecutionRetentionPeriodInDays", std::to_string(args->retention_days)}};
     if (!args->description.empty()) request["description"] = args->description;
     if (!context.Call("RegisterDomain", request).ok()) return context.exit_code();
     if (context.json()) return PrintJson({{"name", args->name}, {"status", "REGISTERED"}}), kExitOk;
@@ -93,14 +94,16 @@ void AddDomainCommands(CLI::App& app) {
   });
 
   for (const bool deprecate : {true, false}) {
-    CLI::App* command = domain->add_subcommand(
-        deprecate ? "deprecate" : "undeprecate",
-        deprecate ? "Deprecate a domain (no new executions or types)" : "Register a deprecated domain again");
+    CLI::App* command =
+        domain->add_subcommand(deprecate ? "deprecate" : "undeprecate",
+                               deprecate ? "Deprecate a domain (no new executions or types)"
+                                         : "Register a deprecated domain again");
     command->add_option("name", args->name, "The domain")->required();
     command->footer(deprecate ? "Example:\n  garcon domain deprecate orders"
                               : "Example:\n  garcon domain undeprecate orders");
     SetAction(command, [args, deprecate](Context& context) -> int {
-      if (!context.Call(deprecate ? "DeprecateDomain" : "UndeprecateDomain", {{"name", args->name}}).ok()) {
+      if (!context.Call(deprecate ? "DeprecateDomain" : "UndeprecateDomain", {{"name", args->name}})
+               .ok()) {
         return context.exit_code();
       }
       const char* status = deprecate ? "DEPRECATED" : "REGISTERED";
@@ -125,7 +128,8 @@ void AddTypeCommands(CLI::App& app) {
   CLI::App* type = app.add_subcommand("type", "List and describe workflow and activity types");
   type->require_subcommand(1);
 
-  CLI::App* list = type->add_subcommand("list", "List the workflow (or activity) types of the domain");
+  CLI::App* list =
+      type->add_subcommand("list", "List the workflow (or activity) types of the domain");
   list->add_flag("--activity", args->activity, "Activity types instead of workflow types");
   list->add_flag("--deprecated", args->deprecated, "Deprecated types instead of registered ones");
   list->add_option("--name", args->name, "Only the versions of this type");
@@ -153,13 +157,14 @@ void AddTypeCommands(CLI::App& app) {
   describe->add_option("name", args->name, "The type's name")->required();
   describe->add_option("version", args->version, "The type's version")->required();
   describe->add_flag("--activity", args->activity, "An activity type instead of a workflow type");
-  describe->footer("Examples:\n  garcon type describe country_flow 1\n"
-                   "  garcon type describe country_flow_activity_2 1 --activity");
+  describe->footer(
+      "Examples:\n  garcon type describe country_flow 1\n"
+      "  garcon type describe country_flow_activity_2 1 --activity");
   SetAction(describe, [args](Context& context) -> int {
     const char* key = args->activity ? "activityType" : "workflowType";
-    auto d = context.Call(args->activity ? "DescribeActivityType" : "DescribeWorkflowType",
-                          {{"domain", context.domain()},
-                           {key, {{"name", args->name}, {"version", args->version}}}});
+    auto d = context.Call(
+        args->activity ? "DescribeActivityType" : "DescribeWorkflowType",
+        {{"domain", context.domain()}, {key, {{"name", args->name}, {"version", args->version}}}});
     if (!d.ok()) return context.exit_code();
     if (context.json()) return PrintJson(*d), kExitOk;
     const Json& info = (*d)["typeInfo"];
@@ -170,7 +175,8 @@ void AddTypeCommands(CLI::App& app) {
         {"created", FormatTime(info.value("creationDate", Json()))}};
     if (info.contains("description")) fields.emplace_back("description", Str(info, "description"));
     for (const auto& [name, value] : (*d)["configuration"].items()) {
-      fields.emplace_back(name, value.is_object() ? Str(value, "name") : Str((*d)["configuration"], name.c_str()));
+      fields.emplace_back(
+          name, value.is_object() ? Str(value, "name") : Str((*d)["configuration"], name.c_str()));
     }
     PrintFields(fields);
     return int{kExitOk};
@@ -193,8 +199,9 @@ void AddTaskCommands(CLI::App& app) {
   auto* activity = count->add_option("--activity", args->activity, "An activity task list");
   decision->excludes(activity);
   count->require_option(1);
-  count->footer("Examples:\n  garcon tasks count --decision country_flow@1\n"
-                "  garcon tasks count --activity country_flow_activity_2@1 --json");
+  count->footer(
+      "Examples:\n  garcon tasks count --decision country_flow@1\n"
+      "  garcon tasks count --activity country_flow_activity_2@1 --json");
   SetAction(count, [args](Context& context) -> int {
     const bool is_decision = !args->decision.empty();
     const std::string& list = is_decision ? args->decision : args->activity;
@@ -210,8 +217,9 @@ void AddTaskCommands(CLI::App& app) {
                         {"truncated", truncated}}),
              kExitOk;
     }
-    std::cout << n << (truncated ? "+" : "") << " pending " << (is_decision ? "decision" : "activity")
-              << " task" << (n == 1 ? "" : "s") << " in " << list << "\n";
+    std::cout << n << (truncated ? "+" : "") << " pending "
+              << (is_decision ? "decision" : "activity") << " task" << (n == 1 ? "" : "s") << " in "
+              << list << "\n";
     return int{kExitOk};
   });
 }

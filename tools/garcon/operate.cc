@@ -128,17 +128,19 @@ void AddOperateCommands(CLI::App& app) {
   GlobalOptions& g = Globals();
   // Subcommands added after this inherit it: a global flag may follow them.
   app.fallthrough();
-  app.add_option("--endpoint", g.remote.endpoint,
-                 "The engine's URL (default: $AWS_ENDPOINT_URL_SWF, else Amazon SWF in the region)");
+  app.add_option(
+      "--endpoint", g.remote.endpoint,
+      "The engine's URL (default: $AWS_ENDPOINT_URL_SWF, else Amazon SWF in the region)");
   app.add_option("--region", g.remote.region, "AWS region (default: as the AWS tools resolve it)");
   app.add_option("--profile", g.remote.profile, "Profile of ~/.aws/credentials and ~/.aws/config");
   app.add_option("--domain", g.domain, "Domain (default: $GARCON_DOMAIN, else dev)");
   app.add_flag("--json", g.json, "Print JSON for scripts instead of tables");
-  app.footer(std::string("Examples:\n"
-                         "  garcon server --memory --port 7800\n"
-                         "  garcon --endpoint http://127.0.0.1:7800 workflow list\n"
-                         "  garcon workflow show order_flow-1a2b --endpoint http://127.0.0.1:7800\n") +
-             kExitCodes);
+  app.footer(
+      std::string("Examples:\n"
+                  "  garcon server --memory --port 7800\n"
+                  "  garcon --endpoint http://127.0.0.1:7800 workflow list\n"
+                  "  garcon workflow show order_flow-1a2b --endpoint http://127.0.0.1:7800\n") +
+      kExitCodes);
   AddDomainCommands(app);
   AddTypeCommands(app);
   AddWorkflowCommands(app);
@@ -193,7 +195,8 @@ Result<Json> Context::Call(std::string_view operation, const Json& request) {
       const client::Environment env = client::ProcessEnvironment();
       const std::string region = client::ResolveRegion(remote.region, remote.profile, env);
       std::string endpoint = client::ResolveEndpoint("", region, remote.profile, env);
-      if (endpoint.find(".amazonaws.com") == std::string::npos) remote.endpoint = std::move(endpoint);
+      if (endpoint.find(".amazonaws.com") == std::string::npos)
+        remote.endpoint = std::move(endpoint);
     }
     auto opened = app::RemoteService::Open(remote);
     if (!opened.ok()) {
@@ -302,9 +305,8 @@ bool ParseTimeArg(const std::string& text, double* epoch_seconds) {
   if (unit == "h") scale = 3600;
   if (unit == "d") scale = 86400;
   if (scale == 0) return false;
-  const double now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   *epoch_seconds = now - number * scale;
   return true;
 }

@@ -75,8 +75,10 @@ std::string AddFilters(const WorkflowArgs& args, bool closed, Json& request) {
   }
   if (!args.tag.empty()) ++exclusive, request["tagFilter"] = {{"tag", args.tag}};
   if (!args.id.empty()) ++exclusive, request["executionFilter"] = {{"workflowId", args.id}};
-  if (!args.status.empty() && closed) ++exclusive, request["closeStatusFilter"] = {{"status", args.status}};
-  if (exclusive > 1) return "--type, --tag, --id and --status filter one at a time (SWF allows one)";
+  if (!args.status.empty() && closed)
+    ++exclusive, request["closeStatusFilter"] = {{"status", args.status}};
+  if (exclusive > 1)
+    return "--type, --tag, --id and --status filter one at a time (SWF allows one)";
   return "";
 }
 
@@ -87,12 +89,12 @@ void AddListFilters(CLI::App* command, WorkflowArgs& args) {
   command->add_option("--type", args.type, "Only of this workflow type: NAME or NAME@VERSION");
   command->add_option("--tag", args.tag, "Only with this tag");
   command->add_option("--id", args.id, "Only of this workflow id");
-  command
-      ->add_option("--status", args.status, "Only closed ones with this close status")
-      ->check(CLI::IsMember({"COMPLETED", "FAILED", "CANCELED", "TERMINATED", "CONTINUED_AS_NEW",
-                             "TIMED_OUT"}))
+  command->add_option("--status", args.status, "Only closed ones with this close status")
+      ->check(CLI::IsMember(
+          {"COMPLETED", "FAILED", "CANCELED", "TERMINATED", "CONTINUED_AS_NEW", "TIMED_OUT"}))
       ->excludes(open);
-  command->add_option("--since", args.since, "Started since: 30s, 15m, 2h, 7d ago or epoch seconds");
+  command->add_option("--since", args.since,
+                      "Started since: 30s, 15m, 2h, 7d ago or epoch seconds");
   command->add_option("--until", args.until, "Started until: same forms as --since");
 }
 
@@ -137,11 +139,13 @@ int PrintClose(Context& context, const Json& summary) {
     std::cout << summary.value("workflowId", "") << " (run " << summary.value("runId", "")
               << "): " << status << "\n";
     if (summary.contains("result")) std::cout << "result: " << summary["result"].dump() << "\n";
-    if (summary.contains("reason")) std::cout << "reason: " << summary["reason"].get<std::string>() << "\n";
+    if (summary.contains("reason"))
+      std::cout << "reason: " << summary["reason"].get<std::string>() << "\n";
     if (summary.contains("details") && !summary["details"].get<std::string>().empty()) {
       std::cout << "details: " << summary["details"].get<std::string>() << "\n";
     }
-    if (summary.contains("timeoutType")) std::cout << "timeout: " << summary["timeoutType"].get<std::string>() << "\n";
+    if (summary.contains("timeoutType"))
+      std::cout << "timeout: " << summary["timeoutType"].get<std::string>() << "\n";
   }
   return status == "COMPLETED" || status == "CONTINUED_AS_NEW" ? kExitOk : kExitWorkflowFailed;
 }
@@ -154,6 +158,10 @@ int WaitForClose(Context& context, const std::string& id, const std::string& run
                         {"execution", {{"workflowId", id}, {"runId", run}}}};
   for (;;) {
     auto d = context.Call("DescribeWorkflowExecution", request);
+    if (!d.ok() && d.fault() == Fault::kThrottling) {  // still throttled after the retries
+      backoff.Wait();
+      continue;
+    }
     if (!d.ok()) return context.exit_code();
     const Json& info = (*d)["executionInfo"];
     if (info.value("executionStatus", "") == "CLOSED") {
@@ -209,7 +217,8 @@ int ShowWorkflow(Context& context, const std::string& id, const std::string& run
 
 void AddWorkflowCommands(CLI::App& app) {
   auto args = std::make_shared<WorkflowArgs>();
-  CLI::App* workflow = app.add_subcommand("workflow", "List, inspect, start, signal and stop workflow executions");
+  CLI::App* workflow =
+      app.add_subcommand("workflow", "List, inspect, start, signal and stop workflow executions");
   workflow->require_subcommand(1);
   workflow->footer(kWaitNote);
 
@@ -226,7 +235,8 @@ void AddWorkflowCommands(CLI::App& app) {
       "  garcon workflow list --type country_flow@1 --json");
   SetAction(list, [args](Context& context) -> int {
     std::vector<std::pair<std::string, bool>> kinds;
-    if (!args->closed && args->status.empty()) kinds.emplace_back("ListOpenWorkflowExecutions", false);
+    if (!args->closed && args->status.empty())
+      kinds.emplace_back("ListOpenWorkflowExecutions", false);
     if (!args->open) kinds.emplace_back("ListClosedWorkflowExecutions", true);
     const long limit = args->all ? -1 : args->limit;
     Json infos = Json::array();
@@ -253,13 +263,15 @@ void AddWorkflowCommands(CLI::App& app) {
     } else {
       std::vector<std::vector<std::string>> rows;
       const double now =
-          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
       for (const Json& info : infos) {
         const Json& type = info["workflowType"];
         const bool open = info.value("executionStatus", "") == "OPEN";
         std::string took = "-";
         if (!open && info["closeTimestamp"].is_number() && info["startTimestamp"].is_number()) {
-          took = FormatDuration(info["closeTimestamp"].get<double>() - info["startTimestamp"].get<double>());
+          took = FormatDuration(info["closeTimestamp"].get<double>() -
+                                info["startTimestamp"].get<double>());
         } else if (open && info["startTimestamp"].is_number()) {
           took = FormatDuration(now - info["startTimestamp"].get<double>()) + " so far";
         }
@@ -279,37 +291,45 @@ void AddWorkflowCommands(CLI::App& app) {
   // --- count ---
   CLI::App* count = workflow->add_subcommand("count", "Count open and closed executions");
   AddListFilters(count, *args);
-  count->footer("Examples:\n  garcon workflow count\n  garcon workflow count --closed --status FAILED --since 1d");
+  count->footer(
+      "Examples:\n  garcon workflow count\n  garcon workflow count --closed --status FAILED "
+      "--since 1d");
   SetAction(count, [args](Context& context) -> int {
     Json out = Json::object();
     for (const bool closed : {false, true}) {
       if ((closed && args->open) || (!closed && (args->closed || !args->status.empty()))) continue;
       Json request = {{"domain", context.domain()}};
       const std::string error = AddFilters(*args, closed, request);
-      if (!error.empty()) return std::cerr << "garcon workflow count: " << error << "\n", kExitUsage;
-      auto c = context.Call(closed ? "CountClosedWorkflowExecutions" : "CountOpenWorkflowExecutions", request);
+      if (!error.empty())
+        return std::cerr << "garcon workflow count: " << error << "\n", kExitUsage;
+      auto c = context.Call(
+          closed ? "CountClosedWorkflowExecutions" : "CountOpenWorkflowExecutions", request);
       if (!c.ok()) return context.exit_code();
       out[closed ? "closed" : "open"] = c->value("count", 0);
       if (c->value("truncated", false)) out["truncated"] = true;
     }
     if (context.json()) return PrintJson(out), kExitOk;
     for (const char* key : {"open", "closed"}) {
-      if (out.contains(key)) std::cout << key << ": " << out[key].get<long>() << (out.contains("truncated") ? "+" : "") << "\n";
+      if (out.contains(key))
+        std::cout << key << ": " << out[key].get<long>() << (out.contains("truncated") ? "+" : "")
+                  << "\n";
     }
     return kExitOk;
   });
 
   // --- describe ---
-  CLI::App* describe = workflow->add_subcommand("describe", "Show one run: status, type, times, open tasks");
+  CLI::App* describe =
+      workflow->add_subcommand("describe", "Show one run: status, type, times, open tasks");
   describe->add_option("id", args->id, "The workflow id")->required();
-  describe->add_option("--run", args->run, "The run id (default: the latest run of that workflow id)");
+  describe->add_option("--run", args->run,
+                       "The run id (default: the latest run of that workflow id)");
   describe->footer("Example:\n  garcon workflow describe country_flow-1a2b3c4d");
   SetAction(describe, [args](Context& context) -> int {
     auto run = RunOf(context, *args);
     if (!run.ok()) return FailedRun(context, run.status());
-    auto d = context.Call("DescribeWorkflowExecution",
-                          {{"domain", context.domain()},
-                           {"execution", {{"workflowId", args->id}, {"runId", *run}}}});
+    auto d = context.Call(
+        "DescribeWorkflowExecution",
+        {{"domain", context.domain()}, {"execution", {{"workflowId", args->id}, {"runId", *run}}}});
     if (!d.ok()) return context.exit_code();
     if (context.json()) return PrintJson(*d), kExitOk;
     const Json& info = (*d)["executionInfo"];
@@ -331,23 +351,27 @@ void AddWorkflowCommands(CLI::App& app) {
     fields.emplace_back("task list", Str(config["taskList"], "name"));
     if (info.contains("tagList")) {
       std::string tags;
-      for (const Json& tag : info["tagList"]) tags += (tags.empty() ? "" : ", ") + tag.get<std::string>();
+      for (const Json& tag : info["tagList"])
+        tags += (tags.empty() ? "" : ", ") + tag.get<std::string>();
       fields.emplace_back("tags", tags);
     }
     if (info.contains("parent")) {
-      fields.emplace_back("parent", Str(info["parent"], "workflowId") + " (run " + Str(info["parent"], "runId") + ")");
+      fields.emplace_back("parent", Str(info["parent"], "workflowId") + " (run " +
+                                        Str(info["parent"], "runId") + ")");
     }
     if (info.value("cancelRequested", false)) fields.emplace_back("cancel requested", "yes");
     const Json& counts = (*d)["openCounts"];
-    fields.emplace_back("open",
-                        fmt::format("{} activity tasks, {} decision tasks, {} timers, {} child runs",
-                                    counts.value("openActivityTasks", 0), counts.value("openDecisionTasks", 0),
-                                    counts.value("openTimers", 0), counts.value("openChildWorkflowExecutions", 0)));
+    fields.emplace_back(
+        "open",
+        fmt::format("{} activity tasks, {} decision tasks, {} timers, {} child runs",
+                    counts.value("openActivityTasks", 0), counts.value("openDecisionTasks", 0),
+                    counts.value("openTimers", 0), counts.value("openChildWorkflowExecutions", 0)));
     if (d->contains("latestActivityTaskTimestamp")) {
       fields.emplace_back("last activity task", FormatTime((*d)["latestActivityTaskTimestamp"]));
     }
     fields.emplace_back("timeouts", "execution " + Str(config, "executionStartToCloseTimeout") +
-                                        " s, decision task " + Str(config, "taskStartToCloseTimeout") + " s");
+                                        " s, decision task " +
+                                        Str(config, "taskStartToCloseTimeout") + " s");
     std::size_t width = 0;
     for (const auto& field : fields) width = std::max(width, field.first.size());
     for (const auto& [name, value] : fields) {
@@ -380,15 +404,20 @@ void AddWorkflowCommands(CLI::App& app) {
 
   // --- start ---
   CLI::App* start = workflow->add_subcommand("start", "Start an execution of a workflow type");
-  start->add_option("type", args->type, "NAME or NAME@VERSION (default: the newest registered version)")
+  start
+      ->add_option("type", args->type,
+                   "NAME or NAME@VERSION (default: the newest registered version)")
       ->required();
   start->add_option("--input", args->input, "The input, a JSON object")->capture_default_str();
   start->add_option("--id", args->id, "The workflow id (default: NAME-RANDOM)");
   start->add_option("--task-list", args->task_list, "The decision task list (default: the type's)");
   start->add_option("--tag", args->tags, "A tag (up to 5)");
-  start->add_flag("--wait", args->wait, "Wait for the close and report it (exit 1 unless it completed)");
-  start->footer(std::string("Example:\n  garcon workflow start country_flow --input '{\"user\": 3}' --wait\n") +
-                kWaitNote);
+  start->add_flag("--wait", args->wait,
+                  "Wait for the close and report it (exit 1 unless it completed)");
+  start->footer(
+      std::string(
+          "Example:\n  garcon workflow start country_flow --input '{\"user\": 3}' --wait\n") +
+      kWaitNote);
   SetAction(start, [args](Context& context) -> int {
     Json input = args->input.empty() ? Json::object() : Json::parse(args->input, nullptr, false);
     if (input.is_discarded()) {
@@ -398,9 +427,9 @@ void AddWorkflowCommands(CLI::App& app) {
     auto [name, version] = SplitType(args->type);
     if (version.empty()) {
       auto types = context.Call("ListWorkflowTypes", {{"domain", context.domain()},
-                                                     {"name", name},
-                                                     {"registrationStatus", "REGISTERED"},
-                                                     {"maximumPageSize", 1000}});
+                                                      {"name", name},
+                                                      {"registrationStatus", "REGISTERED"},
+                                                      {"maximumPageSize", 1000}});
       if (!types.ok()) return context.exit_code();
       double newest = -1;
       for (const Json& t : (*types)["typeInfos"]) {
@@ -430,7 +459,8 @@ void AddWorkflowCommands(CLI::App& app) {
       std::cout << id << " started (run " << run << ")\n";
       return kExitOk;
     }
-    if (!context.json()) std::cerr << id << " started (run " << run << "), waiting for it to close\n";
+    if (!context.json())
+      std::cerr << id << " started (run " << run << "), waiting for it to close\n";
     return WaitForClose(context, id, run);
   });
 
@@ -440,27 +470,35 @@ void AddWorkflowCommands(CLI::App& app) {
   signal->add_option("name", args->signal, "The signal's name")->required();
   signal->add_option("--input", args->input, "What the signal carries");
   signal->add_option("--run", args->run, "The run id (default: the open run)");
-  signal->footer("Example:\n  garcon workflow signal order_flow-1a2b3c4d approved --input '{\"by\": \"ana\"}'");
+  signal->footer(
+      "Example:\n  garcon workflow signal order_flow-1a2b3c4d approved --input '{\"by\": "
+      "\"ana\"}'");
   SetAction(signal, [args](Context& context) -> int {
-    Json request = {{"domain", context.domain()}, {"workflowId", args->id}, {"signalName", args->signal}};
+    Json request = {
+        {"domain", context.domain()}, {"workflowId", args->id}, {"signalName", args->signal}};
     if (!args->run.empty()) request["runId"] = args->run;
     if (!args->input.empty()) request["input"] = args->input;
     if (!context.Call("SignalWorkflowExecution", request).ok()) return context.exit_code();
-    if (context.json()) return PrintJson({{"workflowId", args->id}, {"signalName", args->signal}}), kExitOk;
+    if (context.json())
+      return PrintJson({{"workflowId", args->id}, {"signalName", args->signal}}), kExitOk;
     std::cout << "signal " << args->signal << " sent to " << args->id << "\n";
     return kExitOk;
   });
 
   // --- cancel ---
-  CLI::App* cancel = workflow->add_subcommand("cancel", "Ask a run to cancel (its decider decides how)");
+  CLI::App* cancel =
+      workflow->add_subcommand("cancel", "Ask a run to cancel (its decider decides how)");
   cancel->add_option("id", args->id, "The workflow id")->required();
   cancel->add_option("--run", args->run, "The run id (default: the open run)");
-  cancel->footer("Example:\n  garcon workflow cancel order_flow-1a2b3c4d && garcon workflow wait order_flow-1a2b3c4d");
+  cancel->footer(
+      "Example:\n  garcon workflow cancel order_flow-1a2b3c4d && garcon workflow wait "
+      "order_flow-1a2b3c4d");
   SetAction(cancel, [args](Context& context) -> int {
     Json request = {{"domain", context.domain()}, {"workflowId", args->id}};
     if (!args->run.empty()) request["runId"] = args->run;
     if (!context.Call("RequestCancelWorkflowExecution", request).ok()) return context.exit_code();
-    if (context.json()) return PrintJson({{"workflowId", args->id}, {"cancelRequested", true}}), kExitOk;
+    if (context.json())
+      return PrintJson({{"workflowId", args->id}, {"cancelRequested", true}}), kExitOk;
     std::cout << "cancel requested for " << args->id << "\n";
     return kExitOk;
   });
@@ -471,23 +509,29 @@ void AddWorkflowCommands(CLI::App& app) {
   terminate->add_option("--reason", args->reason, "Why (recorded in the history)")->required();
   terminate->add_option("--details", args->details, "More about why");
   terminate->add_option("--run", args->run, "The run id (default: the open run)");
-  terminate->footer("Example:\n  garcon workflow terminate order_flow-1a2b3c4d --reason 'wrong input'");
+  terminate->footer(
+      "Example:\n  garcon workflow terminate order_flow-1a2b3c4d --reason 'wrong input'");
   SetAction(terminate, [args](Context& context) -> int {
-    Json request = {{"domain", context.domain()}, {"workflowId", args->id}, {"reason", args->reason}};
+    Json request = {
+        {"domain", context.domain()}, {"workflowId", args->id}, {"reason", args->reason}};
     if (!args->run.empty()) request["runId"] = args->run;
     if (!args->details.empty()) request["details"] = args->details;
     if (!context.Call("TerminateWorkflowExecution", request).ok()) return context.exit_code();
-    if (context.json()) return PrintJson({{"workflowId", args->id}, {"closeStatus", "TERMINATED"}}), kExitOk;
+    if (context.json())
+      return PrintJson({{"workflowId", args->id}, {"closeStatus", "TERMINATED"}}), kExitOk;
     std::cout << args->id << " terminated\n";
     return kExitOk;
   });
 
   // --- wait ---
-  CLI::App* wait = workflow->add_subcommand("wait", "Wait for a run to close and report how it ended");
+  CLI::App* wait =
+      workflow->add_subcommand("wait", "Wait for a run to close and report how it ended");
   wait->add_option("id", args->id, "The workflow id")->required();
   wait->add_option("--run", args->run, "The run id (default: the latest run of that workflow id)");
-  wait->footer(std::string("Example (reattach after Ctrl-C):\n  garcon workflow wait country_flow-1a2b3c4d\n") +
-               kWaitNote);
+  wait->footer(
+      std::string(
+          "Example (reattach after Ctrl-C):\n  garcon workflow wait country_flow-1a2b3c4d\n") +
+      kWaitNote);
   SetAction(wait, [args](Context& context) -> int {
     auto run = RunOf(context, *args);
     if (!run.ok()) return FailedRun(context, run.status());

@@ -54,7 +54,8 @@ std::string GeneratorValues(const std::string& input) {
   std::string out;
   for (const auto& [key, value] : context.items()) {
     if (key.rfind("generator.", 0) != 0) continue;
-    out += (out.empty() ? "" : ", ") + key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+    out += (out.empty() ? "" : ", ") + key + "=" +
+           (value.is_string() ? value.get<std::string>() : value.dump());
   }
   return out;
 }
@@ -76,9 +77,12 @@ struct Row {
 
 std::string CloseStatusOf(const std::string& type) {
   static const std::map<std::string, std::string> kStatus = {
-      {"WorkflowExecutionCompleted", "COMPLETED"}, {"WorkflowExecutionFailed", "FAILED"},
-      {"WorkflowExecutionTimedOut", "TIMED_OUT"},   {"WorkflowExecutionCanceled", "CANCELED"},
-      {"WorkflowExecutionTerminated", "TERMINATED"}, {"WorkflowExecutionContinuedAsNew", "CONTINUED_AS_NEW"}};
+      {"WorkflowExecutionCompleted", "COMPLETED"},
+      {"WorkflowExecutionFailed", "FAILED"},
+      {"WorkflowExecutionTimedOut", "TIMED_OUT"},
+      {"WorkflowExecutionCanceled", "CANCELED"},
+      {"WorkflowExecutionTerminated", "TERMINATED"},
+      {"WorkflowExecutionContinuedAsNew", "CONTINUED_AS_NEW"}};
   auto it = kStatus.find(type);
   return it == kStatus.end() ? "" : it->second;
 }
@@ -92,7 +96,8 @@ int PrintCloseLines(const Json& events) {
     return kExitOk;
   }
   const double took = Time(last) - (events.empty() ? 0 : Time(events.front()));
-  std::cout << "\n" << status << " at " << FormatTime(last["eventTimestamp"]) << " after "
+  std::cout << "\n"
+            << status << " at " << FormatTime(last["eventTimestamp"]) << " after "
             << FormatDuration(took) << "\n";
   const Json& a = Attrs(last);
   for (const char* key : {"result", "reason", "details", "timeoutType", "newExecutionRunId"}) {
@@ -107,7 +112,8 @@ void PrintReadable(const Json& events) {
   std::map<std::string, std::size_t> timer_rows;
   std::map<long, std::size_t> child_rows;  // initiated event id -> row
   std::map<std::string, int> attempts;
-  std::map<long, std::pair<double, std::string>> decision_starts;  // started event -> time, identity
+  std::map<long, std::pair<double, std::string>>
+      decision_starts;  // started event -> time, identity
   // The decisions of each decision task: the events naming it.
   std::map<long, std::map<std::string, int>> decisions;
   for (const Json& e : events) {
@@ -120,13 +126,15 @@ void PrintReadable(const Json& events) {
     const Json& a = Attrs(e);
     const long id = e.value("eventId", 0L);
     if (type == "WorkflowExecutionStarted") {
-      std::cout << "type " << Str(a["workflowType"], "name") << "@" << Str(a["workflowType"], "version")
-                << ", task list " << Str(a["taskList"], "name") << ", started "
-                << FormatTime(e["eventTimestamp"]) << "\ninput: " << Truncate(Str(a, "input"), 200) << "\n\n";
+      std::cout << "type " << Str(a["workflowType"], "name") << "@"
+                << Str(a["workflowType"], "version") << ", task list " << Str(a["taskList"], "name")
+                << ", started " << FormatTime(e["eventTimestamp"])
+                << "\ninput: " << Truncate(Str(a, "input"), 200) << "\n\n";
     } else if (type == "ActivityTaskScheduled") {
       const std::string activity_id = Str(a, "activityId");
       activity_rows[id] = rows.size();
-      rows.push_back({"activity", ShortId(activity_id), "#" + std::to_string(++attempts[activity_id]),
+      rows.push_back({"activity", ShortId(activity_id),
+                      "#" + std::to_string(++attempts[activity_id]),
                       GeneratorValues(Str(a, "input")), Time(e), 0, 0, "", "scheduled"});
     } else if (type == "ActivityTaskStarted") {
       auto it = activity_rows.find(a.value("scheduledEventId", 0L));
@@ -141,7 +149,8 @@ void PrintReadable(const Json& events) {
       if (it == activity_rows.end()) continue;
       Row& row = rows[it->second];
       row.closed = Time(e);
-      if (type == "ActivityTaskCompleted") row.outcome = "completed: " + ResultKeys(Str(a, "result"));
+      if (type == "ActivityTaskCompleted")
+        row.outcome = "completed: " + ResultKeys(Str(a, "result"));
       if (type == "ActivityTaskFailed") row.outcome = "failed: " + Truncate(Str(a, "reason"));
       if (type == "ActivityTaskTimedOut") row.outcome = "timed out (" + Str(a, "timeoutType") + ")";
       if (type == "ActivityTaskCanceled") row.outcome = "canceled";
@@ -150,24 +159,25 @@ void PrintReadable(const Json& events) {
                       "could not schedule: " + Str(a, "cause")});
     } else if (type == "TimerStarted") {
       timer_rows[Str(a, "timerId")] = rows.size();
-      rows.push_back({"timer", Str(a, "timerId"), "", Str(a, "startToFireTimeout") + " s", Time(e), Time(e),
-                      0, "", "waiting"});
+      rows.push_back({"timer", Str(a, "timerId"), "", Str(a, "startToFireTimeout") + " s", Time(e),
+                      Time(e), 0, "", "waiting"});
     } else if (type == "TimerFired" || type == "TimerCanceled") {
       auto it = timer_rows.find(Str(a, "timerId"));
       if (it == timer_rows.end()) continue;
       rows[it->second].closed = Time(e);
       rows[it->second].outcome = type == "TimerFired" ? "fired" : "canceled";
     } else if (type == "WorkflowExecutionSignaled") {
-      rows.push_back({"signal", Str(a, "signalName"), "", Truncate(Str(a, "input"), 60), Time(e), 0, 0,
-                      Str(a, "externalInitiatedEventId").empty() ? "" : "workflow", "received"});
+      rows.push_back({"signal", Str(a, "signalName"), "", Truncate(Str(a, "input"), 60), Time(e), 0,
+                      0, Str(a, "externalInitiatedEventId").empty() ? "" : "workflow", "received"});
     } else if (type == "MarkerRecorded") {
-      rows.push_back({"marker", Str(a, "markerName"), "", Truncate(Str(a, "details"), 60), Time(e), 0, 0, "",
-                      "recorded"});
+      rows.push_back({"marker", Str(a, "markerName"), "", Truncate(Str(a, "details"), 60), Time(e),
+                      0, 0, "", "recorded"});
     } else if (type == "StartChildWorkflowExecutionInitiated") {
       child_rows[id] = rows.size();
-      rows.push_back({"child", Str(a, "workflowId"), "", "for " + ShortId(Str(a, "control")), Time(e), 0, 0,
-                      "", "starting"});
-    } else if (type.rfind("ChildWorkflowExecution", 0) == 0 || type == "StartChildWorkflowExecutionFailed") {
+      rows.push_back({"child", Str(a, "workflowId"), "", "for " + ShortId(Str(a, "control")),
+                      Time(e), 0, 0, "", "starting"});
+    } else if (type.rfind("ChildWorkflowExecution", 0) == 0 ||
+               type == "StartChildWorkflowExecutionFailed") {
       auto it = child_rows.find(a.value("initiatedEventId", 0L));
       if (it == child_rows.end()) continue;
       Row& row = rows[it->second];
@@ -178,21 +188,24 @@ void PrintReadable(const Json& events) {
         row.outcome = "running";
       } else {
         row.closed = Time(e);
-        row.outcome = type == "StartChildWorkflowExecutionFailed" ? "could not start: " + Str(a, "cause")
-                      : what == "Completed"                       ? "completed: " + ResultKeys(Str(a, "result"))
-                      : what == "Failed"                          ? "failed: " + Truncate(Str(a, "reason"))
-                                                                  : fmt::format("{}", what);
+        row.outcome = type == "StartChildWorkflowExecutionFailed"
+                          ? "could not start: " + Str(a, "cause")
+                      : what == "Completed" ? "completed: " + ResultKeys(Str(a, "result"))
+                      : what == "Failed"    ? "failed: " + Truncate(Str(a, "reason"))
+                                            : fmt::format("{}", what);
       }
     } else if (type == "DecisionTaskStarted") {
       decision_starts[id] = {Time(e), Str(a, "identity")};
     } else if (type == "DecisionTaskCompleted") {
       std::string summary;
-      for (const auto& [kind, n] : decisions[id]) summary += (summary.empty() ? "" : ", ") + fmt::format("{} {}", n, kind);
+      for (const auto& [kind, n] : decisions[id])
+        summary += (summary.empty() ? "" : ", ") + fmt::format("{} {}", n, kind);
       const auto& [started, identity] = decision_starts[a.value("startedEventId", 0L)];
       rows.push_back({"decision", "", "", "", 0, started, Time(e), identity,
                       summary.empty() ? "no decisions" : summary});
     } else if (type == "DecisionTaskTimedOut") {
-      rows.push_back({"decision", "", "", "", 0, 0, Time(e), "", "timed out (" + Str(a, "timeoutType") + ")"});
+      rows.push_back(
+          {"decision", "", "", "", 0, 0, Time(e), "", "timed out (" + Str(a, "timeoutType") + ")"});
     } else if (type == "WorkflowExecutionCancelRequested") {
       rows.push_back({"cancel", "", "", Str(a, "cause"), Time(e), 0, 0, "", "requested"});
     }
@@ -200,16 +213,18 @@ void PrintReadable(const Json& events) {
   std::vector<std::vector<std::string>> table;
   for (const Row& r : rows) {
     const double from = r.started > 0 ? r.started : r.scheduled;
-    table.push_back({r.what, r.id, r.attempt, r.values, Clock(r.scheduled), Clock(r.started), Clock(r.closed),
-                     r.closed > 0 && from > 0 ? FormatDuration(r.closed - from) : "-", r.worker, r.outcome});
+    table.push_back(
+        {r.what, r.id, r.attempt, r.values, Clock(r.scheduled), Clock(r.started), Clock(r.closed),
+         r.closed > 0 && from > 0 ? FormatDuration(r.closed - from) : "-", r.worker, r.outcome});
   }
-  PrintTable({"WHAT", "ID", "TRY", "VALUES", "SCHEDULED", "STARTED", "CLOSED", "TOOK", "WORKER", "OUTCOME"},
+  PrintTable({"WHAT", "ID", "TRY", "VALUES", "SCHEDULED", "STARTED", "CLOSED", "TOOK", "WORKER",
+              "OUTCOME"},
              table);
 }
 
 std::vector<std::string> EventRow(const Json& e) {
-  return {std::to_string(e.value("eventId", 0L)), FormatTime(e["eventTimestamp"]), e.value("eventType", ""),
-          Truncate(Attrs(e).dump(), 120)};
+  return {std::to_string(e.value("eventId", 0L)), FormatTime(e["eventTimestamp"]),
+          e.value("eventType", ""), Truncate(Attrs(e).dump(), 120)};
 }
 
 Result<Json> FetchEvents(Context& context, const std::string& id, const std::string& run) {
@@ -281,7 +296,8 @@ int ShowWorkflow(Context& context, const std::string& id, const std::string& run
         PrintJson(e);
       } else {
         const auto row = EventRow(e);
-        std::cout << fmt::format("{:>5}  {}  {:<40}  {}", row[0], row[1], row[2], row[3]) << std::endl;
+        std::cout << fmt::format("{:>5}  {}  {:<40}  {}", row[0], row[1], row[2], row[3])
+                  << std::endl;
       }
       backoff.Reset();
     }
@@ -289,12 +305,15 @@ int ShowWorkflow(Context& context, const std::string& id, const std::string& run
     if (!CloseStatusOf(last).empty()) {
       if (context.json()) {
         const std::string status = CloseStatusOf(last);
-        return status == "COMPLETED" || status == "CONTINUED_AS_NEW" ? kExitOk : kExitWorkflowFailed;
+        return status == "COMPLETED" || status == "CONTINUED_AS_NEW" ? kExitOk
+                                                                     : kExitWorkflowFailed;
       }
       return PrintCloseLines(*events);
     }
     backoff.Wait();
-    auto newer = FetchNewerEvents(context, id, run, events->empty() ? 0 : events->back().value("eventId", 0L));
+    auto newer = FetchNewerEvents(context, id, run,
+                                  events->empty() ? 0 : events->back().value("eventId", 0L));
+    if (!newer.ok() && newer.fault() == Fault::kThrottling) continue;  // wait longer
     if (!newer.ok()) return context.exit_code();
     for (auto& e : *newer) events->push_back(std::move(e));
   }
