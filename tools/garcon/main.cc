@@ -3,6 +3,7 @@
 //                 [--credentials FILE | --insecure] [--threads N]
 //                 [--max-connections N] [--poll-timeout S] [-v]
 //   garcon new NAME [--dir DIR]      a flow project (new_project.h)
+//   garcon domain|type|workflow|tasks ...   (operate.h; docs/cli.md)
 #include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +16,7 @@
 #include "garcon/engine.h"
 #include "garcon/server.h"
 #include "new_project.h"
+#include "operate.h"
 
 namespace {
 
@@ -116,6 +118,7 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "Log every request");
   app.add_flag("-q,--quiet", quiet, "Log only warnings and errors");
+  garcon::tools::AddOperateCommands(app);  // domain, type, workflow, tasks
 
   ServerArgs args;
   auto* server = app.add_subcommand(
@@ -154,11 +157,12 @@ int main(int argc, char** argv) {
   garcon::tools::NewCommand new_project;
   garcon::tools::AddNewCommand(app, new_project);
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = garcon::tools::ParseCommandLine(app, argc, argv)) return *code;
   SetUpLogging(verbose, quiet);
   try {
     if (server->parsed()) return RunServer(args);
     if (new_project.command->parsed()) return new_project.Run();
+    if (auto code = garcon::tools::RunOperateCommand(app)) return *code;
   } catch (const std::exception& e) {
     std::cerr << "garcon: " << e.what() << "\n";
     return 1;
