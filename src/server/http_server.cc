@@ -272,6 +272,15 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   enum class State { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
 
+  // What the engine holds for a call: the token first, the session second, so
+  // that the session is released before the token (see HandleSwf).
+  struct PendingCall {
+    PendingCall(HttpServerImpl* server, std::shared_ptr<Session> session)
+        : token(server), self(std::move(session)) {}
+    CallbackToken token;
+    std::shared_ptr<Session> self;
+  };
+
   // --- reading -------------------------------------------------------------
 
   void ReadRequest() {
@@ -518,15 +527,17 @@ class Session : public std::enable_shared_from_this<Session> {
     client_gone_ = false;
     // The token lives as long as the engine holds the callback: Stop waits
     // for every token to go before the io_context (which the callback posts
-    // to) is destroyed.
-    auto token = std::make_shared<CallbackToken>(&server_);
+    // to) is destroyed. The callback's hold on this session is let go before
+    // its token (PendingCall's members go in reverse order), so an engine
+    // thread dropping a callback never destroys a session after Stop.
+    auto pending = std::make_shared<PendingCall>(&server_, shared_from_this());
     try {
-      call_id_ = server_.engine().CallAsync(
-          operation_, *body, [self = shared_from_this(), token](Result<Json> result) {
-            asio::post(self->stream_.get_executor(), [self, result = std::move(result)]() mutable {
-              self->OnEngineResult(std::move(result));
-            });
-          });
+      call_id_ = server_.engine().CallAsync(operation_, *body, [pending](Result<Json> result) {
+        std::shared_ptr<Session> self = pending->self;
+        asio::post(self->stream_.get_executor(), [self, result = std::move(result)]() mutable {
+          self->OnEngineResult(std::move(result));
+        });
+      });
     } catch (const std::exception& e) {
       spdlog::error("{} {} threw: {}", request_id_, operation_, e.what());
       answered_ = true;
