@@ -195,7 +195,9 @@ void HistoryState::Apply(const Json& event) {
   } else if (type == "TimerStarted") {
     const std::string id = attrs.value("timerId", "");
     const std::string control = attrs.value("control", "");
-    open_timers_[id] = control;
+    // SWF never records a timer without an id; a history that does is not
+    // one to answer with CancelTimer decisions SWF would refuse.
+    if (!id.empty()) open_timers_[id] = control;
     if (id.starts_with("retry-")) {
       if (auto it = activities_.find(control); it != activities_.end()) {
         it->second.backoff = ActivityRecord::Backoff::kWaiting;
