@@ -93,6 +93,10 @@ struct ActivityRecord {
   std::string child_run_id;
 };
 
+// An event's `{eventType}EventAttributes` object (an empty object when it
+// has none).
+const Json& EventAttributes(const Json& event);
+
 // A run's state rebuilt from its events, applied incrementally in event
 // order. Cheap to copy forward: applying the events of one decision task
 // costs only those events.

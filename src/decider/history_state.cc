@@ -6,7 +6,9 @@
 namespace garcon {
 namespace {
 
-const Json& Attributes(const Json& event) {
+}  // namespace
+
+const Json& EventAttributes(const Json& event) {
   static const Json kEmpty = Json::object();
   const std::string type = event.value("eventType", "");
   if (type.empty()) return kEmpty;
@@ -16,6 +18,8 @@ const Json& Attributes(const Json& event) {
   auto it = event.find(key);
   return it != event.end() && it->is_object() ? *it : kEmpty;
 }
+
+namespace {
 
 // Parses a JSON object carried as text; anything else gives an empty object
 // (and `ok` false).
@@ -50,11 +54,40 @@ void HistoryState::Apply(const Json& event) {
     now_ = t->get<double>();
   }
   const std::string type = event.value("eventType", "");
-  const Json& attrs = Attributes(event);
+  const Json& attrs = EventAttributes(event);
   auto record_for = [&](const Json& a) -> ActivityRecord* {
     auto it = by_scheduled_event_.find(a.value("scheduledEventId", std::int64_t{0}));
     if (it == by_scheduled_event_.end()) return nullptr;
     return &activities_[it->second];
+  };
+  // A new attempt of an activity id, by ActivityTaskScheduled or
+  // StartChildWorkflowExecutionInitiated.
+  auto begin_attempt = [&](const std::string& id) -> ActivityRecord& {
+    ActivityRecord& r = activities_[id];
+    if (r.scheduled_event_id == 0) r.first_scheduled_time = now_;
+    r.status = ActivityRecord::Status::kScheduled;
+    r.scheduled_event_id = last_event_id_;
+    r.cancel_requested = false;
+    r.backoff = ActivityRecord::Backoff::kNone;
+    by_scheduled_event_[last_event_id_] = id;
+    return r;
+  };
+  // A completion: its result merged, or a failed attempt when the result
+  // is not a JSON object (a worker of another language, say).
+  auto complete = [&](ActivityRecord& r, const std::string& not_an_object) {
+    bool ok = true;
+    Context result = ParseObject(attrs.value("result", Json()), &ok);
+    if (ok) {
+      r.status = ActivityRecord::Status::kCompleted;
+      r.result = std::move(result);
+      context_.update(r.result);
+      return;
+    }
+    r.status = ActivityRecord::Status::kFailed;
+    r.failures++;
+    r.last_reason = not_an_object;
+    r.last_details = attrs.value("result", std::string());
+    if (r.last_details.size() > 1024) r.last_details.resize(1024);
   };
 
   if (type == "WorkflowExecutionStarted") {
@@ -67,32 +100,9 @@ void HistoryState::Apply(const Json& event) {
     const Json& workflow_type = attrs.value("workflowType", Json::object());
     if (workflow_type.is_object()) workflow_version_ = workflow_type.value("version", "");
   } else if (type == "ActivityTaskScheduled") {
-    const std::string id = attrs.value("activityId", "");
-    ActivityRecord& r = activities_[id];
-    if (r.scheduled_event_id == 0) r.first_scheduled_time = now_;
-    r.status = ActivityRecord::Status::kScheduled;
-    r.scheduled_event_id = last_event_id_;
-    r.cancel_requested = false;
-    r.backoff = ActivityRecord::Backoff::kNone;
-    by_scheduled_event_[last_event_id_] = id;
+    begin_attempt(attrs.value("activityId", ""));
   } else if (type == "ActivityTaskCompleted") {
-    if (ActivityRecord* r = record_for(attrs)) {
-      bool ok = true;
-      Context result = ParseObject(attrs.value("result", Json()), &ok);
-      if (ok) {
-        r->status = ActivityRecord::Status::kCompleted;
-        r->result = std::move(result);
-        context_.update(r->result);
-      } else {
-        // A worker (of another language, say) answered with something the
-        // flow cannot merge: a failed attempt, retried like any other.
-        r->status = ActivityRecord::Status::kFailed;
-        r->failures++;
-        r->last_reason = "the result is not a JSON object";
-        r->last_details = attrs.value("result", std::string());
-        if (r->last_details.size() > 1024) r->last_details.resize(1024);
-      }
-    }
+    if (ActivityRecord* r = record_for(attrs)) complete(*r, "the result is not a JSON object");
   } else if (type == "ActivityTaskFailed" || type == "ActivityTaskTimedOut" ||
              type == "ActivityTaskCanceled") {
     if (ActivityRecord* r = record_for(attrs)) {
@@ -124,17 +134,10 @@ void HistoryState::Apply(const Json& event) {
       cancel_details_ = "cancellation requested";
     }
   } else if (type == "StartChildWorkflowExecutionInitiated") {
-    const std::string id = attrs.value("control", "");
-    ActivityRecord& r = activities_[id];
-    if (r.scheduled_event_id == 0) r.first_scheduled_time = now_;
-    r.status = ActivityRecord::Status::kScheduled;
-    r.scheduled_event_id = last_event_id_;
-    r.cancel_requested = false;
-    r.backoff = ActivityRecord::Backoff::kNone;
+    ActivityRecord& r = begin_attempt(attrs.value("control", ""));
     r.child = true;
     r.child_workflow_id = attrs.value("workflowId", "");
     r.child_run_id.clear();
-    by_scheduled_event_[last_event_id_] = id;
   } else if (type == "ChildWorkflowExecutionStarted") {
     auto it = by_scheduled_event_.find(attrs.value("initiatedEventId", std::int64_t{0}));
     if (it != by_scheduled_event_.end()) {

@@ -10,16 +10,6 @@
 namespace garcon::testing {
 namespace {
 
-const Json& Attributes(const Json& event) {
-  static const Json kEmpty = Json::object();
-  std::string key = event.value("eventType", "");
-  if (key.empty()) return kEmpty;
-  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
-  key += "EventAttributes";
-  auto it = event.find(key);
-  return it != event.end() && it->is_object() ? *it : kEmpty;
-}
-
 // A decision as compared: its type and what identifies it.
 using Key = std::pair<std::string, std::string>;
 
@@ -29,7 +19,7 @@ std::string Text(const Key& k) { return k.second.empty() ? k.first : k.first + "
 // for events that are not a decision's.
 Key RecordedDecision(const Json& event) {
   const std::string type = event.value("eventType", "");
-  const Json& a = Attributes(event);
+  const Json& a = EventAttributes(event);
   if (type == "ActivityTaskScheduled" || type == "ScheduleActivityTaskFailed") {
     return {"ScheduleActivityTask", a.value("activityId", "")};
   }
@@ -113,7 +103,7 @@ ReplayResult Replay(const Flow& flow, const Json& history, const ExecutionRef& r
     const std::int64_t completed = event.value("eventId", std::int64_t{0});
     std::vector<Key> recorded;
     for (std::size_t j = i + 1; j < events.size(); ++j) {
-      const Json& a = Attributes(events[j]);
+      const Json& a = EventAttributes(events[j]);
       if (a.value("decisionTaskCompletedEventId", std::int64_t{-1}) != completed) continue;
       Key k = RecordedDecision(events[j]);
       if (!k.first.empty()) recorded.push_back(std::move(k));

@@ -19,16 +19,6 @@ namespace {
 
 const char* kWorkflowId = "flow-test";
 
-const Json& Attributes(const Json& event) {
-  static const Json kEmpty = Json::object();
-  std::string key = event.value("eventType", "");
-  if (key.empty()) return kEmpty;
-  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
-  key += "EventAttributes";
-  auto it = event.find(key);
-  return it != event.end() && it->is_object() ? *it : kEmpty;
-}
-
 Json Must(engine::Engine& engine, const std::string& operation, const Json& request) {
   Result<Json> r = engine.Call(operation, request);
   if (!r.ok()) throw std::runtime_error("FlowTest: " + operation + ": " + r.status().ToString());
@@ -41,7 +31,8 @@ int RunResult::Attempts(const std::string& activity) const {
   int n = 0;
   for (const Json& e : history) {
     if (e.value("eventType", "") != "ActivityTaskScheduled") continue;
-    const std::string type = Attributes(e).value("activityType", Json::object()).value("name", "");
+    const std::string type =
+        EventAttributes(e).value("activityType", Json::object()).value("name", "");
     if (type == activity || type.ends_with("_" + activity)) ++n;
   }
   return n;
@@ -165,7 +156,7 @@ struct FlowTest::Impl {
       std::map<std::string, double> timers;
       for (const Json& e : History(ex.value("workflowId", ""), ex.value("runId", ""))) {
         const std::string type = e.value("eventType", "");
-        const Json& a = Attributes(e);
+        const Json& a = EventAttributes(e);
         if (type == "TimerStarted") {
           timers[a.value("timerId", "")] =
               e.value("eventTimestamp", 0.0) + std::stod(a.value("startToFireTimeout", "0"));
@@ -268,7 +259,7 @@ RunResult FlowTest::Run(const Context& input) {
   if (out.close_status != "OPEN" && !out.history.empty()) {
     const Json& last = out.history.back();
     const std::string type = last.value("eventType", "");
-    const Json& a = Attributes(last);
+    const Json& a = EventAttributes(last);
     if (type == "WorkflowExecutionCompleted") {
       out.close_status = "COMPLETED";
       out.result = Json::parse(a.value("result", std::string("null")), nullptr, false);
