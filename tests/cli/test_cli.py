@@ -4,7 +4,6 @@ waits and wrong arguments. Executions come from the example flow programs
 ($GARCON_EXAMPLES) and boto3."""
 import json
 import os
-import socket
 import subprocess
 import time
 import unittest
@@ -12,23 +11,14 @@ import unittest
 import boto3
 from botocore.config import Config
 
-from garcon_harness import GarconServer, garcon_binary
+from garcon_harness import GarconServer, built_program, free_port, garcon_binary
 
 EXAMPLES = os.environ.get("GARCON_EXAMPLES", "")
 DOMAIN = "dev"
 
 
 def example(name):
-    path = os.path.join(EXAMPLES, name)
-    if not os.path.exists(path):
-        raise unittest.SkipTest(f"{path} not built")
-    return path
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return built_program(EXAMPLES, name)
 
 
 class CliTest(unittest.TestCase):
@@ -296,7 +286,7 @@ class CliTest(unittest.TestCase):
     # --- connection and usage errors ---
 
     def test_cannot_connect(self):
-        out = subprocess.run([garcon_binary(), "--endpoint", f"http://127.0.0.1:{closed_port()}",
+        out = subprocess.run([garcon_binary(), "--endpoint", f"http://127.0.0.1:{free_port()}",
                               "domain", "list"], capture_output=True, text=True, timeout=60)
         self.assertEqual(out.returncode, 4, out.stderr)
         self.assertIn("cannot connect", out.stderr)

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -128,3 +129,20 @@ def wait_for(pred, timeout=5.0, interval=0.01):
             return True
         time.sleep(interval)
     return pred()
+
+
+def built_program(directory, name):
+    """The program `name` built in `directory`; skips the test when it is not
+    built (e.g. GARCON_EXAMPLES unset)."""
+    import unittest
+    path = os.path.join(directory, name)
+    if not os.path.exists(path):
+        raise unittest.SkipTest(f"{path} not built")
+    return path
+
+
+def free_port():
+    """A loopback port nothing listens on (just bound and released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

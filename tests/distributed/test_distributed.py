@@ -19,7 +19,7 @@ import unittest
 import boto3
 from botocore.config import Config
 
-from garcon_harness import GarconServer
+from garcon_harness import GarconServer, built_program, free_port
 
 EXAMPLES = os.environ.get("GARCON_EXAMPLES", "")
 TEST_FLOWS = os.environ.get("GARCON_TEST_FLOWS", "")
@@ -27,17 +27,11 @@ DOMAIN = "dev"
 
 
 def example(name):
-    path = os.path.join(EXAMPLES, name)
-    if not os.path.exists(path):
-        raise unittest.SkipTest(f"{path} not built")
-    return path
+    return built_program(EXAMPLES, name)
 
 
 def test_flow(name):
-    path = os.path.join(TEST_FLOWS, name)
-    if not os.path.exists(path):
-        raise unittest.SkipTest(f"{path} not built")
-    return path
+    return built_program(TEST_FLOWS, name)
 
 
 def client(endpoint):
@@ -443,12 +437,6 @@ class SignalTest(unittest.TestCase):
         # processes.
         self.assertIn("ChildWorkflowExecutionCompleted", types)
         self.assertEqual(result["boxes"], 1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class MotoTest(unittest.TestCase):
