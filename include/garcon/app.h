@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "garcon/flow.h"
+#include "garcon/payloads.h"
 #include "garcon/service.h"
 
 namespace garcon {
@@ -34,6 +36,10 @@ struct RunOptions {
   // threads are joined: it must make their pending long polls return (e.g.
   // Engine::Shutdown). Without it, joining may wait for a poll timeout.
   std::function<void()> release_polls;
+  // Where values past SWF's 32,768 characters go (garcon/payloads.h): the
+  // run's input, its deciders' and workers' payloads, its result. Null: the
+  // engine's own store through the service.
+  std::shared_ptr<PayloadStore> payloads;
 };
 
 struct RunSummary {
@@ -58,9 +64,10 @@ Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOpt
 Result<RunSummary> StartFlow(const Flow& flow, swf::Service& service, const RunOptions& options);
 
 // Waits for the execution in `started` to close (asking the service), then
-// reads its history and returns how it ended.
+// reads its history and returns how it ended (a result stored as a payload
+// read from `payloads`, null: the engine's own store).
 Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSummary started,
-                                bool progress);
+                                bool progress, std::shared_ptr<PayloadStore> payloads = nullptr);
 
 // The command line of a flow program:
 //   run [--input JSON] [--workflow-id ID] [--json] [--db FILE] [--endpoint URL]

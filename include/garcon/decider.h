@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "garcon/flow.h"
+#include "garcon/payloads.h"
 #include "garcon/service.h"
 
 namespace garcon {
@@ -188,6 +189,10 @@ struct DeciderOptions {
   // Appended to the flow's task list: this decider polls
   // `{flow.task_list()}{task_list_tag}` (RunFlow's private lists).
   std::string task_list_tag;
+  // Where values past SWF's 32,768 characters go (garcon/payloads.h); null:
+  // the engine's own store through the service (the embedded engine and
+  // `garcon server`).
+  std::shared_ptr<PayloadStore> payloads;
 };
 
 // Polls the flow's decision task list and answers decision tasks.
@@ -211,6 +216,8 @@ class Decider {
   void Store(const std::string& run_id, std::shared_ptr<CacheEntry> entry);
 
   const Flow& flow_;
+  // The service, wrapped to move payloads out of the history and back.
+  std::unique_ptr<swf::Service> payload_service_;
   swf::Service& service_;
   DeciderOptions options_;
   std::mutex mu_;

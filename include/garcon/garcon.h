@@ -7,6 +7,7 @@
 #include "garcon/decider.h"             // IWYU pragma: export
 #include "garcon/engine.h"              // IWYU pragma: export
 #include "garcon/flow.h"                // IWYU pragma: export
+#include "garcon/payloads.h"            // IWYU pragma: export
 #include "garcon/runner.h"              // IWYU pragma: export
 #include "garcon/service.h"             // IWYU pragma: export
 #include "garcon/status.h"              // IWYU pragma: export

@@ -5,7 +5,10 @@
 //     run's own state (configuration, decision task, counters) as JSON;
 //   - parts: one row per open activity task, timer, child workflow and the
 //     latest execution context of a run, written only when that part changes;
-//   - events: each run's append-only history.
+//   - events: each run's append-only history;
+//   - payloads: inputs, results and contexts too large for SWF's 32,768
+//     characters, stored once per domain under the SHA-256 of their bytes
+//     and referenced from the history (docs/payloads.md).
 // A call of the engine writes the events it appended and the rows it changed,
 // so its cost does not grow with the size of its run nor the number of runs.
 // Closed runs are not kept in memory: the engine reads them back through the
@@ -63,6 +66,14 @@ struct Event {
   std::string body;
 };
 
+// A payload: stored under (domain, key), `put_us` the time of its latest put.
+struct Payload {
+  std::string domain;
+  std::string key;
+  std::string body;
+  std::int64_t put_us = 0;
+};
+
 // One operation's changes. Within a batch each row appears at most once.
 struct Batch {
   std::vector<std::pair<std::string, std::string>> domains;  // (name, record): upsert
@@ -74,11 +85,11 @@ struct Batch {
   std::vector<Part> parts;                // upsert
   std::vector<PartKey> removed_parts;
   std::vector<Event> events;
+  std::vector<Payload> payloads;  // upsert (a put again refreshes put_us)
 
   bool empty() const {
     return domains.empty() && runs.empty() && run_states.empty() && cleared_runs.empty() &&
-           parts.empty() &&
-           removed_parts.empty() && events.empty();
+           parts.empty() && removed_parts.empty() && events.empty() && payloads.empty();
   }
 };
 
@@ -149,6 +160,16 @@ class Store {
                                           std::size_t limit) = 0;
   // The earliest close time of a closed run of `domain`, if any.
   virtual Result<std::optional<std::int64_t>> OldestClose(std::string_view domain) = 0;
+
+  // The body of payload `key` of `domain`, or nullopt.
+  virtual Result<std::optional<std::string>> ReadPayload(std::string_view domain,
+                                                         std::string_view key) = 0;
+  // Deletes at most `limit` payloads of `domain` last put before `before_us`
+  // and older than every run the store holds of that domain (open or closed:
+  // a run only references payloads put after it started, give or take
+  // `margin_us`), in one transaction.
+  virtual Result<PurgeResult> PurgePayloads(std::string_view domain, std::int64_t before_us,
+                                            std::int64_t margin_us, std::size_t limit) = 0;
 
   // Whether the store keeps data across restarts.
   virtual bool durable() const = 0;

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "garcon/flow.h"
+#include "garcon/payloads.h"
 #include "garcon/service.h"
 
 namespace garcon {
@@ -29,6 +31,10 @@ struct WorkerOptions {
   // Appended to each activity's task list: this worker polls
   // `{activity.task_list()}{task_list_tag}` (RunFlow's private lists).
   std::string task_list_tag;
+  // Where values past SWF's 32,768 characters go (garcon/payloads.h); null:
+  // the engine's own store through the service (the embedded engine and
+  // `garcon server`).
+  std::shared_ptr<PayloadStore> payloads;
 };
 
 // Thread-safe.
@@ -52,6 +58,8 @@ class ActivityWorker {
 
  private:
   const Flow& flow_;
+  // The service, wrapped to move payloads out of the history and back.
+  std::unique_ptr<swf::Service> payload_service_;
   swf::Service& service_;
   WorkerOptions options_;
   std::vector<const Activity*> activities_;

@@ -14,6 +14,7 @@
 #include "garcon/decider.h"
 #include "garcon/engine.h"
 #include "garcon/worker.h"
+#include "payload/payload_service.h"
 
 namespace garcon {
 namespace {
@@ -43,8 +44,10 @@ Result<RunSummary> StartFlow(const Flow& flow, swf::Service& service,
   RunSummary summary;
   summary.workflow_id =
       options.workflow_id.empty() ? flow.name() + "-" + RandomSuffix() : options.workflow_id;
+  // An input past SWF's 32,768 characters is stored as a payload.
+  payload::PayloadService payloads(service, options.payloads, flow.domain());
   ASSIGN_OR_RETURN(Json start,
-                   service.Call("StartWorkflowExecution",
+                   payloads.Call("StartWorkflowExecution",
                                 {{"domain", flow.domain()},
                                  {"workflowId", summary.workflow_id},
                                  {"workflowType", {{"name", flow.name()}, {"version", flow.version()}}},
@@ -59,7 +62,7 @@ Result<RunSummary> StartFlow(const Flow& flow, swf::Service& service,
 }
 
 Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSummary summary,
-                                bool progress) {
+                                bool progress, std::shared_ptr<PayloadStore> payloads) {
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -104,6 +107,13 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
     std::fprintf(stderr, "\r\033[K%s\n",
                  app::FormatProgress(flow.name(), app::CountProgress(events), summary.seconds).c_str());
   }
+  if (!events.empty()) {
+    // The result, or failure details, may be a payload's reference.
+    Json last_only = Json::array({events.back()});
+    payload::PayloadService resolver(service, std::move(payloads), flow.domain());
+    RETURN_IF_ERROR(resolver.ResolveEvents(last_only));
+    events.back() = std::move(last_only[0]);
+  }
   const Json& last = events.empty() ? Json::object() : events.back();
   const std::string type = last.value("eventType", "");
   if (type == "WorkflowExecutionCompleted") {
@@ -141,11 +151,14 @@ Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOpt
                    {"runId", started.run_id},
                    {"signalName", name}};
     if (!input.empty()) signal["input"] = input;
-    RETURN_IF_ERROR(service.Call("SignalWorkflowExecution", signal).status());
+    payload::PayloadService payloads(service, options.payloads, flow.domain());
+    RETURN_IF_ERROR(payloads.Call("SignalWorkflowExecution", signal).status());
   }
   DeciderOptions decider_options;
   decider_options.task_list_tag = options.task_list_tag;
+  decider_options.payloads = options.payloads;
   WorkerOptions worker_options;
+  worker_options.payloads = options.payloads;
   worker_options.pollers = options.pollers;
   worker_options.task_list_tag = options.task_list_tag;
   // A decider and workers for the flow and for each flow it runs as a child.
@@ -165,7 +178,7 @@ Result<RunSummary> RunFlow(const Flow& flow, swf::Service& service, const RunOpt
   for (auto& w : workers) {
     threads.emplace_back([w = w.get(), token = stop.get_token()] { w->Run(token); });
   }
-  Result<RunSummary> summary = WaitForClose(flow, service, std::move(started), options.progress);
+  Result<RunSummary> summary = WaitForClose(flow, service, std::move(started), options.progress, options.payloads);
   stop.request_stop();
   if (options.release_polls) options.release_polls();
   threads.clear();  // joins

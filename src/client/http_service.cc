@@ -79,7 +79,10 @@ struct HttpService::Impl {
     r.method = "POST";
     r.path = endpoint.path;
     r.headers = {{"Host", host_header},
-                 {"X-Amz-Target", std::string(kTargetPrefix) + std::string(operation)},
+                 {"X-Amz-Target", std::string(protocol::IsGarconOperation(operation)
+                                                  ? protocol::kGarconTargetPrefix
+                                                  : kTargetPrefix) +
+                                      std::string(operation)},
                  {"Content-Type", std::string(kContentType)}};
     r.body = std::move(body);
     if (!options.anonymous && !options.credentials.empty()) {
@@ -105,7 +108,8 @@ struct HttpService::Impl {
 
   Result<Json> Call(std::string_view operation, const Json& request) {
     if (IsShutDown()) return ShutDown();
-    if (!protocol::Model::Get().HasOperation(operation)) {
+    if (!protocol::Model::Get().HasOperation(operation) &&
+        !protocol::IsGarconOperation(operation)) {
       return Status(Fault::kUnknownOperation, "Unknown operation " + std::string(operation));
     }
     if (!request.is_object()) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "base/limits.h"
+#include "garcon/payloads.h"
 #include "garcon/activity_execution.h"
 #include "garcon/decider.h"
 
@@ -133,12 +134,14 @@ class Builder {
     const std::string input =
         instance.Input(run_.domain, run_.workflow_id, run_.run_id).dump(-1, ' ', false,
                                                                         Json::error_handler_t::replace);
-    const std::size_t size = limits::Characters(input);
-    if (size > limits::kMaxDataCharacters) {
+    // Past SWF's 32,768 characters the input is stored as a payload.
+    if (input.size() > kMaxPayloadBytes) {
       throw WorkflowFailure{"the input of activity " + activity_id + " is " +
-                                std::to_string(size) +
-                                " characters; SWF allows 32768 (declare the keys its tasks "
-                                "read with Fill or Reads to send less)",
+                                std::to_string(input.size()) +
+                                " bytes; Garcon stores payloads of up to " +
+                                std::to_string(kMaxPayloadBytes) +
+                                " bytes (declare the keys its tasks read with Fill or Reads to "
+                                "send less)",
                             ""};
     }
     if (const Flow* child = activity.runner().child_flow()) {
@@ -251,10 +254,10 @@ class Builder {
   std::vector<Json> Complete(const Context* context = nullptr) {
     const std::string result = (context ? *context : state_.context())
                                    .dump(-1, ' ', false, Json::error_handler_t::replace);
-    const std::size_t size = limits::Characters(result);
-    if (size > limits::kMaxDataCharacters) {
-      return {FailDecision("the workflow result is " + std::to_string(size) +
-                               " characters; SWF allows 32768",
+    if (result.size() > kMaxPayloadBytes) {
+      return {FailDecision("the workflow result is " + std::to_string(result.size()) +
+                               " bytes; Garcon stores payloads of up to " +
+                               std::to_string(kMaxPayloadBytes) + " bytes",
                            limits::CutToCharacters(result, 1024))};
     }
     decisions_.push_back({{"decisionType", "CompleteWorkflowExecution"},

@@ -7,6 +7,7 @@
 #include "base/backoff.h"
 #include "base/status_macros.h"
 #include "flow/actors.h"
+#include "payload/payload_service.h"
 #include "garcon/activity_execution.h"
 
 namespace garcon {
@@ -17,7 +18,11 @@ struct Decider::CacheEntry {
 };
 
 Decider::Decider(const Flow& flow, swf::Service& service, DeciderOptions options)
-    : flow_(flow), service_(service), options_(std::move(options)) {
+    : flow_(flow),
+      payload_service_(
+          std::make_unique<payload::PayloadService>(service, options.payloads, flow.domain())),
+      service_(*payload_service_),
+      options_(std::move(options)) {
   if (options_.identity.empty()) options_.identity = flow::DefaultIdentity("decider");
 }
 

@@ -244,6 +244,10 @@ class EngineImpl {
   Result<Json> ListTagsForResource(const Json& request);
   Result<DomainState*> DomainForArn(const std::string& arn);
 
+  // --- payloads.cc -----------------------------------------------------------
+  Result<Json> PutPayload(const Json& request);
+  Result<Json> GetPayload(const Json& request);
+
   // --- executions.cc ---------------------------------------------------------
   Result<Json> StartWorkflowExecution(const Json& request);
   Result<Json> SignalWorkflowExecution(const Json& request);
@@ -301,6 +305,7 @@ class EngineImpl {
   std::unique_ptr<Journal> journal_;
   std::unordered_map<std::string, RunDirty> dirty_;
   bool domains_dirty_ = false;
+  std::vector<store::Payload> pending_payloads_;  // put by the current operation
   Status store_status_;
   std::uint64_t run_seq_ = 0;
   std::uint64_t durable_seq_ = 0;

@@ -16,6 +16,11 @@ Journal::Journal(std::shared_ptr<store::Store> store, bool async, OnDurable on_d
 }
 
 Journal::~Journal() {
+  if (!async_) {
+    std::lock_guard lock(mu_);
+    (void)ApplyWaitingLocked();
+    return;
+  }
   if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mu_);
@@ -28,13 +33,13 @@ Journal::~Journal() {
 std::uint64_t Journal::Submit(store::Batch batch, Status* applied) {
   const std::uint64_t seq = ++submitted_;
   if (!async_) {
-    const auto started = std::chrono::steady_clock::now();
-    *applied = store_->Apply(batch);
-    commits_.fetch_add(1);
-    commit_micros_.fetch_add(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                              started)
-            .count()));
+    std::lock_guard lock(mu_);
+    // A payload is applied at once: batches of up to 16 MiB do not wait.
+    const bool large = !batch.payloads.empty();
+    waiting_.push_back(std::move(batch));
+    if (large || waiting_.size() >= kGroup) (void)ApplyWaitingLocked();
+    // A group that failed, here or before a job, fails the caller's batch too.
+    *applied = failed_;
     return seq;
   }
   *applied = Status::Ok();
@@ -46,8 +51,28 @@ std::uint64_t Journal::Submit(store::Batch batch, Status* applied) {
   return seq;
 }
 
+Status Journal::ApplyWaitingLocked() {
+  if (waiting_.empty()) return Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
+  Status status = store_->Apply(waiting_);
+  waiting_.clear();
+  if (!status.ok() && failed_.ok()) failed_ = status;
+  commits_.fetch_add(1);
+  commit_micros_.fetch_add(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                            started)
+          .count()));
+  return status;
+}
+
 void Journal::Run(Job job) {
   if (!async_) {
+    {
+      // Applied under `mu_`: a job never overtakes a group another caller is
+      // applying. A failure here was the store's; the job reads it too.
+      std::lock_guard lock(mu_);
+      (void)ApplyWaitingLocked();
+    }
     job(*store_);
     return;
   }
@@ -59,7 +84,11 @@ void Journal::Run(Job job) {
 }
 
 void Journal::Flush() {
-  if (!async_) return;
+  if (!async_) {
+    std::lock_guard lock(mu_);
+    (void)ApplyWaitingLocked();
+    return;
+  }
   std::promise<void> done;
   auto future = done.get_future();
   Run([&done](store::Store&) { done.set_value(); });

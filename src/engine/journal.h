@@ -5,7 +5,11 @@
 // own commits every batch waiting, many per transaction and fsync (group
 // commit), and reports each durable sequence number through `on_durable`;
 // nothing here ever runs under the engine's lock. With a store that is not
-// durable (SQLite in memory), batches are applied at once by the caller.
+// durable (SQLite in memory: the closed runs of an engine without a store of
+// the user's), batches are applied by the callers, many per transaction: a
+// batch waits (kGroup at most) until the group is full or until a job (a
+// read of the store) or Flush needs everything submitted before it. Nothing
+// is durable there, so waiting loses nothing a caller was promised.
 #pragma once
 
 #include <atomic>
@@ -16,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "garcon/store.h"
 
@@ -37,7 +42,8 @@ class Journal {
   bool async() const { return async_; }
 
   // Queues `batch` and returns its sequence number (1, 2, ...). Not async:
-  // applies it before returning and stores its status in `*applied`.
+  // applies it, or the group it completes, before returning and stores the
+  // status of what was applied in `*applied` (OK when nothing was).
   std::uint64_t Submit(store::Batch batch, Status* applied);
 
   // Runs `job` with the store once every batch submitted before is durable:
@@ -63,7 +69,12 @@ class Journal {
     store::Batch batch;
     Job job;
   };
+  // The batches a store that is not durable applies in one transaction.
+  static constexpr std::size_t kGroup = 64;
+
   void Main();
+  // Not async: applies the batches waiting; `mu_` held.
+  Status ApplyWaitingLocked();
   // Takes the leading job, or every batch up to the next job, from the queue
   // and processes it (unlocking meanwhile).
   void ProcessOne(std::unique_lock<std::mutex>& lock);
@@ -73,11 +84,13 @@ class Journal {
   const OnDurable on_durable_;
   // Written under the engine's lock only (Submit's callers hold it).
   std::uint64_t submitted_ = 0;
-  Status failed_;  // the journal thread's: the first failed commit
+  // The first failed commit: the journal thread's (async), else under mu_.
+  Status failed_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;
+  std::vector<store::Batch> waiting_;  // not async: submitted, not applied yet
   bool stop_ = false;
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> commit_micros_{0};

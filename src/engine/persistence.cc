@@ -350,6 +350,7 @@ void EngineImpl::PersistLocked() {
   if (!store_status_.ok()) {
     dirty_.clear();
     closed_now_.clear();
+    pending_payloads_.clear();
     return;
   }
   store::Batch batch;
@@ -424,6 +425,8 @@ void EngineImpl::PersistLocked() {
     }
   }
   dirty_.clear();
+  batch.payloads = std::move(pending_payloads_);
+  pending_payloads_.clear();
   if (batch.empty()) {
     closed_now_.clear();
     return;
@@ -493,6 +496,11 @@ void EngineImpl::ArmRetentionSweep(TimePoint when) {
   sweep_deadline_ = AddDeadline(std::move(deadline));
 }
 
+// A run references payloads put after it started, except its own input,
+// put just before its start: payloads are kept this long before the oldest
+// run of their domain.
+constexpr std::int64_t kPayloadMarginMicros = std::int64_t{3600} * 1000000;
+
 void EngineImpl::SweepRetention() {
   sweep_deadline_ = 0;
   sweep_at_.reset();
@@ -519,6 +527,10 @@ void EngineImpl::SweepRetention() {
       }
       purged += result->purged;
       more = more || result->more;
+      // Payloads older than every run the domain still holds.
+      auto payloads = store.PurgePayloads(name, TimeJson(now).get<std::int64_t>(),
+                                          kPayloadMarginMicros, kBatch);
+      more = more || !payloads.ok() || payloads->more;
       auto oldest = store.OldestClose(name);
       if (oldest.ok() && *oldest) {
         const TimePoint due = TimeFrom(Json(**oldest)) + std::chrono::seconds(seconds);

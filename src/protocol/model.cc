@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <unordered_map>
+#include <vector>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,7 +14,47 @@
 #include "protocol/swf_model.inc"
 
 namespace garcon::protocol {
+namespace detail {
+
+// The model's shapes compiled once into a graph of structs: a request is
+// checked by following pointers, not by looking shape names, types and
+// bounds up in the model's JSON at every member.
+struct CompiledShape {
+  enum class Kind { kStructure, kList, kMap, kString, kInteger, kLong, kBoolean, kNumber, kBlob, kOther };
+  struct Member {
+    std::string name;
+    const CompiledShape* shape = nullptr;  // null: not in the model (not checked)
+    bool required = false;
+    bool name_rule = false;  // SWF's name rule applies (to `name` of a TaskList)
+  };
+  Kind kind = Kind::kOther;
+  std::optional<std::int64_t> min;
+  std::optional<std::int64_t> max;
+  std::string min_text;  // the bounds as the model prints them
+  std::string max_text;
+  std::vector<Json> enum_values;
+  std::string enum_text;
+  std::vector<Member> members;             // structure
+  const CompiledShape* item = nullptr;     // list member, map value
+  const CompiledShape* key = nullptr;      // map key
+};
+
+struct CompiledModel {
+  std::unordered_map<std::string, CompiledShape> shapes;
+  // Operation -> its input shape (null: the operation has none).
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, const CompiledShape*, Hash, std::equal_to<>> inputs;
+};
+
+}  // namespace detail
+
 namespace {
+
+using detail::CompiledModel;
+using detail::CompiledShape;
 
 const Json& NullJson() {
   static const Json kNull;
@@ -157,44 +200,118 @@ std::string Printable(const Json& v) {
   return v.dump();
 }
 
-std::string Join(const std::string& path, std::string_view part) {
-  if (path.empty()) return std::string(part);
-  std::string out = path;
-  out += '.';
-  out += part;
-  return out;
+
+const CompiledShape* Lookup(CompiledModel& model, const Json& name) {
+  if (!name.is_string()) return nullptr;
+  auto it = model.shapes.find(name.get<std::string>());
+  return it == model.shapes.end() ? nullptr : &it->second;
 }
 
-// Walks a request against the model, collecting validation errors and
-// stopping at the first serialization error (coral deserializes before it
-// validates, so a type error wins over any constraint violation).
-class Validator {
- public:
-  explicit Validator(const Json& shapes) : shapes_(shapes) {}
-
-  void Visit(const Json& value, const std::string& shape_name, const std::string& path,
-             bool name_rule) {
-    if (serialization_) return;
-    auto it = shapes_.find(shape_name);
-    if (it == shapes_.end()) return;  // Not in the model: nothing to check.
-    const Json& shape = *it;
+std::unique_ptr<CompiledModel> Compile(const Json& model) {
+  auto compiled = std::make_unique<CompiledModel>();
+  const Json& shapes = model["shapes"];
+  // First every shape (stable addresses: the map is not resized after), then
+  // the links between them.
+  compiled->shapes.reserve(shapes.size());
+  for (const auto& [name, shape] : shapes.items()) compiled->shapes[name];
+  for (const auto& [name, shape] : shapes.items()) {
+    CompiledShape& c = compiled->shapes[name];
+    using Kind = CompiledShape::Kind;
     const std::string type = shape.value("type", "");
     if (type == "structure") {
-      VisitStructure(value, shape, shape_name, path, name_rule);
+      c.kind = Kind::kStructure;
     } else if (type == "list") {
-      VisitList(value, shape, path);
+      c.kind = Kind::kList;
     } else if (type == "map") {
-      VisitMap(value, shape, path);
+      c.kind = Kind::kMap;
     } else if (type == "string") {
-      VisitString(value, shape, path, name_rule);
-    } else if (type == "integer" || type == "long") {
-      VisitInteger(value, shape, path, type == "integer");
+      c.kind = Kind::kString;
+    } else if (type == "integer") {
+      c.kind = Kind::kInteger;
+    } else if (type == "long") {
+      c.kind = Kind::kLong;
     } else if (type == "boolean") {
-      if (!value.is_boolean()) TypeError(value, "a Boolean", path);
+      c.kind = Kind::kBoolean;
     } else if (type == "timestamp" || type == "double" || type == "float") {
-      if (!value.is_number()) TypeError(value, "a Date", path);
+      c.kind = Kind::kNumber;
     } else if (type == "blob") {
-      if (!value.is_string()) TypeError(value, "a Blob", path);
+      c.kind = Kind::kBlob;
+    }
+    if (shape.contains("min")) {
+      c.min = shape["min"].get<std::int64_t>();
+      c.min_text = shape["min"].dump();
+    }
+    if (shape.contains("max")) {
+      c.max = shape["max"].get<std::int64_t>();
+      c.max_text = shape["max"].dump();
+    }
+    if (shape.contains("enum")) {
+      for (const auto& e : shape["enum"]) c.enum_values.push_back(e);
+      c.enum_text = Printable(shape["enum"]);
+    }
+    if (shape.contains("members") && c.kind == Kind::kStructure) {
+      const Json& required = shape.contains("required") ? shape["required"] : NullJson();
+      for (const auto& [member, member_shape] : shape["members"].items()) {
+        CompiledShape::Member m;
+        m.name = member;
+        m.shape = Lookup(*compiled, member_shape);
+        if (required.is_array()) {
+          for (const auto& r : required) m.required = m.required || r == member;
+        }
+        m.name_rule = NameRuleApplies(name, member);
+        c.members.push_back(std::move(m));
+      }
+    }
+    if (c.kind == Kind::kList) c.item = Lookup(*compiled, shape.value("member", Json()));
+    if (c.kind == Kind::kMap) {
+      c.key = Lookup(*compiled, shape.value("key", Json()));
+      c.item = Lookup(*compiled, shape.value("value", Json()));
+    }
+  }
+  for (const auto& [name, op] : model["operations"].items()) {
+    compiled->inputs[name] = op.contains("input") ? Lookup(*compiled, op["input"]) : nullptr;
+  }
+  return compiled;
+}
+
+// Walks a request against the compiled model, collecting validation errors
+// and stopping at the first serialization error (coral deserializes before
+// it validates, so a type error wins over any constraint violation). The
+// path of a member ("a.b.1.member") is kept as a stack of parts and only
+// spelled out for a message.
+class Validator {
+ public:
+  void Visit(const Json& value, const CompiledShape* shape, bool name_rule) {
+    if (serialization_ || shape == nullptr) return;  // Not in the model: nothing to check.
+    using Kind = CompiledShape::Kind;
+    switch (shape->kind) {
+      case Kind::kStructure:
+        VisitStructure(value, *shape, name_rule);
+        break;
+      case Kind::kList:
+        VisitList(value, *shape);
+        break;
+      case Kind::kMap:
+        VisitMap(value, *shape);
+        break;
+      case Kind::kString:
+        VisitString(value, *shape, name_rule);
+        break;
+      case Kind::kInteger:
+      case Kind::kLong:
+        VisitInteger(value, *shape, shape->kind == Kind::kInteger);
+        break;
+      case Kind::kBoolean:
+        if (!value.is_boolean()) TypeError(value, "a Boolean");
+        break;
+      case Kind::kNumber:
+        if (!value.is_number()) TypeError(value, "a Date");
+        break;
+      case Kind::kBlob:
+        if (!value.is_string()) TypeError(value, "a Blob");
+        break;
+      case Kind::kOther:
+        break;
     }
   }
 
@@ -212,7 +329,34 @@ class Validator {
   }
 
  private:
-  void TypeError(const Json& value, std::string_view target, const std::string& path) {
+  // One part of a path: a member or map key name, or a list position.
+  struct Part {
+    std::string_view name;
+    std::size_t index = 0;  // 1-based list position when name is empty
+  };
+  struct Push {
+    Push(std::vector<Part>& parts, Part part) : parts_(parts) { parts_.push_back(part); }
+    ~Push() { parts_.pop_back(); }
+    Push(const Push&) = delete;
+    Push& operator=(const Push&) = delete;
+    std::vector<Part>& parts_;
+  };
+
+  std::string Path() const {
+    std::string out;
+    for (const Part& part : path_) {
+      if (!out.empty()) out += '.';
+      if (part.name.empty()) {
+        out += std::to_string(part.index);
+        out += ".member";
+      } else {
+        out += part.name;
+      }
+    }
+    return out;
+  }
+
+  void TypeError(const Json& value, std::string_view target) {
     std::string message;
     if (value.is_object()) {
       message = "Start of structure or map found where not expected";
@@ -221,131 +365,122 @@ class Validator {
     } else {
       message = std::string(TokenName(value)) + " can not be converted to " + std::string(target);
     }
-    serialization_ = SerializationError(message + " at '" + path + "'");
+    serialization_ = SerializationError(message + " at '" + Path() + "'");
   }
 
-  void AddErrorText(const std::string& value, const std::string& path,
-                    const std::string& constraint) {
-    errors_.push_back(value + " at '" + path + "' failed to satisfy constraint: " + constraint);
+  void AddErrorText(const std::string& value, const std::string& constraint) {
+    errors_.push_back(value + " at '" + Path() + "' failed to satisfy constraint: " + constraint);
   }
-  void AddError(const Json& value, const std::string& path, const std::string& constraint) {
-    AddErrorText("Value '" + Printable(value) + "'", path, constraint);
+  void AddError(const Json& value, const std::string& constraint) {
+    AddErrorText("Value '" + Printable(value) + "'", constraint);
   }
-  void AddNull(const std::string& path) {
-    AddErrorText("Value null", path, "Member must not be null");
-  }
+  void AddNull() { AddErrorText("Value null", "Member must not be null"); }
 
-  void CheckLength(const Json& value, std::size_t length, const Json& shape,
-                   const std::string& path, bool* ok) {
+  void CheckLength(const Json& value, std::size_t length, const CompiledShape& shape, bool* ok) {
     const auto n = static_cast<std::int64_t>(length);
-    if (shape.contains("min") && n < shape["min"].get<std::int64_t>()) {
-      AddError(value, path,
-               "Member must have length greater than or equal to " + shape["min"].dump());
+    if (shape.min && n < *shape.min) {
+      AddError(value, "Member must have length greater than or equal to " + shape.min_text);
       *ok = false;
     }
-    if (shape.contains("max") && n > shape["max"].get<std::int64_t>()) {
-      AddError(value, path, "Member must have length less than or equal to " + shape["max"].dump());
+    if (shape.max && n > *shape.max) {
+      AddError(value, "Member must have length less than or equal to " + shape.max_text);
       *ok = false;
     }
   }
 
-  void VisitStructure(const Json& value, const Json& shape, const std::string& shape_name,
-                      const std::string& path, bool name_rule) {
+  void VisitStructure(const Json& value, const CompiledShape& shape, bool name_rule) {
     if (!value.is_object()) {
+      const std::string path = Path();
       std::string where = path.empty() ? "" : " at '" + path + "'";
       serialization_ = SerializationError("Start of structure or map not found" + where +
                                           " (found " + std::string(TokenName(value)) + ")");
       return;
     }
-    const Json& required = shape.contains("required") ? shape["required"] : NullJson();
-    if (!shape.contains("members")) return;
-    for (const auto& [member, member_shape] : shape["members"].items()) {
-      const std::string member_path = Join(path, member);
-      auto found = value.find(member);
+    for (const auto& member : shape.members) {
+      Push push(path_, Part{member.name});
+      auto found = value.find(member.name);
       const bool absent = found == value.end() || found->is_null();
       if (absent) {
-        bool is_required = false;
-        if (required.is_array()) {
-          for (const auto& r : required) is_required = is_required || r == member;
-        }
-        if (is_required) AddNull(member_path);
+        if (member.required) AddNull();
         continue;
       }
       // A name-rule structure (TaskList) passes the rule on to its `name`.
-      const bool member_rule =
-          (name_rule && member == "name") || NameRuleApplies(shape_name, member);
-      Visit(*found, member_shape.get<std::string>(), member_path, member_rule);
+      const bool member_rule = (name_rule && member.name == "name") || member.name_rule;
+      Visit(*found, member.shape, member_rule);
       if (serialization_) return;
     }
   }
 
-  void VisitList(const Json& value, const Json& shape, const std::string& path) {
+  void VisitList(const Json& value, const CompiledShape& shape) {
     if (!value.is_array()) {
-      serialization_ = SerializationError("Start of list not found at '" + path + "' (found " +
+      serialization_ = SerializationError("Start of list not found at '" + Path() + "' (found " +
                                           std::string(TokenName(value)) + ")");
       return;
     }
     bool ok = true;
-    CheckLength(value, value.size(), shape, path, &ok);
-    const std::string member_shape = shape.value("member", "");
+    CheckLength(value, value.size(), shape, &ok);
     for (std::size_t i = 0; i < value.size(); ++i) {
-      const std::string item_path = Join(path, std::to_string(i + 1) + ".member");
+      Push push(path_, Part{{}, i + 1});
       if (value[i].is_null()) {
-        AddNull(item_path);
+        AddNull();
         continue;
       }
-      Visit(value[i], member_shape, item_path, false);
+      Visit(value[i], shape.item, false);
       if (serialization_) return;
     }
   }
 
-  void VisitMap(const Json& value, const Json& shape, const std::string& path) {
+  void VisitMap(const Json& value, const CompiledShape& shape) {
     if (!value.is_object()) {
-      serialization_ = SerializationError("Start of structure or map not found at '" + path +
+      serialization_ = SerializationError("Start of structure or map not found at '" + Path() +
                                           "' (found " + std::string(TokenName(value)) + ")");
       return;
     }
     bool ok = true;
-    CheckLength(value, value.size(), shape, path, &ok);
-    const std::string key_shape = shape.value("key", "");
-    const std::string value_shape = shape.value("value", "");
+    CheckLength(value, value.size(), shape, &ok);
     for (const auto& [key, item] : value.items()) {
-      const std::string item_path = Join(path, key);
-      Visit(Json(key), key_shape, item_path, false);
+      Push push(path_, Part{key});
+      Visit(Json(key), shape.key, false);
       if (serialization_) return;
       if (item.is_null()) {
-        AddNull(item_path);
+        AddNull();
         continue;
       }
-      Visit(item, value_shape, item_path, false);
+      Visit(item, shape.item, false);
       if (serialization_) return;
     }
   }
 
-  void VisitString(const Json& value, const Json& shape, const std::string& path, bool name_rule) {
+  void VisitString(const Json& value, const CompiledShape& shape, bool name_rule) {
     if (!value.is_string()) {
-      TypeError(value, "a String", path);
+      TypeError(value, "a String");
       return;
     }
     const auto& text = value.get_ref<const std::string&>();
     bool ok = true;
-    CheckLength(value, CharacterCount(text), shape, path, &ok);
-    if (shape.contains("enum")) {
+    if (shape.min || shape.max) {
+      // Characters, not bytes; only counted when the byte length could be
+      // out of bounds (a character is 1 to 4 bytes).
+      const bool may_break = (shape.min && static_cast<std::int64_t>(text.size()) < *shape.min * 4) ||
+                             (shape.max && static_cast<std::int64_t>(text.size()) > *shape.max);
+      if (may_break) CheckLength(value, CharacterCount(text), shape, &ok);
+    }
+    if (!shape.enum_values.empty()) {
       bool in_set = false;
-      for (const auto& e : shape["enum"]) in_set = in_set || e == value;
+      for (const auto& e : shape.enum_values) in_set = in_set || e == value;
       if (!in_set) {
-        AddError(value, path, "Member must satisfy enum value set: " + Printable(shape["enum"]));
+        AddError(value, "Member must satisfy enum value set: " + shape.enum_text);
         ok = false;
       }
     }
     if (ok && name_rule && !NameCharactersValid(text)) {
-      AddError(value, path,
+      AddError(value,
                "Member must not contain ':', '/', '|' or control characters "
                "(\\u0000-\\u001f, \\u007f-\\u009f), and must not be the literal string 'arn'");
     }
   }
 
-  void VisitInteger(const Json& value, const Json& shape, const std::string& path, bool is_int32) {
+  void VisitInteger(const Json& value, const CompiledShape& shape, bool is_int32) {
     const char* target = is_int32 ? "an Integer" : "a Long";
     std::int64_t n = 0;
     if (value.is_number_integer() && !value.is_number_unsigned()) {
@@ -353,46 +488,45 @@ class Validator {
     } else if (value.is_number_unsigned()) {
       const auto u = value.get<std::uint64_t>();
       if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        OutOfRange(value, target, path);
+        OutOfRange(value, target);
         return;
       }
       n = static_cast<std::int64_t>(u);
     } else if (value.is_number_float()) {
       const double d = value.get<double>();
       if (!std::isfinite(d) || std::trunc(d) != d) {
-        TypeError(value, target, path);
+        TypeError(value, target);
         return;
       }
       // 2^63 is exactly representable; anything at or beyond it is out of range.
       if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) {
-        OutOfRange(value, target, path);
+        OutOfRange(value, target);
         return;
       }
       n = static_cast<std::int64_t>(d);
     } else {
-      TypeError(value, target, path);
+      TypeError(value, target);
       return;
     }
     if (is_int32 && (n < std::numeric_limits<std::int32_t>::min() ||
                      n > std::numeric_limits<std::int32_t>::max())) {
-      OutOfRange(value, target, path);
+      OutOfRange(value, target);
       return;
     }
-    if (shape.contains("min") && n < shape["min"].get<std::int64_t>()) {
-      AddError(value, path,
-               "Member must have value greater than or equal to " + shape["min"].dump());
+    if (shape.min && n < *shape.min) {
+      AddError(value, "Member must have value greater than or equal to " + shape.min_text);
     }
-    if (shape.contains("max") && n > shape["max"].get<std::int64_t>()) {
-      AddError(value, path, "Member must have value less than or equal to " + shape["max"].dump());
+    if (shape.max && n > *shape.max) {
+      AddError(value, "Member must have value less than or equal to " + shape.max_text);
     }
   }
 
-  void OutOfRange(const Json& value, const char* target, const std::string& path) {
+  void OutOfRange(const Json& value, const char* target) {
     serialization_ = SerializationError("NUMBER_VALUE " + value.dump() + " is out of range for " +
-                                        target + " at '" + path + "'");
+                                        target + " at '" + Path() + "'");
   }
 
-  const Json& shapes_;
+  std::vector<Part> path_;
   std::vector<std::string> errors_;
   std::optional<Status> serialization_;
 };
@@ -403,7 +537,10 @@ Model::Model() {
   std::string text;
   for (const char* chunk : generated::kModelChunks) text += chunk;
   model_ = Json::parse(text);
+  compiled_ = Compile(model_);
 }
+
+Model::~Model() = default;
 
 const Model& Model::Get() {
   static const Model model;
@@ -411,7 +548,7 @@ const Model& Model::Get() {
 }
 
 bool Model::HasOperation(std::string_view operation) const {
-  return model_["operations"].contains(std::string(operation));
+  return compiled_->inputs.find(operation) != compiled_->inputs.end();
 }
 
 std::vector<std::string> Model::OperationNames() const {
@@ -448,7 +585,8 @@ const Json& Model::Shape(std::string_view name) const {
 }
 
 Status Model::ValidateInput(std::string_view operation, const Json& request) const {
-  if (!HasOperation(operation)) {
+  auto op = compiled_->inputs.find(operation);
+  if (op == compiled_->inputs.end()) {
     return {Fault::kUnknownOperation, "Unknown operation " + std::string(operation)};
   }
   if (!request.is_object()) {
@@ -457,11 +595,14 @@ Status Model::ValidateInput(std::string_view operation, const Json& request) con
         "object (found " +
         std::string(TokenName(request)) + ")");
   }
-  const std::string input = InputShape(operation);
-  if (input.empty()) return Status::Ok();
-  Validator validator(model_["shapes"]);
-  validator.Visit(request, input, "", false);
+  if (op->second == nullptr) return Status::Ok();
+  Validator validator;
+  validator.Visit(request, op->second, false);
   return validator.Result();
+}
+
+bool IsGarconOperation(std::string_view operation) {
+  return operation == "PutPayload" || operation == "GetPayload";
 }
 
 bool IsValidSwfName(std::string_view name) {

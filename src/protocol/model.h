@@ -5,14 +5,20 @@
 // validates every request) and the server and client codecs.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "garcon/payloads.h"
 #include "garcon/service.h"
 #include "garcon/status.h"
 
 namespace garcon::protocol {
+
+namespace detail {
+struct CompiledModel;
+}  // namespace detail
 
 class Model {
  public:
@@ -42,8 +48,22 @@ class Model {
 
  private:
   Model();
+  ~Model();
   Json model_;
+  // The shapes as a graph of structs that ValidateInput walks.
+  std::unique_ptr<const detail::CompiledModel> compiled_;
 };
+
+// Garcon's own operations beside SWF's, sent with X-Amz-Target
+// "GarconService.<Operation>" (docs/payloads.md):
+// - PutPayload {domain, data} -> {key}: stores `data` (at most
+//   kMaxPayloadBytes bytes) in the domain under its SHA-256 (hex), the key;
+// - GetPayload {domain, key} -> {data}.
+// They carry inputs, results and contexts past SWF's 32,768 characters;
+// Amazon SWF does not have them (payloads go to S3 there).
+inline constexpr std::string_view kGarconTargetPrefix = "GarconService.";
+inline constexpr std::size_t kMaxPayloadBytes = garcon::kMaxPayloadBytes;
+bool IsGarconOperation(std::string_view operation);
 
 // SWF's rule for names (domain, type name, task list, workflowId, activityId,
 // timerId, ...): 1..256 characters, no ':', '/', '|', no control characters

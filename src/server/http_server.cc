@@ -41,6 +41,7 @@
 
 #include "base/limits.h"
 #include "garcon/server.h"
+#include "protocol/model.h"
 #include "protocol/sigv4.h"
 #include "server/wire.h"
 
@@ -332,11 +333,12 @@ class Session : public std::enable_shared_from_this<Session> {
     request_start_ = std::chrono::steady_clock::now();
     const auto& req = parser_->get();
     const auto length = parser_->content_length();
-    if (length && *length > server_.options().max_body_bytes) {
+    const std::size_t limit = BodyLimit(req);
+    if (length && *length > limit) {
       RefuseOversize(*length);
       return;
     }
-    parser_->body_limit(server_.options().max_body_bytes);
+    parser_->body_limit(limit);
     if (auto te = req.find(http::field::transfer_encoding); te != req.end()) {
       // RFC 9112 6.1: a request whose last transfer coding is not chunked has
       // no knowable length (400); codings other than chunked are not
@@ -425,16 +427,30 @@ class Session : public std::enable_shared_from_this<Session> {
                /*close=*/true);
   }
 
+  // The largest body a request may have: max_body_bytes, or for PutPayload
+  // room for a payload of kMaxPayloadBytes as a JSON string (each byte of
+  // JSON text is at most two once escaped).
+  std::size_t BodyLimit(const http::request<http::string_body>& req) const {
+    const std::size_t limit = server_.options().max_body_bytes;
+    auto target = req.find("X-Amz-Target");
+    if (target == req.end()) return limit;
+    const std::string_view value(target->value().data(), target->value().size());
+    if (value.substr(0, protocol::kGarconTargetPrefix.size()) == protocol::kGarconTargetPrefix &&
+        value.substr(protocol::kGarconTargetPrefix.size()) == "PutPayload") {
+      return std::max(limit, 2 * protocol::kMaxPayloadBytes + 64 * 1024);
+    }
+    return limit;
+  }
+
   void RefuseOversize(std::uint64_t length) {
     request_start_ = std::chrono::steady_clock::now();
     operation_ = "_http";
     std::string what =
         length > 0 ? "Request body of " + std::to_string(length) + " bytes" : "Request body";
-    WriteFault(
-        http::status::payload_too_large,
-        Status(Fault::kValidation, what + " exceeds the limit of " +
-                                       std::to_string(server_.options().max_body_bytes) + " bytes"),
-        /*close=*/true);
+    WriteFault(http::status::payload_too_large,
+               Status(Fault::kValidation, what + " exceeds the limit of " +
+                                              std::to_string(BodyLimit(parser_->get())) + " bytes"),
+               /*close=*/true);
   }
 
   // --- handling -----------------------------------------------------------

@@ -79,6 +79,14 @@ Result<std::string> OperationFromTarget(std::string_view target) {
   if (target.empty()) {
     return Status(Fault::kUnknownOperation, "Missing X-Amz-Target header");
   }
+  const std::string_view garcon_prefix = protocol::kGarconTargetPrefix;
+  if (target.substr(0, garcon_prefix.size()) == garcon_prefix) {
+    std::string operation(target.substr(garcon_prefix.size()));
+    if (!protocol::IsGarconOperation(operation)) {
+      return Status(Fault::kUnknownOperation, "Unknown operation: " + std::string(target));
+    }
+    return operation;
+  }
   if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
     return Status(Fault::kUnknownOperation, "Unknown operation (X-Amz-Target must be " +
                                                 std::string(kTargetPrefix) +

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -59,6 +60,14 @@ CREATE TABLE IF NOT EXISTS events (
   body TEXT NOT NULL,
   PRIMARY KEY (run_id, event_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS payloads (
+  domain TEXT NOT NULL,
+  key TEXT NOT NULL,
+  put_us INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (domain, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS payloads_by_put ON payloads(domain, put_us);
 )sql";
 
 constexpr const char* kRunColumns =
@@ -249,6 +258,10 @@ class SqliteStore final : public Store {
         "SELECT body FROM events WHERE run_id = ?1 AND event_id BETWEEN ?2 AND ?3 "
         "ORDER BY event_id");
     run_parts_ = Prepare("SELECT kind, key, value FROM parts WHERE run_id = ?1");
+    upsert_payload_ = Prepare(
+        "INSERT INTO payloads(domain, key, put_us, body) VALUES(?1, ?2, ?3, ?4) "
+        "ON CONFLICT(domain, key) DO UPDATE SET put_us = MAX(put_us, excluded.put_us)");
+    read_payload_ = Prepare("SELECT body FROM payloads WHERE domain = ?1 AND key = ?2");
     for (const auto& s : statements_) {
       if (!s->ok()) return Error("preparing statements");
     }
@@ -433,6 +446,77 @@ class SqliteStore final : public Store {
     return std::optional<std::int64_t>(sqlite3_column_int64(s.get(), 0));
   }
 
+  Result<std::optional<std::string>> ReadPayload(std::string_view domain,
+                                                 std::string_view key) override {
+    std::lock_guard lock(mu_);
+    sqlite3_stmt* s = Reset(*read_payload_);
+    BindText(s, 1, domain);
+    BindText(s, 2, key);
+    const int rc = sqlite3_step(s);
+    std::optional<std::string> out;
+    if (rc == SQLITE_ROW) {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(s, 0));
+      out.emplace(data == nullptr ? "" : std::string(data, static_cast<std::size_t>(
+                                                               sqlite3_column_bytes(s, 0))));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error("reading a payload");
+    return out;
+  }
+
+  Result<PurgeResult> PurgePayloads(std::string_view domain, std::int64_t before_us,
+                                    std::int64_t margin_us, std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::int64_t cutoff = before_us;
+    {
+      Statement s(db_, "SELECT MIN(start_us) FROM runs WHERE domain = ?1");
+      if (!s.ok()) return Error("purging payloads");
+      BindText(s.get(), 1, domain);
+      if (sqlite3_step(s.get()) != SQLITE_ROW) return Error("purging payloads");
+      if (sqlite3_column_type(s.get(), 0) != SQLITE_NULL) {
+        cutoff = std::min<std::int64_t>(cutoff, sqlite3_column_int64(s.get(), 0));
+      }
+    }
+    cutoff -= margin_us;
+    std::vector<std::string> keys;
+    {
+      Statement s(db_,
+                  "SELECT key FROM payloads WHERE domain = ?1 AND put_us < ?2 "
+                  "ORDER BY put_us LIMIT ?3");
+      if (!s.ok()) return Error("purging payloads");
+      BindText(s.get(), 1, domain);
+      sqlite3_bind_int64(s.get(), 2, cutoff);
+      sqlite3_bind_int64(s.get(), 3, static_cast<std::int64_t>(limit) + 1);
+      int rc;
+      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) keys.push_back(ColumnText(s.get(), 0));
+      if (rc != SQLITE_DONE) return Error("purging payloads");
+    }
+    PurgeResult result;
+    result.more = keys.size() > limit;
+    if (result.more) keys.pop_back();
+    if (keys.empty()) return result;
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status status = Status::Ok();
+    {
+      Statement s(db_, "DELETE FROM payloads WHERE domain = ?1 AND key = ?2");
+      if (!s.ok()) status = Error("purging payloads");
+      for (const auto& key : keys) {
+        if (!status.ok()) break;
+        sqlite3_reset(s.get());
+        BindText(s.get(), 1, domain);
+        BindText(s.get(), 2, key);
+        if (sqlite3_step(s.get()) != SQLITE_DONE) status = Error("purging payloads");
+      }
+    }
+    if (status.ok()) status = Exec("COMMIT");
+    if (!status.ok()) {
+      (void)Exec("ROLLBACK");
+      return status;
+    }
+    result.purged = keys.size();
+    return result;
+  }
+
   bool durable() const override { return durable_; }
 
  private:
@@ -525,6 +609,14 @@ class SqliteStore final : public Store {
         BindText(s, 3, e.body);
       }));
     }
+    for (const Payload& p : batch.payloads) {
+      RETURN_IF_ERROR(Step(*upsert_payload_, [&](sqlite3_stmt* s) {
+        BindText(s, 1, p.domain);
+        BindText(s, 2, p.key);
+        sqlite3_bind_int64(s, 3, p.put_us);
+        sqlite3_bind_blob64(s, 4, p.body.data(), p.body.size(), SQLITE_STATIC);
+      }));
+    }
     return Status::Ok();
   }
 
@@ -581,6 +673,8 @@ class SqliteStore final : public Store {
   Statement* find_run_ = nullptr;
   Statement* read_events_ = nullptr;
   Statement* run_parts_ = nullptr;
+  Statement* upsert_payload_ = nullptr;
+  Statement* read_payload_ = nullptr;
 };
 
 Result<std::shared_ptr<Store>> Open(const std::string& path, bool durable,

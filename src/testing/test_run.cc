@@ -13,14 +13,15 @@
 #include "garcon/engine.h"
 #include "garcon/testing.h"
 #include "garcon/worker.h"
+#include "payload/payload_service.h"
 
 namespace garcon::testing {
 namespace {
 
 const char* kWorkflowId = "flow-test";
 
-Json Must(engine::Engine& engine, const std::string& operation, const Json& request) {
-  Result<Json> r = engine.Call(operation, request);
+Json Must(swf::Service& service, const std::string& operation, const Json& request) {
+  Result<Json> r = service.Call(operation, request);
   if (!r.ok()) throw std::runtime_error("FlowTest: " + operation + ": " + r.status().ToString());
   return *r;
 }
@@ -46,6 +47,7 @@ struct FlowTest::Impl {
     options.clock = clock;
     options.timer_thread = false;
     engine = std::make_unique<engine::Engine>(options);
+    service = std::make_unique<payload::PayloadService>(*engine, nullptr, flow.domain());
     flows.push_back(&flow);
     for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
   }
@@ -59,6 +61,9 @@ struct FlowTest::Impl {
   const Flow& flow;
   std::shared_ptr<FakeClock> clock;
   std::unique_ptr<engine::Engine> engine;
+  // The engine as fakes and the history see it: payloads stored and
+  // resolved as the decider's and worker's are.
+  std::unique_ptr<payload::PayloadService> service;
   std::vector<const Flow*> flows;
   std::map<const Activity*, FakeActivity> fakes;
   std::vector<PendingSignal> signals;
@@ -77,7 +82,7 @@ struct FlowTest::Impl {
     Json request = {{"domain", flow.domain()},
                     {"execution", {{"workflowId", workflow_id}, {"runId", run_id}}}};
     for (;;) {
-      Json page = Must(*engine, "GetWorkflowExecutionHistory", request);
+      Json page = Must(*service, "GetWorkflowExecutionHistory", request);
       for (auto& e : page["events"]) events.push_back(std::move(e));
       const std::string token = page.value("nextPageToken", "");
       if (token.empty()) break;
@@ -88,7 +93,7 @@ struct FlowTest::Impl {
 
   // Runs a fake for one task of `activity`, if one is queued.
   bool RunFake(const Activity& activity, const FakeActivity& fake) {
-    Json task = Must(*engine, "PollForActivityTask",
+    Json task = Must(*service, "PollForActivityTask",
                      {{"domain", flow.domain()},
                       {"taskList", {{"name", activity.task_list()}}},
                       {"identity", "flow-test"}});
@@ -101,7 +106,7 @@ struct FlowTest::Impl {
     std::string failure;
     try {
       const Context result = fake(input, attempt);
-      Must(*engine, "RespondActivityTaskCompleted",
+      Must(*service, "RespondActivityTaskCompleted",
            {{"taskToken", token}, {"result", result.is_object() ? result.dump() : "{}"}});
       return true;
     } catch (const NonRetryable& e) {
@@ -109,7 +114,7 @@ struct FlowTest::Impl {
     } catch (const std::exception& e) {
       failure = e.what();
     }
-    Must(*engine, "RespondActivityTaskFailed",
+    Must(*service, "RespondActivityTaskFailed",
          {{"taskToken", token}, {"reason", failure.substr(0, 255)}, {"details", failure}});
     return true;
   }
@@ -229,7 +234,7 @@ RunResult FlowTest::Run(const Context& input) {
     while (!closed && next_signal < s.signals.size() &&
            start + static_cast<double>(s.signals[next_signal].after.count()) <= now + 1e-6) {
       const auto& sig = s.signals[next_signal++];
-      Must(*s.engine, "SignalWorkflowExecution",
+      Must(*s.service, "SignalWorkflowExecution",
            {{"domain", s.flow.domain()},
             {"workflowId", out.workflow_id},
             {"runId", out.run_id},

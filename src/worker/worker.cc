@@ -14,6 +14,7 @@
 #include "base/status_macros.h"
 #include "flow/actors.h"
 #include "garcon/activity_execution.h"
+#include "payload/payload_service.h"
 
 namespace garcon {
 namespace {
@@ -41,7 +42,11 @@ class HeartbeatTicker {
 }  // namespace
 
 ActivityWorker::ActivityWorker(const Flow& flow, swf::Service& service, WorkerOptions options)
-    : flow_(flow), service_(service), options_(std::move(options)) {
+    : flow_(flow),
+      payload_service_(
+          std::make_unique<payload::PayloadService>(service, options.payloads, flow.domain())),
+      service_(*payload_service_),
+      options_(std::move(options)) {
   if (options_.identity.empty()) options_.identity = flow::DefaultIdentity("worker");
   // spdlog's registry and default logger come to be on first use: make that
   // this thread, before the poll threads clone the logger for each task.
@@ -125,10 +130,11 @@ Result<bool> ActivityWorker::PollOnce(const Activity& activity) {
       result = activity.runner().Execute(run, context);
     }
     result_text = result.dump();  // throws on invalid UTF-8: not serialisable
-    const std::size_t size = limits::Characters(result_text);
-    if (size > limits::kMaxDataCharacters) {
-      throw std::length_error("the activity result is " + std::to_string(size) +
-                              " characters; SWF allows 32768");
+    // Past SWF's 32,768 characters the result is stored as a payload.
+    if (result_text.size() > kMaxPayloadBytes) {
+      throw std::length_error("the activity result is " + std::to_string(result_text.size()) +
+                              " bytes; Garcon stores payloads of up to " +
+                              std::to_string(kMaxPayloadBytes) + " bytes");
     }
   } catch (const ActivityCanceled& e) {
     canceled = true;

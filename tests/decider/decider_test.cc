@@ -1405,16 +1405,26 @@ TEST(VersionTest, ARunOfAnotherVersionIsFailedWithAReasonNamingBoth) {
   EXPECT_THAT(reason, HasSubstr("served by version 1.0"));
 }
 
-TEST(DecideTest, AnInputOver32768CharactersFailsTheWorkflow) {
+TEST(DecideTest, AnInputOver32768CharactersIsScheduledForThePayloadStore) {
+  // The decider's service wrapper stores it as a payload (PayloadTest).
   Flow flow("dev", "flow");
   flow.Activity("whole").Run(Sync(WholeContext()));
   History history;
   history.Started(Json{{"big", std::string(40000, 'b')}, {"small", 1}});
   history.DecisionTask();
+  EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_whole-1"));
+}
+
+TEST(DecideTest, AnInputPastTheLargestPayloadFailsTheWorkflow) {
+  Flow flow("dev", "flow");
+  flow.Activity("whole").Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json{{"big", std::string(kMaxPayloadBytes + 1, 'b')}, {"small", 1}});
+  history.DecisionTask();
   const auto decisions = Decisions(flow, history.State(), kRun);
   const std::string reason = FailAttributes(decisions).value("reason", "");
   EXPECT_THAT(reason, HasSubstr("input of activity flow_whole-1"));
-  EXPECT_THAT(reason, HasSubstr("32768"));
+  EXPECT_THAT(reason, HasSubstr(std::to_string(kMaxPayloadBytes)));
   EXPECT_LE(reason.size(), 256u);
   EXPECT_THAT(ScheduledIds(decisions), IsEmpty());
 }
@@ -1439,7 +1449,7 @@ TEST(DecideTest, SizesCountCharactersNotBytes) {
   EXPECT_THAT(ScheduledIds(Decisions(flow, history.State(), kRun)), ElementsAre("flow_whole-1"));
 }
 
-TEST(DecideTest, AResultOver32768CharactersFailsInsteadOfCompleting) {
+TEST(DecideTest, AResultPastTheLargestPayloadFailsInsteadOfCompleting) {
   Flow flow("dev", "flow");
   flow.Activity("a").Run(Sync(WholeContext()));
   History history;
@@ -1448,12 +1458,12 @@ TEST(DecideTest, AResultOver32768CharactersFailsInsteadOfCompleting) {
   history.DecisionCompleted();
   const auto s = history.Scheduled("flow_a-1", "flow_a");
   history.ActivityStarted(s);
-  history.Completed(s, Json{{"huge", std::string(33000, 'h')}});
+  history.Completed(s, Json{{"huge", std::string(kMaxPayloadBytes, 'h')}});
   history.DecisionTask();
   const std::string reason =
       FailAttributes(Decisions(flow, history.State(), kRun)).value("reason", "");
   EXPECT_THAT(reason, HasSubstr("workflow result"));
-  EXPECT_THAT(reason, HasSubstr("32768"));
+  EXPECT_THAT(reason, HasSubstr(std::to_string(kMaxPayloadBytes)));
 }
 
 // ---------------------------------------------------------------------------
