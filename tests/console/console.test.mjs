@@ -108,7 +108,8 @@ async function newPage(endpoint) {
     if (m.type() === "error" && !/Failed to load resource/.test(m.text())) problems.push("console: " + m.text());
   });
   page.on("request", (r) => {
-    if (!r.url().startsWith(endpoint)) problems.push("request outside the origin: " + r.url());
+    // data: URLs are Chromium's own (a date input's icon), not the network.
+    if (!r.url().startsWith(endpoint) && !r.url().startsWith("data:")) problems.push("request outside the origin: " + r.url());
   });
   return page;
 }
@@ -189,7 +190,8 @@ try {
   console.log(`  first page of ${BULK + 1} open runs shown in ${Date.now() - loadStart} ms`);
   assert.ok(page.url().endsWith("/console"), page.url());
   assert.equal(await page.$eval('[data-count="open"]', (e) => e.textContent), (BULK + 1).toLocaleString("en-US"));
-  assert.equal(await page.$eval('[data-count="closed"]', (e) => e.textContent), "3");
+  // Closed: the two country runs, the order and its child run (packing_flow).
+  assert.equal(await page.$eval('[data-count="closed"]', (e) => e.textContent), "4");
   const firstPage = await page.$$eval("table.executions tbody tr", (rows) => rows.map((r) => r.dataset.workflowId));
   assert.equal(firstPage.length, 100, "a page holds 100 runs");
   assert.ok(firstPage.every((id) => id.startsWith("bulk-") || id === "order-open"));
@@ -206,8 +208,13 @@ try {
   assert.deepEqual(await page.$$eval("table.executions tbody tr", (rows) => rows.map((r) => [r.dataset.workflowId, r.dataset.status])),
     [["order-open", "RUNNING"]]);
   await navigate(page, "#/executions?domain=dev&tab=closed");
-  const closed = Object.fromEntries(await page.$$eval("table.executions tbody tr", (rows) => rows.map((r) => [r.dataset.workflowId, r.dataset.status])));
-  assert.deepEqual(closed, { "country-ok": "COMPLETED", "country-failed": "FAILED", "order-done": "COMPLETED" });
+  const closed = await page.$$eval("table.executions tbody tr", (rows) => rows.map((r) => [r.dataset.workflowId, r.dataset.status,
+    r.children[2].textContent.split("@")[0]]));
+  const child = closed.find((r) => r[2] === "packing_flow");
+  assert.ok(child, "the order's child run is listed: " + JSON.stringify(closed));
+  assert.deepEqual(Object.fromEntries(closed.filter((r) => r !== child).map((r) => [r[0], r[1]])),
+    { "country-ok": "COMPLETED", "country-failed": "FAILED", "order-done": "COMPLETED" });
+  assert.equal(child[1], "COMPLETED");
   // Through the form, as a person would: status FAILED.
   before = await page.evaluate(() => document.body.dataset.loaded);
   await page.select('select[name="status"]', "FAILED");
@@ -241,7 +248,7 @@ try {
   assert.match(await page.$eval("#run-result", (e) => e.textContent), /"end_of_flow": true/);
   const okNodes = Object.fromEntries(await page.$$eval("svg.dag g.node", (ns) => ns.map((n) => [n.dataset.activity, n.dataset.state])));
   assert.deepEqual(okNodes, { activity_1: "completed", activity_2: "completed", activity_3: "completed" });
-  assert.match(await page.$eval('svg.dag g.node[data-activity="activity_2"] text.status', (e) => e.textContent), /5 instances · 7 attempts/);
+  assert.match(await page.$eval('svg.dag g.node[data-activity="activity_2"] text.counts', (e) => e.textContent), /^5 instances · 7 attempts$/);
   const bars = await page.$$eval("svg.timeline g.bar", (bs) => bs.map((b) => ({ activity: b.dataset.activity, attempt: Number(b.dataset.attempt),
     state: b.dataset.state, id: b.dataset.activityId, label: b.querySelector("text.row-label").textContent, ran: !!b.querySelector("rect.ran") })));
   assert.equal(bars.length, 1 + 5 + 2 + 1, "a bar per attempt: activity_1, five countries, two retries, activity_3");
@@ -297,13 +304,31 @@ try {
   assert.equal(await page.$eval("#run-status", (e) => e.textContent), "RUNNING");
   const openNodes = Object.fromEntries(await page.$$eval("svg.dag g.node", (ns) => ns.map((n) => [n.dataset.activity, n.dataset.state])));
   assert.deepEqual(openNodes, { reserve: "completed", charge: "waiting", pack: "waiting", ship: "waiting", notify: "waiting" });
+  // Signal through the UI (a name the flow does not wait for): the page
+  // reloads with the signal on the timeline.
+  await page.click("#action-signal");
+  await page.waitForSelector("dialog#confirm[open]");
+  await page.type('dialog#confirm input[name="signalName"]', "note");
+  await page.type('dialog#confirm textarea[name="input"]', '{"from": "console"}');
+  before = await page.evaluate(() => document.body.dataset.loaded);
+  await page.click("#confirm-ok");
+  await settled(page, before);
+  assert.deepEqual(await page.$$eval("svg.timeline g.signal", (x) => x.map((g) => g.dataset.signal)), ["note"]);
+  assert.ok(await page.$('table.events tr.event[data-event-type="WorkflowExecutionSignaled"]'));
+  // Auto-refresh on an open run: what happens elsewhere shows by itself.
+  before = await page.evaluate(() => document.body.dataset.loaded);
+  await page.click("#auto-refresh");
+  await settled(page, before);
+  const openRun = decodeURIComponent(page.url().split("/").pop().split("?")[0]);
+  await swf(endpoint, "SignalWorkflowExecution", { domain: DOMAIN, workflowId: "order-open", runId: openRun, signalName: "later" });
+  await page.waitForSelector('svg.timeline g.signal[data-signal="later"]', { timeout: 12000 });
   await page.click("#action-terminate");
   await page.waitForSelector("dialog#confirm[open]");
   await shot(page, "terminate-dialog");
   // Cancelling the dialog does nothing.
   await page.click('dialog#confirm button[value="cancel"]');
   assert.equal((await swf(endpoint, "DescribeWorkflowExecution", { domain: DOMAIN,
-    execution: { workflowId: "order-open", runId: decodeURIComponent(page.url().split("/").pop().split("?")[0]) } })).executionInfo.executionStatus, "OPEN");
+    execution: { workflowId: "order-open", runId: openRun } })).executionInfo.executionStatus, "OPEN");
   await page.click("#action-terminate");
   await page.waitForSelector("dialog#confirm[open]");
   await page.type('dialog#confirm input[name="reason"]', "ordered by mistake");
@@ -317,6 +342,21 @@ try {
   await shot(page, "run-terminated");
   await navigate(page, "#/executions?domain=dev&tab=closed&status=TERMINATED");
   assert.ok((await texts(page, "table.executions tbody tr td:first-child")).includes("order-open"));
+
+  check("request cancel through the UI");
+  await navigate(page, "#/executions?domain=dev&tab=open&id=bulk-00007");
+  before = await page.evaluate(() => document.body.dataset.loaded);
+  await page.click('tr[data-workflow-id="bulk-00007"] a');
+  await settled(page, before);
+  assert.equal(await page.$eval("#run-status", (e) => e.textContent), "RUNNING");
+  assert.ok(await page.$("svg.dag") === null, "a run no Garcon flow decided has no DAG");
+  await page.click("#action-cancel");
+  await page.waitForSelector("dialog#confirm[open]");
+  before = await page.evaluate(() => document.body.dataset.loaded);
+  await page.click("#confirm-ok");
+  await settled(page, before);
+  assert.equal(await page.$eval("#run-status", (e) => e.textContent), "OPEN (cancel requested)");
+  assert.ok(await page.$('table.events tr.event[data-event-type="WorkflowExecutionCancelRequested"]'));
 
   check("domains, types, task-list backlogs");
   await navigate(page, "#/domains");
@@ -332,12 +372,14 @@ try {
   assert.ok(Object.keys(backlog).some((k) => k.startsWith("activity country_flow_activity_2")), JSON.stringify(backlog));
   await shot(page, "task-lists");
 
-  // The screenshot of the docs: the completed order, wide.
-  await navigate(page, "#/executions?domain=dev&tab=closed&id=order-done");
+  // The screenshot of the docs (docs/console.png): the completed country
+  // run, its DAG and its timeline with retries.
+  await navigate(page, "#/executions?domain=dev&tab=closed&id=country-ok");
   before = await page.evaluate(() => document.body.dataset.loaded);
-  await page.click('tr[data-workflow-id="order-done"] a');
+  await page.click('tr[data-workflow-id="country-ok"] a');
   await settled(page, before);
-  await page.screenshot({ path: path.join(SHOTS, "console.png"), clip: { x: 0, y: 0, width: 1360, height: 1000 } });
+  const bottom = await page.$eval("svg.timeline", (e) => e.getBoundingClientRect().bottom + window.scrollY);
+  await page.screenshot({ path: path.join(SHOTS, "console.png"), clip: { x: 0, y: 0, width: 1360, height: Math.ceil(bottom) + 24 } });
   await page.close();
   server.kill("SIGTERM");
 

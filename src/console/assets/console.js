@@ -264,15 +264,22 @@
       h("label", {}, "before ", h("input", { name: "until", type: "datetime-local", value: p.get("until") || "" })),
       h("button.primary", { type: "submit", text: "Filter" }),
       h("button", { type: "button", text: "Clear", onclick: () => go("/executions", { domain: domain(), tab }) }));
-    const refresh = h("label.refresh", {}, h("input#auto-refresh", { type: "checkbox", checked: p.get("refresh") === "1",
-      onchange: (ev) => {
-        const next = Object.fromEntries(p.entries());
-        next.refresh = ev.target.checked ? "1" : "";
-        go("/executions", next);
-      } }), " auto-refresh (5 s)");
+    const refresh = refreshToggle();
     const note = [p.get("type"), p.get("id"), tab === "closed" && p.get("status")].filter(Boolean).length > 1
       ? h("p.note", { text: "SWF filters by one of type, workflow id and status at a time: type, then id, then status is applied." }) : null;
     return h("section", {}, h("div.tabs", {}, tabLink("open", "Open", counts[0]), tabLink("closed", "Closed", counts[1]), refresh), form, note);
+  }
+
+  // The auto-refresh checkbox: a `refresh=1` in the route, so that a
+  // reload keeps it.
+  function refreshToggle() {
+    const r = route();
+    return h("label.refresh", {}, h("input#auto-refresh", { type: "checkbox", checked: r.params.get("refresh") === "1",
+      onchange: (ev) => {
+        const next = Object.fromEntries(r.params.entries());
+        next.refresh = ev.target.checked ? "1" : "";
+        go("/" + r.parts.map(encodeURIComponent).join("/"), next);
+      } }), " auto-refresh (5 s)");
   }
 
   // --- one execution ------------------------------------------------------------------------
@@ -327,7 +334,8 @@
         closeEvent.result !== undefined ? h("div", {}, h("h3", { text: "Result" }), h("pre#run-result", { text: pretty(closeEvent.result) })) : null,
         closeEvent.reason !== undefined || closeEvent.details !== undefined ? h("div", {}, h("h3", { text: "Reason" }),
           h("pre#run-reason", { text: [closeEvent.reason, closeEvent.details && pretty(closeEvent.details)].filter(Boolean).join("\n\n") })) : null),
-      open ? actions(execution) : null);
+      open ? actions(execution) : null,
+      open ? refreshToggle() : null);
     const states = Views.nodeStates(run);
     const dagSection = h("section.graph", {}, h("h2", { text: "Flow" }),
       run.graph ? h("div.scroll", {}, Views.dag(run.graph, states))
@@ -560,7 +568,8 @@
     }
     if (token !== renderToken) return;
     document.body.dataset.loaded = String(token);
-    const auto = (page === "executions" && r.params.get("refresh") === "1");
+    // Executions, or an open run (a closed one no longer changes).
+    const auto = r.params.get("refresh") === "1" && (page === "executions" || (page === "run" && document.getElementById("auto-refresh")));
     if (auto) {
       refreshTimer = setTimeout(() => {
         if (!document.querySelector("dialog[open]")) render();

@@ -236,7 +236,7 @@ const Views = (() => {
 
   // --- the DAG --------------------------------------------------------------------
 
-  const NODE_W = 176, NODE_H = 58, GAP_X = 64, GAP_Y = 22;
+  const NODE_W = 176, NODE_H = 74, GAP_X = 64, GAP_Y = 22;
   const STATE_LABEL = { running: "running", scheduled: "scheduled", failed: "failed", timed_out: "timed out",
     canceled: "canceled", completed: "completed", waiting: "not started" };
 
@@ -304,16 +304,18 @@ const Views = (() => {
       const p = pos.get(a.name);
       const st = states.get(a.name);
       const state = st ? st.state : "waiting";
-      let line = STATE_LABEL[state];
-      if (st && st.instances > 1) line += ` · ${st.instances} instances`;
-      if (st && st.attempts > st.instances) line += ` · ${st.attempts} attempts`;
+      const line = STATE_LABEL[state];
+      const counts = [];
+      if (st && st.instances > 1) counts.push(`${st.instances} instances`);
+      if (st && st.attempts > st.instances) counts.push(`${st.attempts} attempts`);
       const g = s("g", { class: "node state-" + state, "data-activity": a.name, "data-state": state,
         transform: `translate(${p.x},${p.y})` },
-        s("title", { text: `${a.name}: ${line}\n${notes(a)}` }),
+        s("title", { text: `${a.name}: ${[line, ...counts].join(", ")}\n${notes(a)}` }),
         s("rect", { width: NODE_W, height: NODE_H, rx: 8 }),
         s("text", { x: 10, y: 19, class: "name", text: clip(a.name, 22) }),
         s("text", { x: 10, y: 35, class: "notes", text: clip(notes(a), 28) }),
-        s("text", { x: 10, y: 50, class: "status", text: clip(line, 30) }));
+        s("text", { x: 10, y: 51, class: "status", text: line }),
+        counts.length ? s("text", { x: 10, y: 66, class: "counts", text: counts.join(" · ") }) : null);
       svg.append(g);
     }
     return svg;
@@ -330,18 +332,40 @@ const Views = (() => {
     return steps.find((st) => span / st <= 8) || span / 8;
   }
 
-  // One row per activity attempt (and child run), then one for timers;
-  // signals are vertical marks across every row.
+  // One row per activity attempt (and child run), then one for timers
+  // (each bar named by its timer id: retry-N, after-NAME...), then one for
+  // signals, each a vertical mark across the rows.
   function timeline(run, now) {
     const begin = run.start !== null ? run.start : Math.min(...run.attempts.map((a) => a.scheduled), now);
     const end = Math.max(run.close !== null ? run.close : now, begin + 0.001,
       ...run.attempts.map((a) => a.closed || 0), ...run.timers.map((t) => t.closed || 0));
     const span = end - begin;
     const x = (t) => LABEL_W + ((t - begin) / span) * CHART_W;
-    const rows = run.attempts.slice();
-    const timerRows = run.timers.length ? 1 : 0;
+    // The attempts of one activity id together (retries one under the
+    // other), in the order each id was first scheduled.
+    const firstSeen = new Map();
+    run.attempts.forEach((a, i) => { if (!firstSeen.has(a.activityId)) firstSeen.set(a.activityId, i); });
+    const rows = run.attempts.map((a, i) => [a, i])
+      .sort((p, q) => firstSeen.get(p[0].activityId) - firstSeen.get(q[0].activityId) || p[1] - q[1]).map((p) => p[0]);
+    // Timers and signals each get a row at the bottom; their labels are put
+    // in lanes so that close ones do not overlap.
+    const lanes = (items, at, label) => {
+      const ends = [];
+      return items.map((it) => {
+        const x0 = x(at(it));
+        let lane = ends.findIndex((e) => e < x0);
+        if (lane < 0) lane = ends.push(0) - 1;
+        ends[lane] = x0 + label(it).length * 6.5 + 12;
+        return lane;
+      });
+    };
+    const timerLanes = lanes(run.timers, (t) => t.started, (t) => t.timerId);
+    const signalLanes = lanes(run.signals, (g) => g.at, (g) => "⚑ " + g.name);
+    const LANE_H = 13;
+    const timerH = run.timers.length ? ROW_H + LANE_H * Math.max(...timerLanes) : 0;
+    const signalH = run.signals.length ? ROW_H + LANE_H * Math.max(...signalLanes) : 0;
     const top = 24;
-    const height = top + (rows.length + timerRows) * ROW_H + 8;
+    const height = top + rows.length * ROW_H + timerH + signalH + 8;
     const svg = s("svg", { class: "timeline", width: LABEL_W + CHART_W + 16, height, role: "img",
       "aria-label": "a bar per activity attempt over time" });
     const step = ticks(span);
@@ -372,23 +396,28 @@ const Views = (() => {
       }
       svg.append(g);
     });
-    if (timerRows) {
+    if (run.timers.length) {
       const y = top + rows.length * ROW_H;
       svg.append(s("text", { class: "row-label", x: 4, y: y + 15, text: "timers" }));
-      for (const t of run.timers) {
+      run.timers.forEach((t, i) => {
         const closed = t.closed !== null ? t.closed : (run.close !== null ? run.close : now);
+        const ly = y + timerLanes[i] * LANE_H;
         svg.append(s("g", { class: "timer state-" + t.state, "data-timer": t.timerId },
           s("title", { text: `timer ${t.timerId}: ${t.state}, started ${time(t.started)}, ${duration(t.fires - t.started)}` }),
-          s("rect", { x: x(t.started), y: y + 8, height: ROW_H - 16, width: Math.max(2, x(closed) - x(t.started)) }),
-          s("text", { class: "mark", x: x(t.started), y: y + 6, text: "⏱ " + t.timerId })));
-      }
+          s("rect", { x: x(t.started), y: ly + 11, height: 5, width: Math.max(2, x(closed) - x(t.started)) }),
+          s("text", { class: "mark", x: x(t.started), y: ly + 9, text: t.timerId })));
+      });
     }
-    for (const sig of run.signals) {
-      const sx = x(sig.at);
-      svg.append(s("g", { class: "signal", "data-signal": sig.name },
-        s("title", { text: `signal ${sig.name} at ${time(sig.at)}${sig.input ? "\n" + sig.input : ""}` }),
-        s("line", { x1: sx, x2: sx, y1: top - 4, y2: height - 4 }),
-        s("text", { class: "mark", x: sx + 3, y: top - 2, text: "⚑ " + sig.name })));
+    if (run.signals.length) {
+      const y = top + rows.length * ROW_H + timerH;
+      svg.append(s("text", { class: "row-label", x: 4, y: y + 15, text: "signals" }));
+      run.signals.forEach((sig, i) => {
+        const sx = x(sig.at);
+        svg.append(s("g", { class: "signal", "data-signal": sig.name },
+          s("title", { text: `signal ${sig.name} at ${time(sig.at)}${sig.input ? "\n" + sig.input : ""}` }),
+          s("line", { x1: sx, x2: sx, y1: top - 4, y2: y + 4 + signalLanes[i] * LANE_H }),
+          s("text", { class: "mark", x: sx + 3, y: y + 15 + signalLanes[i] * LANE_H, text: "⚑ " + sig.name })));
+      });
     }
     return svg;
   }
