@@ -477,7 +477,8 @@ class Session : public std::enable_shared_from_this<Session> {
       WriteFault(http::status::not_found,
                  Status(Fault::kUnknownOperation,
                         "Not found: " + std::string(path) +
-                            " (SWF operations are POST /; also GET /console, GET /health, GET /metrics)"),
+                            " (SWF operations are POST /; also GET /console, GET /health, "
+                            "GET /metrics)"),
                  /*close=*/false);
       return;
     }
