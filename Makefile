@@ -59,7 +59,8 @@ fuzz: fuzz-build
 #   the suites that drive whole programs rather than threads (the Python
 #   ones: conformance, distributed, cli; and console, a browser);
 # - one clang build with ASan+UBSan (and libFuzzer's coverage hooks) runs the
-#   whole suite (the Python suites drive its `garcon` binary), every past
+#   whole suite (the Python suites and the console test drive its `garcon`
+#   binary: the console's files served under ASan), every past
 #   fuzz finding, then each fuzzer for CI_FUZZ_SECONDS.
 CI_FUZZ_SECONDS ?= 45
 TSAN_EXCLUDE ?= conformance|distributed|^cli$$|^console$$|server_soak|client_signing|CrashTest
