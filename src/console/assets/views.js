@@ -207,7 +207,15 @@ const Views = (() => {
       }
     }
     const flow = run.graph ? run.graph.flow : null;
-    for (const at of run.attempts) at.name = activityName(at.activityId, flow);
+    for (const at of run.attempts) {
+      at.name = activityName(at.activityId, flow);
+      // A closed run's attempts that were still open went with it.
+      if (run.close !== null && (at.state === "scheduled" || at.state === "running")) {
+        at.state = "canceled";
+        at.closed = run.close;
+        at.reason = "still open when the run closed";
+      }
+    }
     return run;
   }
 
