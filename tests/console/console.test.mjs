@@ -258,7 +258,7 @@ try {
   const bars = await page.$$eval("svg.timeline g.bar", (bs) => bs.map((b) => ({ activity: b.dataset.activity, attempt: Number(b.dataset.attempt),
     state: b.dataset.state, id: b.dataset.activityId, label: b.querySelector("text.row-label").textContent, ran: !!b.querySelector("rect.ran") })));
   assert.equal(bars.length, 1 + 5 + 2 + 1, "a bar per attempt: activity_1, five countries, two retries, activity_3");
-  const country2 = bars.filter((b) => b.label.includes("generator.country_id=2"));
+  const country2 = bars.filter((b) => b.label.includes("[country_id=2]"));
   assert.deepEqual(country2.map((b) => [b.attempt, b.state]), [[1, "failed"], [2, "failed"], [3, "completed"]]);
   assert.ok(bars.every((b) => b.ran), "every attempt started");
   assert.equal(await page.$$eval("svg.timeline g.bar.state-failed text.mark", (m) => m.filter((x) => /country 2 fails/.test(x.textContent)).length), 2);

@@ -374,7 +374,8 @@ const Views = (() => {
     const signalH = run.signals.length ? ROW_H + LANE_H * Math.max(...signalLanes) : 0;
     const top = 24;
     const height = top + rows.length * ROW_H + timerH + signalH + 8;
-    const svg = s("svg", { class: "timeline", width: LABEL_W + CHART_W + 16, height, role: "img",
+    // Room on the right for the reason of a failure at the very end.
+    const svg = s("svg", { class: "timeline", width: LABEL_W + CHART_W + 200, height, role: "img",
       "aria-label": "a bar per activity attempt over time" });
     const step = ticks(span);
     for (let k = 0; k * step <= span + 1e-9; k++) {
@@ -384,7 +385,8 @@ const Views = (() => {
     }
     rows.forEach((at, i) => {
       const y = top + i * ROW_H;
-      const label = `${at.name}${at.values ? " [" + at.values + "]" : ""} #${at.attempt}`;
+      const values = at.values.replace(/(^|, )generator\./g, "$1");
+      const label = `${at.name}${values ? " [" + values + "]" : ""} #${at.attempt}`;
       const closed = at.closed !== null ? at.closed : (run.close !== null ? run.close : now);
       const g = s("g", { class: "bar state-" + at.state, "data-activity": at.name, "data-attempt": at.attempt,
         "data-state": at.state, "data-activity-id": at.activityId });
