@@ -56,13 +56,14 @@ fuzz: fuzz-build
 # CI's sanitizer stage (after `make test`), sized for 2 cores:
 # - ThreadSanitizer (gcc, Debug) on every C++ test but the SIGKILL crash
 #   tests (they time kills in milliseconds, meaningless at TSan's speed) and
-#   the Python suites (conformance, distributed, cli), which drive whole
-#   programs rather than threads;
+#   the suites that drive whole programs rather than threads (the Python
+#   ones: conformance, distributed, cli; and console, a browser);
 # - one clang build with ASan+UBSan (and libFuzzer's coverage hooks) runs the
-#   whole suite (the Python suites drive its `garcon` binary), every past
+#   whole suite (the Python suites and the console test drive its `garcon`
+#   binary: the console's files served under ASan), every past
 #   fuzz finding, then each fuzzer for CI_FUZZ_SECONDS.
 CI_FUZZ_SECONDS ?= 45
-TSAN_EXCLUDE ?= conformance|distributed|^cli$$|server_soak|client_signing|CrashTest
+TSAN_EXCLUDE ?= conformance|distributed|^cli$$|^console$$|server_soak|client_signing|CrashTest
 ci-sanitizers: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGARCON_SANITIZE=thread -DGARCON_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS)

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "base/limits.h"
+#include "console/console.h"
 #include "garcon/server.h"
 #include "protocol/model.h"
 #include "protocol/sigv4.h"
@@ -464,6 +465,19 @@ class Session : public std::enable_shared_from_this<Session> {
     request_id_ = NewRequestId();
     std::string_view target(req.target().data(), req.target().size());
     std::string_view path = target.substr(0, target.find('?'));
+    if (req.method() == http::verb::get && path == "/") {
+      operation_ = "_console";
+      auto res = MakeResponse(http::status::found, "The console is at /console\n", "text/plain");
+      res.set(http::field::location, "/console");
+      Send(std::move(res), /*close=*/false);
+      return;
+    }
+    if (req.method() == http::verb::get) {
+      if (const console::Asset* asset = console::Find(path)) {
+        ServeConsole(req, *asset);
+        return;
+      }
+    }
     if (req.method() == http::verb::get && path == "/health") {
       operation_ = "_health";
       Write(http::status::ok, R"({"status":"ok"})", "application/json");
@@ -479,7 +493,8 @@ class Session : public std::enable_shared_from_this<Session> {
       WriteFault(http::status::not_found,
                  Status(Fault::kUnknownOperation,
                         "Not found: " + std::string(path) +
-                            " (SWF operations are POST /; also GET /health, GET /metrics)"),
+                            " (SWF operations are POST /; also GET /console, GET /health, "
+                            "GET /metrics)"),
                  /*close=*/false);
       return;
     }
@@ -493,6 +508,25 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     HandleSwf(req);
+  }
+
+  // A file of the web console: revalidated on each load (no-cache) against
+  // its strong ETag, which changes with its bytes; only this origin may
+  // serve the page anything (the CSP).
+  void ServeConsole(const http::request<http::string_body>& req, const console::Asset& asset) {
+    operation_ = "_console";
+    const auto match = req[http::field::if_none_match];
+    const bool fresh = std::string_view(match.data(), match.size()).find(asset.etag) !=
+                       std::string_view::npos;
+    auto res = MakeResponse(fresh ? http::status::not_modified : http::status::ok,
+                            fresh ? std::string() : std::string(asset.body), asset.content_type);
+    auto view = [](std::string_view v) { return beast::string_view(v.data(), v.size()); };
+    res.set(http::field::etag, view(asset.etag));
+    res.set(http::field::cache_control, "no-cache");
+    res.set("Content-Security-Policy", view(console::kContentSecurityPolicy));
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    Send(std::move(res), /*close=*/false);
   }
 
   void HandleSwf(http::request<http::string_body>& req) {

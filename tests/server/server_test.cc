@@ -253,10 +253,61 @@ TEST_F(ServerTest, OtherPathsAndMethods) {
   auto not_found = c.ReadResponse();
   ASSERT_TRUE(not_found);
   EXPECT_EQ(not_found->status, 404);
-  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.Send("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
   auto not_allowed = c.ReadResponse();
   ASSERT_TRUE(not_allowed);
   EXPECT_EQ(not_allowed->status, 405);
+  // GET / is a person with a browser: sent to the console.
+  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto redirect = c.ReadResponse();
+  ASSERT_TRUE(redirect);
+  EXPECT_EQ(redirect->status, 302);
+  EXPECT_EQ(redirect->Header("location"), "/console");
+}
+
+TEST_F(ServerTest, ServesTheConsole) {
+  Start();
+  RawClient c(port());
+  ASSERT_TRUE(c.Send("GET /console HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto page = c.ReadResponse();
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("<script src=\"/console/console.js\""), std::string::npos);
+  EXPECT_EQ(page->Header("cache-control"), "no-cache");
+  EXPECT_NE(page->Header("content-security-policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_EQ(page->Header("x-content-type-options"), "nosniff");
+  const std::string etag = page->Header("etag");
+  ASSERT_EQ(etag.size(), 22u) << etag;  // 20 hex digits, quoted
+  EXPECT_EQ(etag.front(), '"');
+
+  // Unchanged: 304 without the body.
+  ASSERT_TRUE(c.Send("GET /console/ HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag + "\r\n\r\n"));
+  auto same = c.ReadResponse();
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->status, 304);
+  EXPECT_TRUE(same->body.empty());
+  EXPECT_EQ(same->Header("etag"), etag);
+
+  ASSERT_TRUE(c.Send("GET /console/swf.js HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto script = c.ReadResponse();
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 200);
+  EXPECT_EQ(script->Header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(script->body.find("AWS4-HMAC-SHA256"), std::string::npos);
+  EXPECT_NE(script->Header("etag"), etag);
+
+  for (const char* path : {"/console/nope.js", "/console/../console.js", "/consolex", "/console/assets/swf.js"}) {
+    ASSERT_TRUE(c.Send(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto missing = c.ReadResponse();
+    ASSERT_TRUE(missing) << path;
+    EXPECT_EQ(missing->status, 404) << path;
+  }
+  // Assets are read-only.
+  ASSERT_TRUE(c.Send("POST /console HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  auto post = c.ReadResponse();
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 404);
 }
 
 TEST_F(ServerTest, ExpectContinueIsHonoured) {
