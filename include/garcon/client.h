@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "garcon/clock.h"
+#include "garcon/payloads.h"
 #include "garcon/service.h"
 #include "garcon/status.h"
 #include "garcon/version.h"
@@ -166,6 +167,32 @@ std::string ResolveEndpoint(std::string_view given, std::string_view region,
 // above. Errors: those of ResolveCredentials; kValidation for an endpoint
 // that is not an http(s) URL or a region that is not a region name.
 Result<ClientOptions> ResolveOptions(ClientOptions options, const Environment& env);
+
+// --- payloads in S3 -----------------------------------------------------------
+
+// Where a flow on Amazon SWF keeps values past SWF's 32,768 characters
+// (garcon/payloads.h): objects {prefix}{domain}/{sha256} of `bucket`. The
+// bucket must exist; give it a lifecycle rule that keeps objects longer than
+// the domain's retention plus its longest run.
+struct S3PayloadOptions {
+  std::string bucket;
+  std::string prefix = "garcon-payloads/";
+  // Empty: AWS_ENDPOINT_URL_S3, else https://s3.{region}.amazonaws.com
+  // (virtual-hosted: {bucket}.s3...). A given endpoint (moto, MinIO) gets
+  // path-style requests: {endpoint}/{bucket}/{key}.
+  std::string endpoint;
+  // Region and credentials (resolved: see ResolveOptions).
+  ClientOptions client;
+};
+
+// Errors: kValidation for no bucket, a prefix with other characters than
+// letters, digits, - _ . ~ /, or a bad endpoint.
+Result<std::shared_ptr<PayloadStore>> S3Payloads(S3PayloadOptions options, const Environment& env);
+
+// S3Payloads for GARCON_PAYLOAD_BUCKET ("s3://bucket/prefix/" or "bucket"),
+// with `client`'s region and credentials; null when it is not set.
+Result<std::shared_ptr<PayloadStore>> PayloadsFromEnvironment(const ClientOptions& client,
+                                                              const Environment& env);
 
 // --- the service ---------------------------------------------------------------
 

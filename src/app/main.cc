@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/remote.h"
+#include "payload/payload_service.h"
 #include "garcon/app.h"
 #include "garcon/decider.h"
 #include "garcon/engine.h"
@@ -159,6 +160,7 @@ int RunRemote(const Flow& flow, const Args& args) {
   if (!remote.ok()) return Fail(remote.status());
   app::RemoteService& service = **remote;
   options->release_polls = [&service] { service.StopPolls(); };
+  options->payloads = service.payloads();
   return Report(RunFlow(flow, service, *options), args.json);
 }
 
@@ -167,6 +169,7 @@ int Start(const Flow& flow, const Args& args) {
   if (!options.ok()) return std::cerr << options.status().message() << "\n", 2;
   auto remote = OpenRemote(args);
   if (!remote.ok()) return Fail(remote.status());
+  options->payloads = (*remote)->payloads();
   Result<RunSummary> started = StartFlow(flow, **remote, *options);
   if (!started.ok()) return Fail(started.status());
   if (!args.wait) {
@@ -178,7 +181,8 @@ int Start(const Flow& flow, const Args& args) {
     }
     return 0;
   }
-  return Report(WaitForClose(flow, **remote, *started, options->progress), args.json);
+  return Report(WaitForClose(flow, **remote, *started, options->progress, options->payloads),
+                args.json);
 }
 
 // Sends a signal to a run of the flow (its latest run unless --run-id).
@@ -190,7 +194,8 @@ int Signal(const Flow& flow, const Args& args) {
   if (!args.input.empty()) request["input"] = args.input;
   auto remote = OpenRemote(args);
   if (!remote.ok()) return Fail(remote.status());
-  Result<Json> sent = (*remote)->Call("SignalWorkflowExecution", request);
+  payload::PayloadService payloads(**remote, (*remote)->payloads(), flow.domain());
+  Result<Json> sent = payloads.Call("SignalWorkflowExecution", request);
   if (!sent.ok()) return Fail(sent.status());
   if (args.json) {
     std::cout << Json{{"workflowId", args.signal_workflow_id}, {"signalName", args.signal_name}}.dump()
@@ -205,7 +210,7 @@ int Signal(const Flow& flow, const Args& args) {
 // SIGINT/SIGTERM: held polls end at once; a task being run is finished and
 // answered.
 int RunLoop(const Flow& flow, const Args& args, const char* what,
-            const std::function<void(swf::Service&, std::stop_token)>& loop) {
+            const std::function<void(app::RemoteService&, std::stop_token)>& loop) {
   auto remote = OpenRemote(args);
   if (!remote.ok()) return Fail(remote.status());
   app::RemoteService& service = **remote;
@@ -232,10 +237,12 @@ std::vector<const Flow*> ServedFlows(const Flow& flow) {
 }
 
 int RunDecider(const Flow& flow, const Args& args) {
-  return RunLoop(flow, args, "deciding", [&](swf::Service& service, std::stop_token stop) {
+  return RunLoop(flow, args, "deciding", [&](app::RemoteService& service, std::stop_token stop) {
     std::vector<std::jthread> loops;
+    DeciderOptions options;
+    options.payloads = service.payloads();
     for (const Flow* f : ServedFlows(flow)) {
-      loops.emplace_back([f, &service, stop] { Decider(*f, service).Run(stop); });
+      loops.emplace_back([f, &service, stop, options] { Decider(*f, service, options).Run(stop); });
     }
   });
 }
@@ -255,7 +262,8 @@ int RunWorker(const Flow& flow, const Args& args) {
       return 2;
     }
   }
-  return RunLoop(flow, args, "working", [&](swf::Service& service, std::stop_token stop) {
+  return RunLoop(flow, args, "working", [&](app::RemoteService& service, std::stop_token stop) {
+    options.payloads = service.payloads();
     if (!options.activities.empty()) {
       ActivityWorker(flow, service, options).Run(stop);  // named activities of this flow
       return;

@@ -25,6 +25,8 @@ Result<std::unique_ptr<RemoteService>> RemoteService::Open(const RemoteOptions& 
   service->endpoint_ = resolved->endpoint;
   ASSIGN_OR_RETURN(service->polls_, client::HttpService::Create(*resolved));
   ASSIGN_OR_RETURN(service->calls_, client::HttpService::Create(*resolved));
+  // GARCON_PAYLOAD_BUCKET: payloads in S3 (Amazon SWF has no payload store).
+  ASSIGN_OR_RETURN(service->payloads_, client::PayloadsFromEnvironment(*resolved, env));
   return service;
 }
 

@@ -32,10 +32,15 @@ class RemoteService final : public swf::Service {
 
   const std::string& endpoint() const { return endpoint_; }
 
+  // Where payloads go: S3 when GARCON_PAYLOAD_BUCKET is set, else null (the
+  // engine's own store, through this service).
+  const std::shared_ptr<PayloadStore>& payloads() const { return payloads_; }
+
  private:
   std::unique_ptr<client::HttpService> polls_;
   std::unique_ptr<client::HttpService> calls_;
   std::string endpoint_;
+  std::shared_ptr<PayloadStore> payloads_;
 };
 
 }  // namespace garcon::app

@@ -19,6 +19,7 @@
 namespace garcon::client {
 
 struct HttpRequest {
+  std::string method = "POST";  // POST, PUT (with the body) or GET
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
@@ -64,8 +65,8 @@ class CurlTransport {
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
 
-  // POSTs `request`. Blocks until the response, a failure, the timeout, or
-  // Abort.
+  // Sends `request` (its method: POST by default). Blocks until the
+  // response, a failure, the timeout, or Abort.
   TransportResult Post(const HttpRequest& request);
 
   // Makes transfers in flight fail (within about a second) and later ones

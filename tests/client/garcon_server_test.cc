@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "client/subprocess.h"
+#include "garcon/app.h"
 #include "garcon/client.h"
+#include "garcon/flow.h"
 
 namespace garcon::client {
 namespace {
@@ -132,6 +134,46 @@ TEST_F(GarconServerTest, AWorkflowThroughTheClient) {
   Result<Json> stale = swf->Call("RespondDecisionTaskCompleted",
                                  {{"taskToken", task["taskToken"]}, {"decisions", Json::array()}});
   EXPECT_EQ(stale.fault(), Fault::kUnknownResource) << stale.status().ToString();
+}
+
+}  // namespace
+}  // namespace garcon::client
+
+namespace garcon::client {
+namespace {
+
+// A flow whose values are far past SWF's 32,768 characters: through garcon
+// server they travel as payloads (PutPayload/GetPayload over HTTP, signed).
+TEST_F(GarconServerTest, PayloadsPastSwfsLimitThroughTheServer) {
+  auto swf = Make({"AKIDSERVER", "server/secret+key=", ""});
+  Flow flow("payload-server", "big_flow");
+  auto& make = flow.Activity("make").Run(Sync([](ActivityExecution&, const Context& c) {
+    return Context{{"made", std::string(100000, 'm') + c.value("seed", "")}};
+  }));
+  flow.Activity("check").Requires({&make}).Run(Sync([](ActivityExecution&, const Context& c) {
+    const std::string made = c.value("made", "");
+    return Context{{"made_length", made.size()}, {"doubled", made + made}};
+  }));
+  RunOptions options;
+  options.input = {{"seed", std::string(50000, 's')}};
+  options.pollers = 1;
+  Result<RunSummary> summary = RunFlow(flow, *swf, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_EQ(summary->close_status, "COMPLETED") << summary->reason;
+  EXPECT_EQ(summary->result.value("made_length", 0), 150000);
+  EXPECT_EQ(summary->result.value("doubled", "").size(), 300000u);
+  // The history the server keeps holds references, each event small.
+  Result<Json> history = swf->Call(
+      "GetWorkflowExecutionHistory",
+      {{"domain", "payload-server"},
+       {"execution", {{"workflowId", summary->workflow_id}, {"runId", summary->run_id}}}});
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  int references = 0;
+  for (const Json& e : (*history)["events"]) {
+    EXPECT_LE(e.dump().size(), 40000u);
+    references += e.dump().find("garcon.payload") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_GE(references, 4);  // input, make's result, check's input, result
 }
 
 }  // namespace

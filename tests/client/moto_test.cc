@@ -9,7 +9,9 @@
 
 #include "client/fake_server.h"
 #include "client/subprocess.h"
+#include "garcon/app.h"
 #include "garcon/client.h"
+#include "garcon/flow.h"
 
 namespace garcon::client {
 namespace {
@@ -130,6 +132,73 @@ TEST(MotoTest, AFlowOfCallsAgainstMoto) {
   Result<Json> stale = swf.Call("RespondDecisionTaskCompleted",
                                 {{"taskToken", task["taskToken"]}, {"decisions", Json::array()}});
   EXPECT_EQ(stale.fault(), Fault::kUnknownResource) << stale.status().ToString();
+}
+
+
+// Payloads on "Amazon SWF": moto's SWF holds references, moto's S3 the
+// values (GARCON_PAYLOAD_BUCKET's store, SigV4 for service s3).
+TEST(MotoTest, PayloadsPastSwfsLimitGoToS3) {
+  if (!HasMoto()) GTEST_SKIP() << "no python3 with moto (looked for '" << Python() << "')";
+  Moto moto;
+  ASSERT_TRUE(moto.Start());
+  ClientOptions o;
+  o.endpoint = moto.url();
+  o.region = "us-east-1";
+  o.credentials = {"AKIDMOTO", "motosecret", ""};
+  o.proxy = "";
+  auto created = HttpService::Create(o);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  HttpService& swf = **created;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (!swf.Call("ListDomains", {{"registrationStatus", "REGISTERED"}}).ok()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "moto did not answer";
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  // The bucket, made with boto3 (an independent S3 client).
+  const std::string make_bucket =
+      std::string(Python()) +
+      " -c \"import boto3; boto3.client('s3', endpoint_url='" + moto.url() +
+      "', region_name='us-east-1', aws_access_key_id='AKIDMOTO', "
+      "aws_secret_access_key='motosecret').create_bucket(Bucket='garcon-payloads')\"";
+  ASSERT_EQ(std::system(make_bucket.c_str()), 0);
+
+  Environment env = {{"GARCON_PAYLOAD_BUCKET", "s3://garcon-payloads/runs/"},
+                     {"AWS_ENDPOINT_URL_S3", moto.url()}};
+  auto payloads = PayloadsFromEnvironment(o, env);
+  ASSERT_TRUE(payloads.ok()) << payloads.status().ToString();
+  ASSERT_TRUE(*payloads);
+
+  // The store alone: put, get back, a missing object is not found.
+  auto locator = (*payloads)->Put("moto-payloads", std::string(50000, 'p'));
+  ASSERT_TRUE(locator.ok()) << locator.status().ToString();
+  EXPECT_EQ(locator->rfind("s3://garcon-payloads/runs/moto-payloads/", 0), 0u) << *locator;
+  auto back = (*payloads)->Get("moto-payloads", *locator);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, std::string(50000, 'p'));
+  EXPECT_EQ((*payloads)
+                ->Get("moto-payloads", "s3://garcon-payloads/runs/moto-payloads/" +
+                                           std::string(64, '0'))
+                .status()
+                .fault(),
+            Fault::kUnknownResource);
+
+  // A flow whose values pass SWF's limit, run on moto's SWF.
+  Flow flow("moto-payloads", "big_flow");
+  auto& make = flow.Activity("make").Run(Sync([](ActivityExecution&, const Context&) {
+    return Context{{"made", std::string(100000, 'm')}};
+  }));
+  flow.Activity("check").Requires({&make}).Run(Sync([](ActivityExecution&, const Context& c) {
+    return Context{{"made_length", c.value("made", "").size()}};
+  }));
+  RunOptions options;
+  options.input = {{"seed", std::string(40000, 's')}};
+  options.pollers = 1;
+  options.payloads = *payloads;
+  Result<RunSummary> summary = RunFlow(flow, swf, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_EQ(summary->close_status, "COMPLETED") << summary->reason;
+  EXPECT_EQ(summary->result.value("made_length", 0), 100000) << summary->result.dump().substr(0, 500);
+  EXPECT_EQ(summary->result.value("made", "").size(), 100000u);
 }
 
 }  // namespace
