@@ -169,6 +169,22 @@ class CliTest(unittest.TestCase):
         self.assertEqual(raw[-1]["eventType"], "WorkflowExecutionCompleted")
         self.assertEqual(self.garcon("workflow", "show", "nosuch").returncode, 3)
 
+    def test_an_input_past_swfs_limit_is_stored_as_a_payload_and_shown_whole(self):
+        big = json.dumps({"text": "x" * 50000})
+        self.garcon_json("workflow", "start", "simple_flow", "--id", "big-input", "--input", big)
+        # As stored (boto3, raw SWF): a reference, not the value.
+        listed = self.swf.list_open_workflow_executions(
+            domain=DOMAIN, startTimeFilter={"oldestDate": 0},
+            executionFilter={"workflowId": "big-input"})["executionInfos"]
+        history = self.swf.get_workflow_execution_history(
+            domain=DOMAIN, execution=listed[0]["execution"])["events"]
+        stored = history[0]["workflowExecutionStartedEventAttributes"]["input"]
+        self.assertTrue(stored.startswith('{"garcon.payload":"engine:'), stored[:100])
+        # As shown: the value.
+        shown = self.garcon_json("workflow", "show", "big-input")["events"]
+        self.assertEqual(json.loads(shown[0]["workflowExecutionStartedEventAttributes"]["input"]),
+                         json.loads(big))
+
     def test_show_generator_values_of_a_fan_out(self):
         run = subprocess.run([example("country_flow"), "run", "--endpoint", self.endpoint, "--json",
                               "--workflow-id", "countries"],

@@ -40,6 +40,7 @@ class Context {
  private:
   const GlobalOptions& options_;
   std::unique_ptr<app::RemoteService> service_;
+  std::unique_ptr<swf::Service> payloads_;  // service_, payloads resolved
   int failure_code_ = kExitServiceError;
 };
 

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "base/status_macros.h"
+#include "payload/payload_service.h"
 
 namespace garcon::tools {
 namespace {
@@ -209,8 +210,12 @@ Result<Json> Context::Call(std::string_view operation, const Json& request) {
       return opened.status();
     }
     service_ = std::move(*opened);
+    // Values stored as payloads (past SWF's 32,768 characters) are shown,
+    // and sent, as the values themselves (docs/payloads.md).
+    payloads_ = std::make_unique<payload::PayloadService>(*service_, service_->payloads(),
+                                                          options_.domain);
   }
-  Result<Json> result = service_->Call(operation, request);
+  Result<Json> result = payloads_->Call(operation, request);
   if (!result.ok()) {
     const Status& s = result.status();
     const bool transport = s.fault() == Fault::kServiceUnavailable &&
