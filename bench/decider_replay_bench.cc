@@ -17,6 +17,9 @@
 // incremental decider is at most 50 us per decision at 1,000 activities and
 // at 20,000 events. Then the serial flows run end to end with the decider's
 // cache on and off (engine and worker included), as a check on the whole.
+//
+// `decider_replay_bench --incremental-only` times the incremental decider
+// alone (for a profiler: `perf record -g ... --incremental-only`).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -38,6 +41,7 @@ using garcon::Json;
 using Clock = std::chrono::steady_clock;
 
 constexpr double kTargetUs = 50;
+bool incremental_only = false;
 
 double Us(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
@@ -106,6 +110,7 @@ Figures Measure(const garcon::Flow& flow, const std::vector<Json>& history,
   garcon::HistoryState incremental;
   garcon::HistoryState recompute;
   std::size_t applied = 0;
+  std::size_t recompute_applied = 0;
   double incremental_total = 0;
   double recompute_total = 0;
   double replay_total = 0;
@@ -120,8 +125,9 @@ Figures Measure(const garcon::Flow& flow, const std::vector<Json>& history,
     incremental_total += us;
     f.incremental_max_us = std::max(f.incremental_max_us, us);
 
-    for (std::size_t i = applied; i < upto; ++i) recompute.Apply(history[i]);
     applied = upto;
+    if (incremental_only) continue;
+    for (; recompute_applied < upto; ++recompute_applied) recompute.Apply(history[recompute_applied]);
     if (k % recompute_every == 0 || k + 1 == points.size()) {
       const auto t1 = Clock::now();
       recompute.set_flow_cache(nullptr);  // derived again from the whole state
@@ -147,8 +153,8 @@ Figures Measure(const garcon::Flow& flow, const std::vector<Json>& history,
     }
   }
   f.incremental_us = incremental_total / static_cast<double>(points.size());
-  f.recompute_us = recompute_total / recompute_samples;
-  f.full_replay_us = replay_total / replay_samples;
+  f.recompute_us = recompute_samples > 0 ? recompute_total / recompute_samples : 0;
+  f.full_replay_us = replay_samples > 0 ? replay_total / replay_samples : 0;
   return f;
 }
 
@@ -203,8 +209,9 @@ double RunSerialEndToEnd(int activities, std::size_t cache_size, int* decisions)
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
+  incremental_only = argc > 1 && std::string(argv[1]) == "--incremental-only";
   std::printf("Decider computation per decision (us), the same decisions made three ways\n");
   std::printf("%-30s %7s %6s %13s %11s %12s %9s %7s\n", "flow", "events", "tasks", "full replay",
               "recompute", "incremental", "(max)", "target");
@@ -228,6 +235,7 @@ int main() {
     FanOutFlow(flow, 3300, 100, false);
     Row("fan-out 3,300, MaxConcurrent 100", flow, Context::object());
   }
+  if (incremental_only) return 0;
   std::printf("\nEnd to end (engine, decider and worker in one thread), us per decision\n");
   std::printf("%-12s %16s %16s %9s\n", "activities", "cache off", "cache on", "speed-up");
   for (int n : {50, 1000}) {
