@@ -290,5 +290,51 @@ TEST(IncrementalDecider, ALargeFanOutPastTheOpenActivityLimit) {
             200);
 }
 
+TEST(IncrementalDecider, AGeneratorIsCalledOnceItsRequirementsAreComplete) {
+  Flow flow("dev", "once");
+  auto& start = flow.Activity("start").Run(Sync(test::Returns({{"count", 6}})));
+  int calls = 0;
+  auto& items = flow.Activity("item")
+                    .Requires({&start})
+                    .Generator([&calls](const Context& c) {
+                      ++calls;
+                      // Throws while `start` has not completed.
+                      return Items(c.at("count").get<int>());
+                    })
+                    .Run(ItemRunner());
+  flow.Activity("end").Requires({&items}).Run(Sync(test::Returns({{"end", true}})));
+  FlowTest t(flow);
+  const RunResult run = t.Run();
+  ASSERT_EQ(run.close_status, "COMPLETED") << run.reason;
+  EXPECT_EQ(run.Attempts("item"), 6);
+  EXPECT_EQ(calls, 1);  // not once per decision
+  EXPECT_GT(ExpectSameDecisions(flow, run), 6);
+}
+
+TEST(IncrementalDecider, AnEmptyGeneratorIsCompleteOnlyOnceItsRequirementsAre) {
+  Flow flow("dev", "empty");
+  auto& first = flow.Activity("first").Run(Sync(test::Returns({{"first", true}})));
+  auto& none = flow.Activity("none")
+                   .Requires({&first})
+                   .Generator([](const Context&) { return std::vector<Context>{}; })
+                   .Run(ItemRunner());
+  flow.Activity("last").Requires({&none}).Run(Sync(test::Returns({{"last", true}})));
+  FlowTest t(flow);
+  const RunResult run = t.Run();
+  ASSERT_EQ(run.close_status, "COMPLETED") << run.reason;
+  std::vector<std::string> order;
+  for (const Json& e : run.history) {
+    const std::string type = e.value("eventType", "");
+    if (type == "ActivityTaskScheduled") {
+      order.push_back("scheduled " + EventAttributes(e).value("activityId", ""));
+    } else if (type == "ActivityTaskCompleted") {
+      order.push_back("completed");
+    }
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre("scheduled empty_first-1", "completed",
+                                            "scheduled empty_last-1", "completed"));
+  EXPECT_GT(ExpectSameDecisions(flow, run), 2);
+}
+
 }  // namespace
 }  // namespace garcon
