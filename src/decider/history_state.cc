@@ -6,14 +6,23 @@
 namespace garcon {
 namespace {
 
+// An event's type, not copied (empty when it has none).
+const std::string& EventType(const Json& event) {
+  static const std::string kNone;
+  auto it = event.find("eventType");
+  return it != event.end() && it->is_string() ? it->get_ref<const std::string&>() : kNone;
+}
+
 }  // namespace
 
 const Json& EventAttributes(const Json& event) {
   static const Json kEmpty = Json::object();
-  const std::string type = event.value("eventType", "");
+  const std::string& type = EventType(event);
   if (type.empty()) return kEmpty;
-  std::string key = type;
-  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+  std::string key;
+  key.reserve(type.size() + 15);
+  key += static_cast<char>(std::tolower(static_cast<unsigned char>(type[0])));
+  key.append(type, 1);
   key += "EventAttributes";
   auto it = event.find(key);
   return it != event.end() && it->is_object() ? *it : kEmpty;
@@ -88,7 +97,7 @@ void HistoryState::Apply(const Json& event) {
   if (auto t = event.find("eventTimestamp"); t != event.end() && t->is_number()) {
     now_ = t->get<double>();
   }
-  const std::string type = event.value("eventType", "");
+  const std::string& type = EventType(event);
   const Json& attrs = EventAttributes(event);
   // The record an attempt's event is about (it changes: logged).
   auto record_for = [&](const Json& a) -> ActivityRecord* {
