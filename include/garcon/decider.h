@@ -112,13 +112,6 @@ struct FlowCache;
 // decision), and a state must not be decided from two threads at once.
 class HistoryState {
  public:
-  HistoryState() = default;
-  HistoryState(const HistoryState& other);
-  HistoryState& operator=(const HistoryState& other);
-  HistoryState(HistoryState&&) noexcept = default;
-  HistoryState& operator=(HistoryState&&) noexcept = default;
-  ~HistoryState() = default;
-
   // Applies one event (must be the next eventId).
   void Apply(const Json& event);
 
@@ -164,9 +157,9 @@ class HistoryState {
   const std::vector<std::string>& changes() const { return changes_; }
 
   // Decide's cache for this state (see above); null until the first decision.
-  decide_internal::FlowCache* flow_cache() const { return flow_cache_.get(); }
+  decide_internal::FlowCache* flow_cache() const { return flow_cache_.cache.get(); }
   void set_flow_cache(std::shared_ptr<decide_internal::FlowCache> cache) const {
-    flow_cache_ = std::move(cache);
+    flow_cache_.cache = std::move(cache);
   }
 
  private:
@@ -195,7 +188,21 @@ class HistoryState {
   std::size_t open_activities_ = 0;
   std::size_t open_children_ = 0;
   std::vector<std::string> changes_;
-  mutable std::shared_ptr<decide_internal::FlowCache> flow_cache_;
+  // Decide's cache: moved with the state, not copied (a copy starts empty and
+  // rebuilds its own).
+  struct FlowCacheSlot {
+    FlowCacheSlot() = default;
+    FlowCacheSlot(const FlowCacheSlot&) {}
+    FlowCacheSlot& operator=(const FlowCacheSlot&) {
+      cache.reset();
+      return *this;
+    }
+    FlowCacheSlot(FlowCacheSlot&&) noexcept = default;
+    FlowCacheSlot& operator=(FlowCacheSlot&&) noexcept = default;
+    ~FlowCacheSlot() = default;
+    std::shared_ptr<decide_internal::FlowCache> cache;
+  };
+  mutable FlowCacheSlot flow_cache_;
 };
 
 struct ExecutionRef {

@@ -52,35 +52,6 @@ void ActivityState::Wait() const {
   if (!ready_) throw NotReady();
 }
 
-HistoryState::HistoryState(const HistoryState& other)
-    : last_event_id_(other.last_event_id_),
-      input_(other.input_),
-      context_(other.context_),
-      activities_(other.activities_),
-      by_scheduled_event_(other.by_scheduled_event_),
-      fatal_error_(other.fatal_error_),
-      closed_(other.closed_),
-      cancel_requested_(other.cancel_requested_),
-      cancel_details_(other.cancel_details_),
-      task_list_(other.task_list_),
-      workflow_version_(other.workflow_version_),
-      now_(other.now_),
-      open_timers_(other.open_timers_),
-      fired_timers_(other.fired_timers_),
-      decisions_completed_(other.decisions_completed_),
-      graph_recorded_(other.graph_recorded_),
-      signals_(other.signals_),
-      open_activities_(other.open_activities_),
-      open_children_(other.open_children_),
-      changes_(other.changes_) {
-  // Decide's cache is not copied: the copy rebuilds its own.
-}
-
-HistoryState& HistoryState::operator=(const HistoryState& other) {
-  if (this != &other) *this = HistoryState(other);
-  return *this;
-}
-
 void HistoryState::SetStatus(ActivityRecord& r, ActivityRecord::Status status) {
   if (r.status == ActivityRecord::Status::kScheduled) --(r.child ? open_children_ : open_activities_);
   r.status = status;
