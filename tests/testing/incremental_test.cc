@@ -4,7 +4,8 @@
 // byte: by one state fed the events as the decider is (incremental), by that
 // state with its cache dropped before each decision (everything derived
 // again), and by a fresh state fed the whole history up to the decision (a
-// decider that restarted, or a run out of its cache).
+// decider that restarted, or a run out of its cache). The open counts the
+// state keeps are checked against its records on the way.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -42,6 +43,15 @@ int ExpectSameDecisions(const Flow& flow, const std::vector<Json>& history,
     ++points;
     const std::vector<Json> decided = Decide(flow, incremental, run);
     if (points % every != 0) continue;
+    // The open counts the state keeps are its records' (the 1,000-open window).
+    std::size_t open_activities = 0;
+    std::size_t open_children = 0;
+    for (const auto& entry : incremental.activities()) {
+      if (entry.second.status != ActivityRecord::Status::kScheduled) continue;
+      ++(entry.second.child ? open_children : open_activities);
+    }
+    EXPECT_EQ(incremental.open_activities(), open_activities) << "at event " << i + 1;
+    EXPECT_EQ(incremental.open_children(), open_children) << "at event " << i + 1;
     recompute.set_flow_cache(nullptr);
     EXPECT_EQ(Json(Decide(flow, recompute, run)), Json(decided))
         << "derived again at event " << i + 1;
