@@ -616,10 +616,13 @@ class FlowDecision {
     std::vector<ActivityInstance> instances = ActivityAt(i).Instances(ContextNow());
     a.count = instances.size();
     a.slots.reserve(instances.size());
+    c_.by_id.reserve(c_.by_id.size() + instances.size());
     for (const auto& inst : instances) {
-      if (c_.by_id.contains(inst.id())) continue;  // the same values twice: one instance
-      c_.by_id.emplace(inst.id(), std::make_pair(i, a.slots.size()));
-      a.slots.push_back(decide_internal::Slot{inst.local_context(), inst.id(), Bucket::kDone});
+      const std::string& id = inst.id();
+      if (!c_.by_id.try_emplace(id, i, a.slots.size()).second) {
+        continue;  // the same values twice: one instance
+      }
+      a.slots.push_back(decide_internal::Slot{inst.local_context(), id, Bucket::kDone});
     }
     a.evaluated = true;
     c_.ready.erase(i);
