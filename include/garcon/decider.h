@@ -98,9 +98,19 @@ struct ActivityRecord {
 // has none).
 const Json& EventAttributes(const Json& event);
 
+namespace decide_internal {
+struct FlowCache;
+}  // namespace decide_internal
+
 // A run's state rebuilt from its events, applied incrementally in event
-// order. Cheap to copy forward: applying the events of one decision task
-// costs only those events.
+// order: applying the events of one decision task costs only those events.
+//
+// Decide keeps what it derives from the state for a flow (the instances of
+// each activity, where each stands, the activities ready to go on) in a
+// cache inside the state and updates it from the records changed since its
+// last call, so a decision costs the new events, not the run's size. That
+// cache is not copied with the state (a copy rebuilds it at its first
+// decision), and a state must not be decided from two threads at once.
 class HistoryState {
  public:
   // Applies one event (must be the next eventId).
@@ -140,8 +150,25 @@ class HistoryState {
   // The run's decision task list and its workflow type's version, as started.
   const std::string& task_list() const { return task_list_; }
   const std::string& workflow_version() const { return workflow_version_; }
+  // Activity tasks and child runs open now (status kScheduled).
+  std::size_t open_activities() const { return open_activities_; }
+  std::size_t open_children() const { return open_children_; }
+  // The ids of the records each event changed, in event order (an id once
+  // per change): what Decide's cache reads to catch up.
+  const std::vector<std::string>& changes() const { return changes_; }
+
+  // Decide's cache for this state (see above); null until the first decision.
+  decide_internal::FlowCache* flow_cache() const { return flow_cache_.cache.get(); }
+  void set_flow_cache(std::shared_ptr<decide_internal::FlowCache> cache) const {
+    flow_cache_.cache = std::move(cache);
+  }
 
  private:
+  // Moves `r` to `status`, keeping the open counts.
+  void SetStatus(ActivityRecord& r, ActivityRecord::Status status);
+  // Records that the record of `id` changed.
+  void Changed(const std::string& id) { changes_.push_back(id); }
+
   std::int64_t last_event_id_ = 0;
   Context input_ = Context::object();
   Context context_ = Context::object();
@@ -159,6 +186,24 @@ class HistoryState {
   int decisions_completed_ = 0;
   bool graph_recorded_ = false;
   std::map<std::string, Context> signals_;
+  std::size_t open_activities_ = 0;
+  std::size_t open_children_ = 0;
+  std::vector<std::string> changes_;
+  // Decide's cache: moved with the state, not copied (a copy starts empty and
+  // rebuilds its own).
+  struct FlowCacheSlot {
+    FlowCacheSlot() = default;
+    FlowCacheSlot(const FlowCacheSlot&) {}
+    FlowCacheSlot& operator=(const FlowCacheSlot&) {
+      cache.reset();
+      return *this;
+    }
+    FlowCacheSlot(FlowCacheSlot&&) noexcept = default;
+    FlowCacheSlot& operator=(FlowCacheSlot&&) noexcept = default;
+    ~FlowCacheSlot() = default;
+    std::shared_ptr<decide_internal::FlowCache> cache;
+  };
+  mutable FlowCacheSlot flow_cache_;
 };
 
 struct ExecutionRef {

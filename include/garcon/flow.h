@@ -124,6 +124,11 @@ class Activity {
   // 0..1, a maximum below the initial interval).
   Activity& Retry(RetryPolicy policy);
   // Adds a generator; instances are the cartesian product of all generators.
+  // The flow decider calls the generators once per run, at the first
+  // decision where this activity's requirements are complete and the signal
+  // it awaits (if any) came, with the context then, and keeps the instances:
+  // a generator should read the input, its requirements' results (and their
+  // `.failed` lists) and its signal, which are settled by then.
   Activity& Generator(GeneratorFn generator);
   // Per-instance base of the schedule-to-start timeout (default 600 s).
   Activity& ScheduleToStart(int seconds);

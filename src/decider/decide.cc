@@ -5,8 +5,13 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <memory>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "base/limits.h"
 #include "garcon/payloads.h"
@@ -107,11 +112,11 @@ std::int64_t BackoffSeconds(const RetryPolicy& p, int failures, const std::strin
 class Builder {
  public:
   Builder(const Flow& flow, const HistoryState& state, const ExecutionRef& run)
-      : flow_(flow), state_(state), run_(run) {
-    for (const auto& [id, record] : state.activities()) {
-      if (record.status != ActivityRecord::Status::kScheduled) continue;
-      ++(record.child ? open_children_ : open_activities_);
-    }
+      : flow_(flow),
+        state_(state),
+        run_(run),
+        open_activities_(state.open_activities()),
+        open_children_(state.open_children()) {
     // A run started on a private decision task list (`{flow list}{tag}`)
     // keeps its activities on private lists too.
     const std::string& list = state.task_list();
@@ -225,15 +230,14 @@ class Builder {
   // Whether the instance whose last attempt failed may be scheduled now.
   // Throws WorkflowFailure when it is given up; while its backoff runs,
   // returns false (adding the StartTimer decision the first time).
-  bool ReadyToRetry(const ActivityInstance& instance, const std::string& activity_id,
-                    const ActivityRecord& record) {
-    const Verdict verdict = Judge(activity_id, record, instance.activity().retry_policy());
+  bool ReadyToRetry(const Activity& activity, const Context& local,
+                    const std::string& activity_id, const ActivityRecord& record) {
+    const Verdict verdict = Judge(activity_id, record, activity.retry_policy());
     switch (verdict.kind) {
       case Verdict::Kind::kRetryNow:
         return true;
       case Verdict::Kind::kGiveUp:
-        throw InstanceFailure(instance.activity(), instance.local_context(), activity_id, record,
-                              verdict.reason);
+        throw InstanceFailure(activity, local, activity_id, record, verdict.reason);
       case Verdict::Kind::kWait:
         break;
     }
@@ -304,8 +308,8 @@ class Builder {
   std::set<std::string> scheduled_ids_;
   std::set<std::string> timers_;
   std::string tag_;
-  std::size_t open_activities_ = 0;
-  std::size_t open_children_ = 0;
+  std::size_t open_activities_;
+  std::size_t open_children_;
 };
 
 // An activity's instances and where they stand.
@@ -358,91 +362,346 @@ ActivityProgress Progress(Builder& b, const Activity& activity,
   return p;
 }
 
-// The derived flow decider.
-std::vector<Json> DecideFlow(Builder& b) {
-  // Not a copy: the state outlives this decision (a fan-out's context holds
-  // every result so far).
-  std::shared_ptr<const Context> context(std::shared_ptr<const Context>(), &b.state_.context());
-  const auto id_of = [](const ActivityInstance& inst) { return inst.id(); };
-  std::map<const Activity*, ActivityProgress> progress;
-  Context failures = Context::object();  // `{short name}.failed` of the activities with some
-  for (const auto& activity : b.flow_.activities()) {
-    ActivityProgress p = Progress(b, *activity, activity->Instances(context), id_of);
-    if (!p.failed.empty()) failures[activity->short_name() + ".failed"] = p.failed;
-    progress.emplace(activity.get(), std::move(p));
+}  // namespace
+
+// What Decide derives from a run's state for the flow decider, kept between
+// decisions and updated from the records changed since (HistoryState::
+// changes()), so that a decision costs the new events and the decisions it
+// makes, not the run's size.
+namespace decide_internal {
+
+// Where an instance stands, from its record.
+enum class Bucket : unsigned char {
+  kTodo,     // no attempt yet, or its last attempt failed and is not given up
+  kOpen,     // an attempt is scheduled or running
+  kDone,     // completed
+  kGivenUp,  // failed for good (retries spent, not retryable, budget spent)
+};
+
+struct Slot {
+  Context local;  // the instance's generator values
+  std::string id;
+  Bucket bucket = Bucket::kTodo;
+};
+
+struct GivenUp {
+  Json entry;          // what `{short name}.failed` lists of it
+  std::string reason;  // the verdict's
+};
+
+struct ActivityCache {
+  // Its instances are known: computed once, when its requirements are
+  // complete (and the signal it awaits came).
+  bool evaluated = false;
+  bool complete = false;
+  std::size_t unmet = 0;  // requirements not complete yet
+  std::vector<std::size_t> dependents;
+  std::vector<Slot> slots;        // in the generators' order, each id once
+  std::size_t count = 0;          // instances the generators yielded
+  std::set<std::size_t> todo;     // kTodo slots, in order
+  std::set<std::size_t> failed;   // the kTodo slots whose last attempt failed
+  std::size_t open = 0;           // kOpen slots
+  std::map<std::size_t, GivenUp> given_up;
+};
+
+struct FlowCache {
+  const Flow* flow = nullptr;
+  std::string run_id;
+  std::size_t seen = 0;  // HistoryState::changes() read so far
+  std::vector<ActivityCache> activities;
+  std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> by_id;
+  std::set<std::size_t> active;  // evaluated and not complete
+  std::set<std::size_t> ready;   // requirements complete, not evaluated yet
+  std::size_t completed = 0;
+  std::size_t with_failures = 0;  // activities with instances given up
+};
+
+}  // namespace decide_internal
+
+namespace {
+
+using decide_internal::ActivityCache;
+using decide_internal::Bucket;
+using decide_internal::FlowCache;
+
+std::shared_ptr<FlowCache> NewFlowCache(const Flow& flow, const std::string& run_id) {
+  auto cache = std::make_shared<FlowCache>();
+  cache->flow = &flow;
+  cache->run_id = run_id;
+  const auto& activities = flow.activities();
+  cache->activities.resize(activities.size());
+  std::map<const Activity*, std::size_t> index;
+  for (std::size_t i = 0; i < activities.size(); ++i) index.emplace(activities[i].get(), i);
+  for (std::size_t i = 0; i < activities.size(); ++i) {
+    std::set<std::size_t> required;
+    for (const Activity* r : activities[i]->requires_activities()) {
+      auto it = index.find(r);
+      if (it == index.end()) {
+        throw std::invalid_argument("activity " + activities[i]->short_name() +
+                                    " requires an activity of another flow");
+      }
+      required.insert(it->second);
+    }
+    cache->activities[i].unmet = required.size();
+    for (std::size_t r : required) cache->activities[r].dependents.push_back(i);
+    if (required.empty()) cache->ready.insert(i);
   }
-  // Later activities see which instances failed: their inputs (and the
-  // result) carry the lists.
-  if (!failures.empty()) {
-    Context with_failures = *context;
-    with_failures.update(failures);
-    context = std::make_shared<const Context>(std::move(with_failures));
-    for (auto& [activity, p] : progress) p.instances = activity->Instances(context);
+  return cache;
+}
+
+// The flow decider's view of one run, over its cache.
+class FlowDecision {
+ public:
+  FlowDecision(Builder& b, FlowCache& cache) : b_(b), c_(cache) {}
+
+  std::vector<Json> Run() {
+    CatchUp();
+    for (std::size_t i : std::set<std::size_t>(c_.active)) Settle(i);
+    EvaluateReady();
+
+    bool open = false;
+    for (std::size_t i : c_.ready) {
+      // Its requirements are complete: it waits for its signal.
+      (void)i;
+      open = true;
+    }
+    for (std::size_t i : c_.active) open = ScheduleSome(i) || open;
+
+    const bool incomplete = c_.completed < c_.activities.size();
+    if (incomplete && !open && b_.empty()) {
+      // Nothing runs and nothing can start: only circular requirements do this.
+      std::string names;
+      for (std::size_t i = 0; i < c_.activities.size(); ++i) {
+        const ActivityCache& a = c_.activities[i];
+        if (a.evaluated || a.unmet == 0) continue;
+        names += (names.empty() ? "" : ", ") + b_.flow_.activities()[i]->short_name();
+      }
+      throw WorkflowFailure{"no activity can start: the requirements of " + names +
+                                " can never be met (circular requirements)",
+                            ""};
+    }
+    return incomplete ? b_.Take() : b_.Complete(ContextNow().get());
   }
 
-  bool incomplete = false;
-  bool open = false;
-  std::vector<std::string> blocked;
-  for (const auto& activity : b.flow_.activities()) {
-    bool requirements_met = true;
-    for (const Activity* required : activity->requires_activities()) {
-      requirements_met = requirements_met && progress.at(required).complete;
+ private:
+  const Activity& ActivityAt(std::size_t i) const { return *b_.flow_.activities()[i]; }
+
+  // The records changed since the last decision move their instances.
+  void CatchUp() {
+    const std::vector<std::string>& changes = b_.state_.changes();
+    for (; c_.seen < changes.size(); ++c_.seen) {
+      auto it = c_.by_id.find(changes[c_.seen]);
+      if (it == c_.by_id.end()) continue;
+      Classify(it->second.first, it->second.second);
     }
-    const ActivityProgress& p = progress.at(activity.get());
+  }
+
+  // Puts slot `j` of activity `i` in the bucket its record says.
+  void Classify(std::size_t i, std::size_t j) {
+    ActivityCache& a = c_.activities[i];
+    decide_internal::Slot& slot = a.slots[j];
+    switch (slot.bucket) {
+      case Bucket::kTodo:
+        a.todo.erase(j);
+        a.failed.erase(j);
+        break;
+      case Bucket::kOpen:
+        --a.open;
+        break;
+      case Bucket::kDone:
+        break;
+      case Bucket::kGivenUp:
+        a.given_up.erase(j);
+        if (a.given_up.empty()) --c_.with_failures;
+        break;
+    }
+    const ActivityRecord* r = b_.state_.Find(slot.id);
+    if (r != nullptr && r->status == ActivityRecord::Status::kCompleted) {
+      slot.bucket = Bucket::kDone;
+      return;
+    }
+    if (r != nullptr && r->status == ActivityRecord::Status::kScheduled) {
+      slot.bucket = Bucket::kOpen;
+      ++a.open;
+    } else {
+      slot.bucket = Bucket::kTodo;
+      a.todo.insert(j);
+      if (r != nullptr) a.failed.insert(j);
+    }
+    if (a.complete) Reopen(i);
+  }
+
+  // An activity counted complete has an instance going again (a history
+  // that schedules a completed instance again): its dependents wait again.
+  void Reopen(std::size_t i) {
+    ActivityCache& a = c_.activities[i];
+    a.complete = false;
+    --c_.completed;
+    c_.active.insert(i);
+    for (std::size_t d : a.dependents) {
+      if (c_.activities[d].unmet++ == 0) c_.ready.erase(d);
+    }
+  }
+
+  // Judges the failed instances of activity `i` (those given up move out of
+  // its todo), fails the run past its allowance, and marks it complete once
+  // every instance completed or was given up.
+  void Settle(std::size_t i) {
+    ActivityCache& a = c_.activities[i];
+    const Activity& activity = ActivityAt(i);
+    for (auto it = a.failed.begin(); it != a.failed.end();) {
+      const std::size_t j = *it;
+      decide_internal::Slot& slot = a.slots[j];
+      const ActivityRecord* r = b_.state_.Find(slot.id);
+      const Verdict v = b_.Judge(slot.id, *r, activity.retry_policy());
+      if (v.kind != Verdict::Kind::kGiveUp) {
+        ++it;
+        continue;
+      }
+      it = a.failed.erase(it);
+      a.todo.erase(j);
+      slot.bucket = Bucket::kGivenUp;
+      if (a.given_up.empty()) ++c_.with_failures;
+      a.given_up[j] = decide_internal::GivenUp{Json{{"activityId", slot.id},
+                                                    {"values", slot.local},
+                                                    {"attempts", r->failures},
+                                                    {"reason", v.reason}},
+                                               v.reason};
+      failures_.reset();
+    }
+    if (!a.given_up.empty()) {
+      const std::size_t allowed = activity.AllowedFailures(a.count);
+      if (a.given_up.size() > allowed) {
+        const auto& [j, last] = *a.given_up.rbegin();
+        const decide_internal::Slot& slot = a.slots[j];
+        WorkflowFailure failure =
+            InstanceFailure(activity, slot.local, slot.id, *b_.state_.Find(slot.id), last.reason);
+        if (allowed > 0) {
+          failure.reason = limits::CutToCharacters(
+              failure.reason + " (" + std::to_string(a.given_up.size()) + " of " +
+                  std::to_string(a.count) + " instances failed; " + std::to_string(allowed) +
+                  " allowed)",
+              limits::kMaxReasonCharacters);
+        }
+        throw failure;
+      }
+    }
+    if (a.complete || !a.todo.empty() || a.open > 0) return;
+    a.complete = true;
+    ++c_.completed;
+    c_.active.erase(i);
+    for (std::size_t d : a.dependents) {
+      if (--c_.activities[d].unmet == 0 && !c_.activities[d].evaluated) c_.ready.insert(d);
+    }
+  }
+
+  // Computes the instances of the activities whose requirements are
+  // complete (and whose signal came), in declaration order, until none is
+  // left (an activity of no instances is complete at once, which may make
+  // others ready).
+  void EvaluateReady() {
+    for (bool progressed = true; progressed;) {
+      progressed = false;
+      for (std::size_t i : std::set<std::size_t>(c_.ready)) {
+        const Activity& activity = ActivityAt(i);
+        if (!activity.awaited_signal().empty() &&
+            !b_.state_.signals().contains(activity.awaited_signal())) {
+          continue;
+        }
+        Evaluate(i);
+        progressed = true;
+      }
+    }
+  }
+
+  void Evaluate(std::size_t i) {
+    ActivityCache& a = c_.activities[i];
+    std::vector<ActivityInstance> instances = ActivityAt(i).Instances(ContextNow());
+    a.count = instances.size();
+    a.slots.reserve(instances.size());
+    c_.by_id.reserve(c_.by_id.size() + instances.size());
+    for (const auto& inst : instances) {
+      const std::string& id = inst.id();
+      if (!c_.by_id.try_emplace(id, i, a.slots.size()).second) {
+        continue;  // the same values twice: one instance
+      }
+      a.slots.push_back(decide_internal::Slot{inst.local_context(), id, Bucket::kDone});
+    }
+    a.evaluated = true;
+    c_.ready.erase(i);
+    c_.active.insert(i);
+    for (std::size_t j = 0; j < a.slots.size(); ++j) {
+      a.slots[j].bucket = Bucket::kDone;
+      Classify(i, j);
+    }
+    Settle(i);
+  }
+
+  // Schedules what it may of activity `i`'s todo instances, in order;
+  // returns whether some of its instances are open or waiting (for room,
+  // a backoff, a delay).
+  bool ScheduleSome(std::size_t i) {
+    ActivityCache& a = c_.activities[i];
+    const Activity& activity = ActivityAt(i);
+    bool open = a.open > 0;
+    std::size_t running = a.open;
+    const std::size_t max = static_cast<std::size_t>(std::max(0, activity.max_concurrent()));
     std::optional<bool> gate_open;  // asked once, when an instance is to be scheduled
-    // Instances of this activity open now, for MaxConcurrent.
-    int running = 0;
-    if (activity->max_concurrent() > 0) {
-      for (const auto& inst : p.instances) {
-        const ActivityRecord* r = b.state_.Find(inst.id());
-        running += r && r->status == ActivityRecord::Status::kScheduled ? 1 : 0;
-      }
-    }
-    for (const auto& inst : p.instances) {
-      const std::string id = inst.id();
-      if (p.given_up.contains(id)) continue;
-      const ActivityRecord* r = b.state_.Find(id);
-      if (r && r->status == ActivityRecord::Status::kCompleted) continue;
-      incomplete = true;
-      if (r && r->status == ActivityRecord::Status::kScheduled) {
-        open = true;
-        continue;
-      }
-      if (requirements_met && !b.Room(*activity)) {
-        open = true;  // the run is at SWF's open limit: scheduled as others close
-        continue;
-      }
-      if (requirements_met && activity->max_concurrent() > 0 &&
-          running >= activity->max_concurrent()) {
-        open = true;  // at its MaxConcurrent: scheduled as its others close
-        continue;
-      }
-      if (r && !b.ReadyToRetry(inst, id, *r)) {
+    for (std::size_t j : a.todo) {
+      const decide_internal::Slot& slot = a.slots[j];
+      // At SWF's open limit, or at its MaxConcurrent: scheduled as others close.
+      if (!b_.Room(activity) || (max > 0 && running >= max)) return true;
+      if (a.failed.contains(j) &&
+          !b_.ReadyToRetry(activity, slot.local, slot.id, *b_.state_.Find(slot.id))) {
         open = true;  // waiting for its backoff timer
         continue;
       }
-      if (requirements_met) {
-        if (!gate_open) gate_open = b.GateOpen(*activity);
-        if (!*gate_open) {
-          open = true;  // waiting for its signal or its delay
-          continue;
-        }
-        b.ScheduleInstance(inst, id);
-        ++running;
-      } else if (blocked.empty() || blocked.back() != activity->short_name()) {
-        blocked.push_back(activity->short_name());
-      }
+      if (!gate_open) gate_open = b_.GateOpen(activity);
+      if (!*gate_open) return true;  // waiting for its delay
+      b_.ScheduleInstance(ActivityInstance(&activity, slot.local, ContextNow(), a.count), slot.id);
+      ++running;
     }
+    return open;
   }
-  if (incomplete && !open && b.empty()) {
-    // Nothing runs and nothing can start: only circular requirements do this.
-    std::string names;
-    for (const auto& name : blocked) names += (names.empty() ? "" : ", ") + name;
-    throw WorkflowFailure{"no activity can start: the requirements of " + names +
-                              " can never be met (circular requirements)",
-                          ""};
+
+  // The context later activities see: the state's, plus `{short name}.failed`
+  // of the activities with instances given up. Built at most once per
+  // decision, and only when asked for.
+  std::shared_ptr<const Context> ContextNow() {
+    if (c_.with_failures == 0) {
+      // Not a copy: the state outlives this decision (a fan-out's context
+      // holds every result so far).
+      return std::shared_ptr<const garcon::Context>(std::shared_ptr<const garcon::Context>(),
+                                                    &b_.state_.context());
+    }
+    if (!failures_) {
+      garcon::Context with_failures = b_.state_.context();
+      for (std::size_t i = 0; i < c_.activities.size(); ++i) {
+        const ActivityCache& a = c_.activities[i];
+        if (a.given_up.empty()) continue;
+        Json list = Json::array();
+        for (const auto& entry : a.given_up) list.push_back(entry.second.entry);
+        with_failures[ActivityAt(i).short_name() + ".failed"] = std::move(list);
+      }
+      failures_ = std::make_shared<const garcon::Context>(std::move(with_failures));
+    }
+    return failures_;
   }
-  return incomplete ? b.Take() : b.Complete(context.get());
+
+  Builder& b_;
+  FlowCache& c_;
+  std::shared_ptr<const garcon::Context> failures_;
+};
+
+// The derived flow decider: over the state's cache, made (or made again) for
+// this flow and run when missing.
+std::vector<Json> DecideFlow(Builder& b) {
+  FlowCache* cache = b.state_.flow_cache();
+  if (cache == nullptr || cache->flow != &b.flow_ || cache->run_id != b.run_.run_id) {
+    b.state_.set_flow_cache(NewFlowCache(b.flow_, b.run_.run_id));
+    cache = b.state_.flow_cache();
+  }
+  return FlowDecision(b, *cache).Run();
 }
 
 class ScheduleImpl final : public Schedule {
@@ -475,7 +734,7 @@ class ScheduleImpl final : public Schedule {
       all_completed = false;
       if (r && r->status == ActivityRecord::Status::kScheduled) continue;
       if (!b_.Room(activity)) continue;  // at SWF's open limit: later
-      if (r && !b_.ReadyToRetry(inst, activity_id, *r)) continue;
+      if (r && !b_.ReadyToRetry(activity, inst.local_context(), activity_id, *r)) continue;
       b_.ScheduleInstance(inst, activity_id);
     }
     if (!p.failed.empty()) result[activity.short_name() + ".failed"] = p.failed;

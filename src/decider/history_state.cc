@@ -6,14 +6,23 @@
 namespace garcon {
 namespace {
 
+// An event's type, not copied (empty when it has none).
+const std::string& EventType(const Json& event) {
+  static const std::string kNone;
+  auto it = event.find("eventType");
+  return it != event.end() && it->is_string() ? it->get_ref<const std::string&>() : kNone;
+}
+
 }  // namespace
 
 const Json& EventAttributes(const Json& event) {
   static const Json kEmpty = Json::object();
-  const std::string type = event.value("eventType", "");
+  const std::string& type = EventType(event);
   if (type.empty()) return kEmpty;
-  std::string key = type;
-  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+  std::string key;
+  key.reserve(type.size() + 15);
+  key += static_cast<char>(std::tolower(static_cast<unsigned char>(type[0])));
+  key.append(type, 1);
   key += "EventAttributes";
   auto it = event.find(key);
   return it != event.end() && it->is_object() ? *it : kEmpty;
@@ -43,6 +52,12 @@ void ActivityState::Wait() const {
   if (!ready_) throw NotReady();
 }
 
+void HistoryState::SetStatus(ActivityRecord& r, ActivityRecord::Status status) {
+  if (r.status == ActivityRecord::Status::kScheduled) --(r.child ? open_children_ : open_activities_);
+  r.status = status;
+  if (status == ActivityRecord::Status::kScheduled) ++(r.child ? open_children_ : open_activities_);
+}
+
 const ActivityRecord* HistoryState::Find(const std::string& activity_id) const {
   auto it = activities_.find(activity_id);
   return it == activities_.end() ? nullptr : &it->second;
@@ -53,19 +68,31 @@ void HistoryState::Apply(const Json& event) {
   if (auto t = event.find("eventTimestamp"); t != event.end() && t->is_number()) {
     now_ = t->get<double>();
   }
-  const std::string type = event.value("eventType", "");
+  const std::string& type = EventType(event);
   const Json& attrs = EventAttributes(event);
+  // The record an attempt's event is about (it changes: logged).
   auto record_for = [&](const Json& a) -> ActivityRecord* {
     auto it = by_scheduled_event_.find(a.value("scheduledEventId", std::int64_t{0}));
     if (it == by_scheduled_event_.end()) return nullptr;
+    Changed(it->second);
     return &activities_[it->second];
   };
   // A new attempt of an activity id, by ActivityTaskScheduled or
   // StartChildWorkflowExecutionInitiated.
-  auto begin_attempt = [&](const std::string& id) -> ActivityRecord& {
-    ActivityRecord& r = activities_[id];
+  auto begin_attempt = [&](const std::string& id, bool child) -> ActivityRecord& {
+    auto [it, fresh] = activities_.try_emplace(id);
+    ActivityRecord& r = it->second;
+    if (fresh) {
+      // Not counted open yet, whatever its default status says.
+      r.status = ActivityRecord::Status::kFailed;
+    }
+    if (child && !r.child) {
+      SetStatus(r, ActivityRecord::Status::kFailed);
+      r.child = true;
+    }
     if (r.scheduled_event_id == 0) r.first_scheduled_time = now_;
-    r.status = ActivityRecord::Status::kScheduled;
+    SetStatus(r, ActivityRecord::Status::kScheduled);
+    Changed(id);
     r.scheduled_event_id = last_event_id_;
     r.cancel_requested = false;
     r.backoff = ActivityRecord::Backoff::kNone;
@@ -78,12 +105,12 @@ void HistoryState::Apply(const Json& event) {
     bool ok = true;
     Context result = ParseObject(attrs.value("result", Json()), &ok);
     if (ok) {
-      r.status = ActivityRecord::Status::kCompleted;
+      SetStatus(r, ActivityRecord::Status::kCompleted);
       r.result = std::move(result);
       context_.update(r.result);
       return;
     }
-    r.status = ActivityRecord::Status::kFailed;
+    SetStatus(r, ActivityRecord::Status::kFailed);
     r.failures++;
     r.last_reason = not_an_object;
     r.last_details = attrs.value("result", std::string());
@@ -100,13 +127,13 @@ void HistoryState::Apply(const Json& event) {
     const Json& workflow_type = attrs.value("workflowType", Json::object());
     if (workflow_type.is_object()) workflow_version_ = workflow_type.value("version", "");
   } else if (type == "ActivityTaskScheduled") {
-    begin_attempt(attrs.value("activityId", ""));
+    begin_attempt(attrs.value("activityId", ""), false);
   } else if (type == "ActivityTaskCompleted") {
     if (ActivityRecord* r = record_for(attrs)) complete(*r, "the result is not a JSON object");
   } else if (type == "ActivityTaskFailed" || type == "ActivityTaskTimedOut" ||
              type == "ActivityTaskCanceled") {
     if (ActivityRecord* r = record_for(attrs)) {
-      r->status = ActivityRecord::Status::kFailed;
+      SetStatus(*r, ActivityRecord::Status::kFailed);
       r->failures++;
       if (type == "ActivityTaskFailed") {
         r->last_reason = attrs.value("reason", "activity failed");
@@ -134,8 +161,7 @@ void HistoryState::Apply(const Json& event) {
       cancel_details_ = "cancellation requested";
     }
   } else if (type == "StartChildWorkflowExecutionInitiated") {
-    ActivityRecord& r = begin_attempt(attrs.value("control", ""));
-    r.child = true;
+    ActivityRecord& r = begin_attempt(attrs.value("control", ""), true);
     r.child_workflow_id = attrs.value("workflowId", "");
     r.child_run_id.clear();
   } else if (type == "ChildWorkflowExecutionStarted") {
@@ -152,10 +178,14 @@ void HistoryState::Apply(const Json& event) {
     ActivityRecord* r = nullptr;
     if (it != by_scheduled_event_.end()) {
       r = &activities_[it->second];
+      Changed(it->second);
     } else if (type == "StartChildWorkflowExecutionFailed") {
       // Refused before it was initiated: found by its control.
       auto by_control = activities_.find(attrs.value("control", ""));
-      if (by_control != activities_.end()) r = &by_control->second;
+      if (by_control != activities_.end()) {
+        r = &by_control->second;
+        Changed(by_control->first);
+      }
     }
     if (r != nullptr) {
       bool ok = true;
@@ -164,11 +194,11 @@ void HistoryState::Apply(const Json& event) {
         result = ParseObject(attrs.value("result", Json()), &ok);
       }
       if (type == "ChildWorkflowExecutionCompleted" && ok) {
-        r->status = ActivityRecord::Status::kCompleted;
+        SetStatus(*r, ActivityRecord::Status::kCompleted);
         r->result = std::move(result);
         context_.update(r->result);
       } else {
-        r->status = ActivityRecord::Status::kFailed;
+        SetStatus(*r, ActivityRecord::Status::kFailed);
         r->failures++;
         r->last_details = attrs.value("details", "");
         if (type == "ChildWorkflowExecutionCompleted") {
@@ -204,6 +234,7 @@ void HistoryState::Apply(const Json& event) {
     if (id.starts_with("retry-")) {
       if (auto it = activities_.find(control); it != activities_.end()) {
         it->second.backoff = ActivityRecord::Backoff::kWaiting;
+        Changed(it->first);
       }
     }
   } else if (type == "TimerFired" || type == "TimerCanceled") {
@@ -213,6 +244,7 @@ void HistoryState::Apply(const Json& event) {
       if (type == "TimerFired" && timer->first.starts_with("retry-")) {
         if (auto it = activities_.find(timer->second); it != activities_.end()) {
           it->second.backoff = ActivityRecord::Backoff::kDone;
+          Changed(it->first);
         }
       }
       open_timers_.erase(timer);

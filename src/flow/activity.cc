@@ -31,10 +31,18 @@ const std::string& ActivityInstance::id() const {
   return id_;
 }
 
-int ActivityInstance::Timeout() const { return activity_->runner().Timeout(MergedContext()); }
+// The timeouts depend on the context only through task lists: without any,
+// the context (a fan-out's holds every result so far) is not merged.
+int ActivityInstance::Timeout() const {
+  const Runner& runner = activity_->runner();
+  return runner.has_task_lists() ? runner.Timeout(MergedContext())
+                                 : runner.Timeout(Context::object());
+}
 
 int ActivityInstance::Heartbeat() const {
-  return activity_->runner().Heartbeat(MergedContext());
+  const Runner& runner = activity_->runner();
+  return runner.has_task_lists() ? runner.Heartbeat(MergedContext())
+                                 : runner.Heartbeat(Context::object());
 }
 
 int ActivityInstance::ScheduleToStart() const {

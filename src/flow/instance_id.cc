@@ -86,9 +86,15 @@ std::string DictionaryKey(const Context& local_context) {
   for (const auto& [k, v] : sorted) {
     text += "'" + k + "':'" + PythonStr(*v) + "';";
   }
+  // Fetched once: EVP_sha1() is looked up again at each digest otherwise,
+  // which costs about as much as the digest of an instance's values.
+  static const EVP_MD* const kSha1 = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha1();
+  }();
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha1(), nullptr);
+  EVP_Digest(text.data(), text.size(), digest.data(), &length, kSha1, nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < length; ++i) {

@@ -5,6 +5,7 @@
 #include <exception>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 namespace garcon {
 
@@ -56,11 +57,34 @@ std::vector<Task> Runner::Tasks(const Context& context) const {
   return tasks;
 }
 
+namespace {
+
+// Calls `visit` with each task for `context`, task lists flattened, without
+// copying the declared tasks (the decider asks this for every instance it
+// schedules); stops when `visit` returns false.
+template <typename Visit>
+void VisitTasks(const std::vector<TaskItem>& items, const Context& context, Visit visit) {
+  for (const auto& item : items) {
+    if (const Task* task = std::get_if<Task>(&item)) {
+      if (!visit(*task)) return;
+      continue;
+    }
+    for (const auto& t : std::get<TaskList>(item)(context)) {
+      if (!visit(t)) return;
+    }
+  }
+}
+
+}  // namespace
+
 int Runner::Timeout(const Context& context) const {
   if (external()) return external_timeout_;
   if (child()) return 0;  // the child flow's own execution timeout applies
   int total = 0;
-  for (const auto& task : Tasks(context)) total += task.timeout().value_or(kDefaultTaskTimeout);
+  VisitTasks(items_, context, [&total](const Task& task) {
+    total += task.timeout().value_or(kDefaultTaskTimeout);
+    return true;
+  });
   return total;
 }
 
@@ -68,20 +92,25 @@ int Runner::Heartbeat(const Context& context) const {
   if (external()) return external_heartbeat_;
   if (child()) return 0;
   int largest = 0;
-  for (const auto& task : Tasks(context)) {
+  VisitTasks(items_, context, [&largest](const Task& task) {
     largest = std::max(largest, task.heartbeat().value_or(kDefaultTaskHeartbeat));
-  }
+    return true;
+  });
   return largest;
 }
 
 std::optional<std::set<std::string>> Runner::Requirements(const Context& context) const {
   if (external() || child()) return std::nullopt;  // the whole context
-  std::set<std::string> keys;
-  for (const auto& task : Tasks(context)) {
+  std::optional<std::set<std::string>> keys(std::in_place);
+  VisitTasks(items_, context, [&keys](const Task& task) {
     auto required = task.Requirements();
-    if (!required) return std::nullopt;
-    keys.insert(required->begin(), required->end());
-  }
+    if (!required) {
+      keys.reset();
+      return false;
+    }
+    keys->insert(required->begin(), required->end());
+    return true;
+  });
   return keys;
 }
 

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   auto& greet =
       flow.Activity("greet")
           .Requires({&prepare})
-          // Called on every decision: no instance until prepare.ids exists.
+          // Called once prepare completed: one instance per id.
           .Generator([](const Context& context) {
             std::vector<Context> out;
             for (int id : context.value("prepare.ids", garcon::Json::array())) {
@@ -81,8 +81,7 @@ int main(int argc, char** argv) {
           })
           .Retry(2)
           .Run(garcon::Sync(garcon::Task(Greet).Fill("generator.id", garcon::Static("hello"))));
-  // After prepare too: until prepare.ids exists, greet has no instance, so it
-  // counts as complete.
+  // After every greeting (and prepare, which greet requires anyway).
   flow.Activity("summary")
       .Requires({&prepare, &greet})
       .Run(garcon::Sync([](ActivityExecution&, const Context& context) {
