@@ -161,6 +161,11 @@ class CliTest(unittest.TestCase):
         self.assertIn("decision", out.stdout)
         self.assertIn("COMPLETED at", out.stdout)
         self.assertIn("result: ", out.stdout)
+        # The flow's DAG, from the run's garcon.graph marker, with each
+        # activity's instances as far as they got.
+        self.assertIn("graph of simple_flow@", out.stdout)
+        self.assertRegex(out.stdout, r"activity_1\s+-\s+sync\S*\s+1 completed \(1 attempt\)")
+        self.assertRegex(out.stdout, r"activity_2\s+activity_1\s+.*\d+ completed")
         events = self.garcon("workflow", "show", "simple-done", "--events")
         self.assertIn("ActivityTaskScheduled", events.stdout)
         self.assertIn("WorkflowExecutionCompleted", events.stdout)

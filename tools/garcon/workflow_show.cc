@@ -223,6 +223,92 @@ void PrintReadable(const Json& events) {
              table);
 }
 
+// The flow's DAG, from the garcon.graph marker its decider recorded at the
+// first decision: one line per activity in the flow's order, with what it
+// requires, how it runs, and how far its instances got in this run. Nothing
+// when the run was not decided by a Garcon flow.
+void PrintGraph(const Json& events) {
+  Json graph;
+  for (const Json& e : events) {
+    if (e.value("eventType", "") != "MarkerRecorded") continue;
+    const Json& a = Attrs(e);
+    if (a.value("markerName", "") != "garcon.graph") continue;
+    graph = Json::parse(a.value("details", std::string()), nullptr, false);
+    break;
+  }
+  if (!graph.is_object() || !graph.contains("activities")) return;
+  const std::string flow = graph.value("flow", "");
+  // Per activity (short name): each instance's last state, attempts.
+  struct Progress {
+    std::map<std::string, std::string> instances;  // activity or child workflow id -> state
+    int attempts = 0;
+  };
+  std::map<std::string, Progress> progress;
+  std::map<long, std::pair<std::string, std::string>> scheduled;  // event id -> (activity, id)
+  auto activity_of = [&](const std::string& type_or_id) -> std::string {
+    const std::string prefix = flow + "_";
+    const auto at = type_or_id.find(prefix);
+    if (at == std::string::npos) return "";
+    std::string rest = type_or_id.substr(at + prefix.size());
+    return rest.substr(0, rest.find('-'));
+  };
+  for (const Json& e : events) {
+    const std::string type = e.value("eventType", "");
+    const Json& a = Attrs(e);
+    const long id = e.value("eventId", 0L);
+    if (type == "ActivityTaskScheduled" || type == "StartChildWorkflowExecutionInitiated") {
+      const std::string key = type == "ActivityTaskScheduled" ? Str(a, "activityId")
+                                                              : Str(a, "workflowId");
+      const std::string activity =
+          type == "ActivityTaskScheduled"
+              ? activity_of(a.value("activityType", Json::object()).value("name", ""))
+              : activity_of(key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.')));
+      if (activity.empty()) continue;
+      scheduled[id] = {activity, key};
+      progress[activity].instances[key] = "scheduled";
+      ++progress[activity].attempts;
+      continue;
+    }
+    const long ref = a.value("scheduledEventId", a.value("initiatedEventId", 0L));
+    auto it = scheduled.find(ref);
+    if (it == scheduled.end()) continue;
+    std::string state;
+    if (type == "ActivityTaskStarted" || type == "ChildWorkflowExecutionStarted") state = "running";
+    if (type.ends_with("Completed")) state = "completed";
+    if (type.ends_with("Failed")) state = "failed";
+    if (type.ends_with("TimedOut")) state = "timed out";
+    if (type.ends_with("Canceled") || type.ends_with("Terminated")) state = "canceled";
+    if (!state.empty()) progress[it->second.first].instances[it->second.second] = state;
+  }
+  std::cout << "\ngraph of " << flow << "@" << graph.value("version", "") << "\n";
+  std::vector<std::vector<std::string>> table;
+  for (const Json& node : graph["activities"]) {
+    const std::string name = node.value("name", "");
+    std::string requires_text;
+    for (const Json& r : node.value("requires", Json::array())) {
+      requires_text += (requires_text.empty() ? "" : ", ") + r.get<std::string>();
+    }
+    std::string state = "not started";
+    auto p = progress.find(name);
+    if (p != progress.end() && !p->second.instances.empty()) {
+      std::map<std::string, int> counts;
+      for (const auto& instance : p->second.instances) ++counts[instance.second];
+      state.clear();
+      for (const auto& [what, n] : counts) {
+        state += (state.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+      }
+      state += fmt::format(" ({} attempt{})", p->second.attempts, p->second.attempts == 1 ? "" : "s");
+    }
+    std::string runner = node.value("runner", "sync");
+    if (node.value("generators", 0) > 0) runner += ", generator";
+    if (node.value("retries", 0) > 0) runner += ", retry " + std::to_string(node.value("retries", 0));
+    if (node.contains("signal")) runner += ", awaits " + node.value("signal", "");
+    if (node.contains("after")) runner += ", after " + std::to_string(node.value("after", 0)) + " s";
+    table.push_back({name, requires_text.empty() ? "-" : requires_text, runner, state});
+  }
+  PrintTable({"ACTIVITY", "REQUIRES", "RUNS", "INSTANCES"}, table);
+}
+
 std::vector<std::string> EventRow(const Json& e) {
   return {std::to_string(e.value("eventId", 0L)), FormatTime(e["eventTimestamp"]),
           e.value("eventType", ""), Truncate(Attrs(e).dump(), 120)};
@@ -284,6 +370,7 @@ int ShowWorkflow(Context& context, const std::string& id, const std::string& run
       return kExitOk;
     }
     PrintReadable(*events);
+    PrintGraph(*events);
     PrintCloseLines(*events);
     return kExitOk;
   }
