@@ -244,6 +244,23 @@ try {
   await swf(endpoint, "TerminateWorkflowExecution", { domain: DOMAIN, workflowId: "country-late", reason: "test" });
   await navigate(page, "#/executions?domain=dev");
 
+  check("an input stored as a payload (past 32,768 characters) is shown as its value");
+  const bigInput = JSON.stringify({ document: "d".repeat(40000) });
+  const put = await fetch(endpoint + "/", { method: "POST", body: JSON.stringify({ domain: DOMAIN, data: bigInput }),
+    headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "GarconService.PutPayload" } });
+  assert.equal(put.status, 200);
+  const key = (await put.json()).key;
+  await swf(endpoint, "StartWorkflowExecution", { domain: DOMAIN, workflowId: "payload-input", workflowType: { name: "country_flow", version },
+    input: `{"garcon.payload":"engine:${key}","characters":${bigInput.length}}` });
+  await swf(endpoint, "TerminateWorkflowExecution", { domain: DOMAIN, workflowId: "payload-input", reason: "test" });
+  await navigate(page, "#/executions?domain=dev&tab=closed&id=payload-input");
+  before = await page.evaluate(() => document.body.dataset.loaded);
+  await page.click('tr[data-workflow-id="payload-input"] a');
+  await settled(page, before);
+  await page.waitForSelector('#run-input[data-payload="loaded"]', { timeout: 10000 });
+  assert.equal(JSON.parse(await page.$eval("#run-input", (e) => e.textContent)).document.length, 40000);
+  await navigate(page, "#/executions?domain=dev");
+
   check("a completed run: summary, DAG, timeline with retries, events");
   await navigate(page, "#/executions?domain=dev&tab=closed&id=country-ok");
   before = await page.evaluate(() => document.body.dataset.loaded);

@@ -295,6 +295,34 @@
     return events;
   }
 
+  // A value as a <pre>: a payload's reference (a value past SWF's 32,768
+  // characters stored outside the history, docs/payloads.md) is replaced by
+  // the value, read with GetPayload from the server's store; one in S3 is
+  // named, not read (the console has no S3 credentials).
+  function valueBlock(spec, text, empty) {
+    let ref = null;
+    if (typeof text === "string" && text.startsWith('{"garcon.payload":')) {
+      try { ref = JSON.parse(text); } catch (e) { ref = null; }
+    }
+    const locator = ref && typeof ref["garcon.payload"] === "string" ? ref["garcon.payload"] : null;
+    if (!locator) return h(spec, { text: pretty(text) || empty });
+    const size = ref.characters ? ref.characters.toLocaleString("en-US") + " characters" : "a payload";
+    if (!locator.startsWith("engine:")) {
+      return h(spec, { text: `(${size}, stored in ${locator})`, "data-payload": "elsewhere" });
+    }
+    const block = h(spec, { text: `(${size}, stored as a payload: loading...)`, "data-payload": "loading" });
+    call("GetPayload", { domain: domain(), key: locator.slice("engine:".length) }, "GarconService")
+      .then((out) => {
+        block.textContent = pretty(out.data);
+        block.dataset.payload = "loaded";
+      })
+      .catch((e) => {
+        block.textContent = `(${size}, stored as a payload that could not be read: ${e.message})`;
+        block.dataset.payload = "failed";
+      });
+    return block;
+  }
+
   async function runPage(workflowId, runId, token) {
     const execution = { workflowId, runId };
     let described, events;
@@ -330,8 +358,8 @@
       h("h1", {}, workflowId, " ", h("span.status.big.st-" + status.split(" ")[0], { id: "run-status", text: status })),
       h("dl", {}, fields.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])),
       h("div.io", {},
-        h("div", {}, h("h3", { text: "Input" }), h("pre#run-input", { text: pretty(run.input) || "(none)" })),
-        closeEvent.result !== undefined ? h("div", {}, h("h3", { text: "Result" }), h("pre#run-result", { text: pretty(closeEvent.result) })) : null,
+        h("div", {}, h("h3", { text: "Input" }), valueBlock("pre#run-input", run.input, "(none)")),
+        closeEvent.result !== undefined ? h("div", {}, h("h3", { text: "Result" }), valueBlock("pre#run-result", closeEvent.result, "")) : null,
         closeEvent.reason !== undefined || closeEvent.details !== undefined ? h("div", {}, h("h3", { text: "Reason" }),
           h("pre#run-reason", { text: [closeEvent.reason, closeEvent.details && pretty(closeEvent.details)].filter(Boolean).join("\n\n") })) : null),
       open ? actions(execution) : null,

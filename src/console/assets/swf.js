@@ -78,11 +78,12 @@ const Swf = (() => {
 
   let calls = 0;
   // One SWF operation: resolves to the response object, rejects with SwfError.
-  async function call(operation, request) {
+  // `service`: "GarconService" for Garcon's own operations (GetPayload).
+  async function call(operation, request, service = "SimpleWorkflowService") {
     const body = JSON.stringify(request || {});
     const headers = {
       "content-type": "application/x-amz-json-1.0",
-      "x-amz-target": "SimpleWorkflowService." + operation,
+      "x-amz-target": service + "." + operation,
     };
     const k = keys();
     if (k) await sign(headers, body, k);
