@@ -2,7 +2,11 @@
 //  1. calls per second with several concurrent keep-alive clients
 //     (DescribeDomain, a cheap read, so the number is the server's overhead);
 //  2. what 1,000 idle long polls cost: resident memory, threads, CPU;
-//  3. schedule-to-start of a held poll: a poller holds PollForDecisionTask,
+//  3. the start/poll/respond mix: each client runs workflows through
+//     StartWorkflowExecution, PollForDecisionTask, RespondDecisionTaskCompleted
+//     (one activity), PollForActivityTask, RespondActivityTaskCompleted,
+//     PollForDecisionTask, RespondDecisionTaskCompleted (complete): 7 calls;
+//  4. schedule-to-start of a held poll: a poller holds PollForDecisionTask,
 //     another connection starts a workflow, and the time from sending the
 //     start to the poller reading its task is taken, beside a plain
 //     DescribeDomain round trip measured the same way (percentiles over
@@ -28,6 +32,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "garcon/engine.h"
 #include "garcon/server.h"
@@ -67,8 +73,9 @@ bool SendAll(int fd, const std::string& data) {
   return true;
 }
 
-// Reads one Content-Length response; returns its status (0 on error).
-int ReadResponse(int fd, std::string& buffer) {
+// Reads one Content-Length response; returns its status (0 on error) and,
+// if `body`, its body.
+int ReadResponse(int fd, std::string& buffer, std::string* body = nullptr) {
   std::size_t end;
   char chunk[8192];
   while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
@@ -86,6 +93,7 @@ int ReadResponse(int fd, std::string& buffer) {
     if (n <= 0) return 0;
     buffer.append(chunk, static_cast<std::size_t>(n));
   }
+  if (body != nullptr) body->assign(buffer, end + 4, length);
   buffer.erase(0, end + 4 + length);
   return status;
 }
@@ -227,7 +235,85 @@ int main(int argc, char** argv) {
   std::printf("after the clients closed: %zu polls still held by the engine\n",
               engine.GetStats().poll_waiters);
 
-  // 3. Schedule-to-start of a held poll, beside a plain round trip.
+  // 3. The start/poll/respond mix, each client on its own task lists.
+  {
+    (void)engine.Call("RegisterActivityType",
+                      {{"domain", "bench"}, {"name", "act"}, {"version", "1"}});
+    std::atomic<long> calls{0}, failures{0};
+    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(seconds));
+    std::vector<std::thread> threads;
+    const auto start = Clock::now();
+    for (int c = 0; c < clients; ++c) {
+      threads.emplace_back([&, c] {
+        int fd = Connect(server.port());
+        std::string buffer, body;
+        const std::string decisions = "mix-d-" + std::to_string(c);
+        const std::string activities = "mix-a-" + std::to_string(c);
+        auto call = [&](const std::string& op, const nlohmann::json& request) -> nlohmann::json {
+          if (!SendAll(fd, Request(op, request.dump())) || ReadResponse(fd, buffer, &body) != 200) {
+            return nullptr;
+          }
+          ++calls;
+          return nlohmann::json::parse(body, nullptr, false);
+        };
+        for (long n = 0; fd >= 0 && Clock::now() < deadline; ++n) {
+          const nlohmann::json poll_d = {{"domain", "bench"}, {"taskList", {{"name", decisions}}}};
+          const nlohmann::json poll_a = {{"domain", "bench"}, {"taskList", {{"name", activities}}}};
+          bool ok = !call("StartWorkflowExecution",
+                          {{"domain", "bench"},
+                           {"workflowId", "mix-" + std::to_string(c) + "-" + std::to_string(n)},
+                           {"workflowType", {{"name", "wf"}, {"version", "1"}}},
+                           {"taskList", {{"name", decisions}}},
+                           {"executionStartToCloseTimeout", "600"},
+                           {"taskStartToCloseTimeout", "600"},
+                           {"childPolicy", "TERMINATE"}})
+                         .is_null();
+          nlohmann::json d1 = ok ? call("PollForDecisionTask", poll_d) : nullptr;
+          ok = d1.is_object() && d1.contains("taskToken");
+          ok = ok && !call("RespondDecisionTaskCompleted",
+                           {{"taskToken", d1["taskToken"]},
+                            {"decisions",
+                             {{{"decisionType", "ScheduleActivityTask"},
+                               {"scheduleActivityTaskDecisionAttributes",
+                                {{"activityType", {{"name", "act"}, {"version", "1"}}},
+                                 {"activityId", "a"},
+                                 {"taskList", {{"name", activities}}},
+                                 {"scheduleToStartTimeout", "600"},
+                                 {"scheduleToCloseTimeout", "600"},
+                                 {"startToCloseTimeout", "600"},
+                                 {"heartbeatTimeout", "NONE"}}}}}}})
+                           .is_null();
+          nlohmann::json a = ok ? call("PollForActivityTask", poll_a) : nullptr;
+          ok = a.is_object() && a.contains("taskToken");
+          ok = ok && !call("RespondActivityTaskCompleted", {{"taskToken", a["taskToken"]}, {"result", "y"}})
+                          .is_null();
+          nlohmann::json d2 = ok ? call("PollForDecisionTask", poll_d) : nullptr;
+          ok = d2.is_object() && d2.contains("taskToken");
+          ok = ok && !call("RespondDecisionTaskCompleted",
+                           {{"taskToken", d2["taskToken"]},
+                            {"decisions",
+                             {{{"decisionType", "CompleteWorkflowExecution"},
+                               {"completeWorkflowExecutionDecisionAttributes", {{"result", "done"}}}}}}})
+                           .is_null();
+          if (!ok) {
+            ++failures;
+            break;
+          }
+        }
+        if (fd >= 0) ::close(fd);
+      });
+    }
+    for (auto& t : threads) t.join();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf(
+        "mix: %ld calls (start, poll, respond: 7 per workflow) in %.2f s over %d keep-alive "
+        "connections: %.0f calls/s (%ld failures)\n",
+        calls.load(), elapsed, clients, static_cast<double>(calls.load()) / elapsed,
+        failures.load());
+  }
+
+  // 4. Schedule-to-start of a held poll, beside a plain round trip.
   {
     const int starter = Connect(server.port());
     const int poller = Connect(server.port());
