@@ -1,6 +1,7 @@
 // The flow the durability benchmarks run: activity_1, then a generator of
 // `count` activity_2 instances (Retry(3); one instance in 20 fails its first
-// attempt), then activity_3. A flow program like the examples:
+// attempt unless the input says "failures": false), then activity_3. A flow
+// program like the examples:
 //   fanout_flow run --input '{"count": 1000}' [--db FILE] [--json]
 //   fanout_flow decider|worker|start --endpoint URL ...
 #include <map>
@@ -22,8 +23,8 @@ int NextAttempt(const std::string& run_id, int item) {
   return ++attempts[{run_id, item}];
 }
 
-Context Item(ActivityExecution& activity, int item) {
-  if (item % 20 == 7 && NextAttempt(activity.info().run_id, item) == 1) {
+Context Item(ActivityExecution& activity, int item, bool failures) {
+  if (failures && item % 20 == 7 && NextAttempt(activity.info().run_id, item) == 1) {
     throw std::runtime_error("item " + std::to_string(item) + " fails once");
   }
   return {{"item." + std::to_string(item), "done"}};
@@ -40,11 +41,14 @@ int main(int argc, char** argv) {
                     .Generator([](const Context& context) {
                       std::vector<Context> out;
                       const int count = context.value("count", 100);
-                      for (int i = 0; i < count; ++i) out.push_back({{"generator.item", i}});
+                      const bool failures = context.value("failures", true);
+                      for (int i = 0; i < count; ++i) {
+                        out.push_back({{"generator.item", i}, {"generator.failures", failures}});
+                      }
                       return out;
                     })
                     .Retry(3)
-                    .Run(garcon::Sync(garcon::Task(Item).Fill("generator.item")));
+                    .Run(garcon::Sync(garcon::Task(Item).Fill("generator.item", "generator.failures")));
   flow.Activity("activity_3").Requires({&items}).Run(garcon::Sync(
       [](ActivityExecution&, const Context&) { return Context{{"end", true}}; }));
   return garcon::Main(flow, argc, argv);

@@ -8,6 +8,12 @@
    `garcon server --db FILE`, with a decider process and a worker process
    (`fanout_flow decider|worker --endpoint URL`) and
    `fanout_flow start --wait`.
+3. The same, on moto's SWF server (`python3 -m moto.server`) with the same
+   C++ client and processes: an SWF implementation that is not ours, as the
+   baseline of `garcon server` (skipped when moto is not installed). Without
+   the failed first attempts: moto refuses an activity id used before, even
+   by a closed activity (SWF allows it), so a retry fails there; garcon
+   server is timed the same way beside it.
 
 Each figure is the median of --repeat runs (default 3) of wall time.
 
@@ -66,10 +72,14 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def through_server(flow, garcon, count, repeat, tmp):
+def flow_input(count, failures=True):
+    return f'{{"count": {count}}}' if failures else f'{{"count": {count}, "failures": false}}'
+
+
+def through_server(flow, garcon, count, repeat, tmp, failures=True, labels=("memory", "sqlite")):
     results = {}
     env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
-    for label in ("memory", "sqlite"):
+    for label in labels:
         times = []
         for i in range(repeat):
             args = ["--memory"] if label == "memory" else ["--db", os.path.join(tmp, f"server-{i}.db")]
@@ -80,7 +90,7 @@ def through_server(flow, garcon, count, repeat, tmp):
                        for role in ("decider", "worker")]
             try:
                 times.append(timed([flow, "start", "--endpoint", server.endpoint, "--wait",
-                                    "--json", "--input", f'{{"count": {count}}}'], env=env))
+                                    "--json", "--input", flow_input(count, failures)], env=env))
             finally:
                 for helper in helpers:
                     helper.terminate()
@@ -89,6 +99,58 @@ def through_server(flow, garcon, count, repeat, tmp):
                 server.stop()
         results[label] = statistics.median(times)
     return results
+
+
+class Moto:
+    def __init__(self):
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                      "-p", str(port)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        self.endpoint = f"http://127.0.0.1:{port}"
+        import urllib.request
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1)
+                break
+            except Exception:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    sys.exit("flows_bench: moto.server did not start")
+                time.sleep(0.2)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def on_moto(flow, count, repeat):
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        return None
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    times = []
+    for _ in range(repeat):
+        moto = Moto()
+        helpers = [subprocess.Popen([flow, role, "--endpoint", moto.endpoint],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    stdin=subprocess.DEVNULL, env=env)
+                   for role in ("decider", "worker")]
+        try:
+            times.append(timed([flow, "start", "--endpoint", moto.endpoint, "--wait", "--json",
+                                "--input", flow_input(count, failures=False)], env=env))
+        finally:
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
+                helper.wait(timeout=30)
+            moto.stop()
+    return statistics.median(times)
 
 
 def main():
@@ -110,6 +172,16 @@ def main():
         print(f"== fan-out flow, N={args.server_count}, garcon server + decider + worker processes")
         print(f"  server --memory         {s['memory']:8.3f} s")
         print(f"  server --db (FULL)      {s['sqlite']:8.3f} s   {s['sqlite'] / s['memory']:.1f}x memory")
+        m = on_moto(flow, args.server_count, args.repeat)
+        if m is None:
+            print("  moto.server             (moto is not installed: skipped)")
+        else:
+            g = through_server(flow, garcon, args.server_count, args.repeat, tmp,
+                               failures=False, labels=("memory",))["memory"]
+            print(f"== fan-out flow, N={args.server_count} without failed attempts, "
+                  f"the same client and processes")
+            print(f"  moto.server (baseline)  {m:8.3f} s")
+            print(f"  garcon server --memory  {g:8.3f} s   {m / g:.1f}x faster than moto")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

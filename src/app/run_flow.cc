@@ -107,14 +107,26 @@ Result<RunSummary> WaitForClose(const Flow& flow, swf::Service& service, RunSumm
     std::fprintf(stderr, "\r\033[K%s\n",
                  app::FormatProgress(flow.name(), app::CountProgress(events), summary.seconds).c_str());
   }
-  if (!events.empty()) {
+  // The close event: the last event on SWF and Garcon's engine; searched
+  // from the end, as other implementations (moto) may record the decision
+  // task's completion after it.
+  std::size_t close_at = events.size();
+  for (std::size_t i = events.size(); i-- > 0;) {
+    const std::string t = events[i].value("eventType", "");
+    if (t.rfind("WorkflowExecution", 0) == 0 && t != "WorkflowExecutionSignaled" &&
+        t != "WorkflowExecutionStarted" && t != "WorkflowExecutionCancelRequested") {
+      close_at = i;
+      break;
+    }
+  }
+  if (close_at < events.size()) {
     // The result, or failure details, may be a payload's reference.
-    Json last_only = Json::array({events.back()});
+    Json last_only = Json::array({events[close_at]});
     payload::PayloadService resolver(service, std::move(payloads), flow.domain());
     RETURN_IF_ERROR(resolver.ResolveEvents(last_only));
-    events.back() = std::move(last_only[0]);
+    events[close_at] = std::move(last_only[0]);
   }
-  const Json& last = events.empty() ? Json::object() : events.back();
+  const Json& last = close_at < events.size() ? events[close_at] : Json::object();
   const std::string type = last.value("eventType", "");
   if (type == "WorkflowExecutionCompleted") {
     summary.close_status = "COMPLETED";
