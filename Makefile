@@ -22,13 +22,10 @@ demo: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# Every benchmark, each printing its figures beside its baseline.
+# Every benchmark, each printing its figures beside its baseline, then one
+# table of them all (bench/run_all.py).
 bench: build
-	$(BUILD)/bench/durable_bench
-	python3 bench/flows_bench.py --build $(BUILD)
-	$(BUILD)/bench/engine_bench
-	$(BUILD)/bench/decider_replay_bench
-	$(BUILD)/bench/server_bench/server_bench
+	python3 bench/run_all.py --build $(BUILD)
 
 # Sanitizer builds of the whole tree, each in its own directory.
 asan:
