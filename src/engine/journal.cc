@@ -51,17 +51,22 @@ std::uint64_t Journal::Submit(store::Batch batch, Status* applied) {
   return seq;
 }
 
-Status Journal::ApplyWaitingLocked() {
-  if (waiting_.empty()) return Status::Ok();
+Status Journal::Commit(std::span<const store::Batch> batches) {
   const auto started = std::chrono::steady_clock::now();
-  Status status = store_->Apply(waiting_);
-  waiting_.clear();
-  if (!status.ok() && failed_.ok()) failed_ = status;
+  Status status = store_->Apply(batches);
   commits_.fetch_add(1);
   commit_micros_.fetch_add(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                             started)
           .count()));
+  return status;
+}
+
+Status Journal::ApplyWaitingLocked() {
+  if (waiting_.empty()) return Status::Ok();
+  Status status = Commit(waiting_);
+  waiting_.clear();
+  if (!status.ok() && failed_.ok()) failed_ = status;
   return status;
 }
 
@@ -131,13 +136,7 @@ void Journal::ProcessOne(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   Status status = failed_;
   if (status.ok()) {
-    const auto started = std::chrono::steady_clock::now();
-    status = store_->Apply(group);
-    commits_.fetch_add(1);
-    commit_micros_.fetch_add(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                              started)
-            .count()));
+    status = Commit(group);
     if (!status.ok()) failed_ = status;
   }
   on_durable_(last, status);

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -73,6 +74,8 @@ class Journal {
   static constexpr std::size_t kGroup = 64;
 
   void Main();
+  // Applies `batches` in one transaction, counted and timed for stats.
+  Status Commit(std::span<const store::Batch> batches);
   // Not async: applies the batches waiting; `mu_` held.
   Status ApplyWaitingLocked();
   // Takes the leading job, or every batch up to the next job, from the queue
