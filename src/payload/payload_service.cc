@@ -55,6 +55,19 @@ std::string Cut(const std::string& text, std::size_t characters) {
   return limits::CutToCharacters(text, characters);
 }
 
+// Whether `value` holds a string that may be past SWF's limit (its bytes
+// bound its characters from above). A request without one is sent as it
+// is, without a copy: the common case on the decider's and worker's path.
+bool HasLargeString(const Json& value) {
+  if (value.is_string()) return value.get_ref<const std::string&>().size() > limits::kMaxDataCharacters;
+  if (value.is_structured()) {
+    for (const Json& item : value) {
+      if (HasLargeString(item)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string Reference(std::string_view locator, std::size_t characters) {
@@ -153,6 +166,15 @@ Result<std::string> PayloadService::Resolve(std::string_view locator) {
   return data;
 }
 
+Status PayloadService::ResolveValue(Json& value) {
+  if (!value.is_string()) return Status::Ok();
+  auto locator = LocatorOf(value.get_ref<const std::string&>());
+  if (!locator) return Status::Ok();
+  ASSIGN_OR_RETURN(std::string data, Resolve(*locator));
+  value = std::move(data);
+  return Status::Ok();
+}
+
 Status PayloadService::ResolveEvents(Json& events) {
   if (!events.is_array()) return Status::Ok();
   for (Json& event : events) {
@@ -161,11 +183,7 @@ Status PayloadService::ResolveEvents(Json& events) {
       auto attributes = event.find(field.attributes);
       if (attributes == event.end() || !attributes->is_object()) continue;
       auto value = attributes->find(field.name);
-      if (value == attributes->end() || !value->is_string()) continue;
-      auto locator = LocatorOf(value->get_ref<const std::string&>());
-      if (!locator) continue;
-      ASSIGN_OR_RETURN(std::string data, Resolve(*locator));
-      *value = std::move(data);
+      if (value != attributes->end()) RETURN_IF_ERROR(ResolveValue(*value));
     }
   }
   return Status::Ok();
@@ -181,14 +199,13 @@ Result<Json> PayloadService::Call(std::string_view operation, const Json& reques
   }
   if (operation == "PollForActivityTask") {
     ASSIGN_OR_RETURN(Json answer, inner_.Call(operation, request));
-    if (auto input = answer.find("input"); input != answer.end() && input->is_string()) {
-      if (auto locator = LocatorOf(input->get_ref<const std::string&>())) {
-        ASSIGN_OR_RETURN(std::string data, Resolve(*locator));
-        *input = std::move(data);
-      }
+    if (auto input = answer.find("input"); input != answer.end()) {
+      RETURN_IF_ERROR(ResolveValue(*input));
     }
     return answer;
   }
+  // What follows stores large values: a request without one goes as it is.
+  if (!HasLargeString(request)) return inner_.Call(operation, request);
   if (operation == "RespondDecisionTaskCompleted") {
     Json copy = request;
     Status offloaded = OffloadDecisions(copy);

@@ -50,6 +50,8 @@ class PayloadService : public swf::Service {
   Status Offload(std::string_view domain, Json& value, const std::string& what);
   Status OffloadDecisions(Json& request);
   Result<std::string> Resolve(std::string_view locator);
+  // `*value` replaced by the payload it references, if it is a reference.
+  Status ResolveValue(Json& value);
 
   swf::Service& inner_;
   std::shared_ptr<PayloadStore> store_;
