@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <variant>
 
@@ -216,18 +217,13 @@ class SqliteStore final : public Store {
     // One transaction: a kill while a new file is created leaves either no
     // tables or all of them with the format version, never a file that a
     // reopen would refuse as of an unknown format.
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status created = CheckFormat(path);
-    if (created.ok()) created = Exec(kSchema);
-    if (created.ok()) {
-      created = Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('format_version', '" +
-                     std::to_string(kFormatVersion) + "')");
-    }
-    if (created.ok()) created = Exec("COMMIT");
-    if (!created.ok()) {
-      static_cast<void>(Exec("ROLLBACK"));
-      return created;
-    }
+    const Status created = InTransaction([&] {
+      RETURN_IF_ERROR(CheckFormat(path));
+      RETURN_IF_ERROR(Exec(kSchema));
+      return Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('format_version', '" +
+                  std::to_string(kFormatVersion) + "')");
+    });
+    if (!created.ok()) return created;
     if (durable_) {
       // SQLite gives -wal and -shm the main file's mode; these exist now.
       for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
@@ -262,6 +258,7 @@ class SqliteStore final : public Store {
         "INSERT INTO payloads(domain, key, put_us, body) VALUES(?1, ?2, ?3, ?4) "
         "ON CONFLICT(domain, key) DO UPDATE SET put_us = MAX(put_us, excluded.put_us)");
     read_payload_ = Prepare("SELECT body FROM payloads WHERE domain = ?1 AND key = ?2");
+    delete_payload_ = Prepare("DELETE FROM payloads WHERE domain = ?1 AND key = ?2");
     for (const auto& s : statements_) {
       if (!s->ok()) return Error("preparing statements");
     }
@@ -273,15 +270,10 @@ class SqliteStore final : public Store {
     bool any = false;
     for (const Batch& b : batches) any = any || !b.empty();
     if (!any) return Status::Ok();
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status status = Status::Ok();
-    for (const Batch& b : batches) {
-      status = ApplyLocked(b);
-      if (!status.ok()) break;
-    }
-    if (status.ok()) status = Exec("COMMIT");
-    if (!status.ok()) (void)Exec("ROLLBACK");
-    return status;
+    return InTransaction([&] {
+      for (const Batch& b : batches) RETURN_IF_ERROR(ApplyLocked(b));
+      return Status::Ok();
+    });
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> LoadDomains() override {
@@ -401,39 +393,15 @@ class SqliteStore final : public Store {
   Result<PurgeResult> PurgeClosed(std::string_view domain, std::int64_t cutoff_us,
                                   std::size_t limit) override {
     std::lock_guard lock(mu_);
-    std::vector<std::string> ids;
-    {
-      Statement s(db_,
-                  "SELECT run_id FROM runs WHERE domain = ?1 AND open = 0 AND close_us <= ?2 "
-                  "ORDER BY close_us LIMIT ?3");
-      if (!s.ok()) return Error("purging");
-      BindText(s.get(), 1, domain);
-      sqlite3_bind_int64(s.get(), 2, cutoff_us);
-      sqlite3_bind_int64(s.get(), 3, static_cast<std::int64_t>(limit) + 1);
-      int rc;
-      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) ids.push_back(ColumnText(s.get(), 0));
-      if (rc != SQLITE_DONE) return Error("purging");
-    }
-    PurgeResult result;
-    result.more = ids.size() > limit;
-    if (result.more) ids.pop_back();
-    if (ids.empty()) return result;
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status status = Status::Ok();
-    for (const auto& id : ids) {
-      for (Statement* st : {delete_events_, clear_parts_, delete_run_}) {
-        status = Step(*st, [&](sqlite3_stmt* s) { BindText(s, 1, id); });
-        if (!status.ok()) break;
-      }
-      if (!status.ok()) break;
-    }
-    if (status.ok()) status = Exec("COMMIT");
-    if (!status.ok()) {
-      (void)Exec("ROLLBACK");
-      return status;
-    }
-    result.purged = ids.size();
-    return result;
+    return PurgeSelected(
+        "SELECT run_id FROM runs WHERE domain = ?1 AND open = 0 AND close_us <= ?2 "
+        "ORDER BY close_us LIMIT ?3",
+        {std::string(domain), cutoff_us}, limit, "purging", [&](const std::string& id) {
+          for (Statement* st : {delete_events_, clear_parts_, delete_run_}) {
+            RETURN_IF_ERROR(Step(*st, [&](sqlite3_stmt* s) { BindText(s, 1, id); }));
+          }
+          return Status::Ok();
+        });
   }
 
   Result<std::optional<std::int64_t>> OldestClose(std::string_view domain) override {
@@ -478,43 +446,14 @@ class SqliteStore final : public Store {
       }
     }
     cutoff -= margin_us;
-    std::vector<std::string> keys;
-    {
-      Statement s(db_,
-                  "SELECT key FROM payloads WHERE domain = ?1 AND put_us < ?2 "
-                  "ORDER BY put_us LIMIT ?3");
-      if (!s.ok()) return Error("purging payloads");
-      BindText(s.get(), 1, domain);
-      sqlite3_bind_int64(s.get(), 2, cutoff);
-      sqlite3_bind_int64(s.get(), 3, static_cast<std::int64_t>(limit) + 1);
-      int rc;
-      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) keys.push_back(ColumnText(s.get(), 0));
-      if (rc != SQLITE_DONE) return Error("purging payloads");
-    }
-    PurgeResult result;
-    result.more = keys.size() > limit;
-    if (result.more) keys.pop_back();
-    if (keys.empty()) return result;
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status status = Status::Ok();
-    {
-      Statement s(db_, "DELETE FROM payloads WHERE domain = ?1 AND key = ?2");
-      if (!s.ok()) status = Error("purging payloads");
-      for (const auto& key : keys) {
-        if (!status.ok()) break;
-        sqlite3_reset(s.get());
-        BindText(s.get(), 1, domain);
-        BindText(s.get(), 2, key);
-        if (sqlite3_step(s.get()) != SQLITE_DONE) status = Error("purging payloads");
-      }
-    }
-    if (status.ok()) status = Exec("COMMIT");
-    if (!status.ok()) {
-      (void)Exec("ROLLBACK");
-      return status;
-    }
-    result.purged = keys.size();
-    return result;
+    return PurgeSelected(
+        "SELECT key FROM payloads WHERE domain = ?1 AND put_us < ?2 ORDER BY put_us LIMIT ?3",
+        {std::string(domain), cutoff}, limit, "purging payloads", [&](const std::string& key) {
+          return Step(*delete_payload_, [&](sqlite3_stmt* s) {
+            BindText(s, 1, domain);
+            BindText(s, 2, key);
+          });
+        });
   }
 
   bool durable() const override { return durable_; }
@@ -620,6 +559,46 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
+  // Runs `body` in one transaction: committed if it succeeds, else rolled
+  // back. `mu_` held (or the store not shared yet: Init).
+  Status InTransaction(const std::function<Status()>& body) {
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    Status status = body();
+    if (status.ok()) status = Exec("COMMIT");
+    if (!status.ok()) (void)Exec("ROLLBACK");
+    return status;
+  }
+
+  // Selects with `select` (bound to `values`, then the limit as the last
+  // parameter) at most `limit` keys plus one, to tell whether more remain,
+  // and calls `remove` on each of the first `limit` in one transaction.
+  // `mu_` held.
+  Result<PurgeResult> PurgeSelected(const std::string& select, std::vector<Value> values,
+                                    std::size_t limit, const char* what,
+                                    const std::function<Status(const std::string&)>& remove) {
+    std::vector<std::string> keys;
+    {
+      Statement s(db_, select);
+      if (!s.ok()) return Error(what);
+      values.emplace_back(static_cast<std::int64_t>(limit) + 1);
+      BindAll(s.get(), values);
+      int rc;
+      while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) keys.push_back(ColumnText(s.get(), 0));
+      if (rc != SQLITE_DONE) return Error(what);
+    }
+    PurgeResult result;
+    result.more = keys.size() > limit;
+    if (result.more) keys.pop_back();
+    if (keys.empty()) return result;
+    const Status removed = InTransaction([&] {
+      for (const auto& key : keys) RETURN_IF_ERROR(remove(key));
+      return Status::Ok();
+    });
+    if (!removed.ok()) return removed;
+    result.purged = keys.size();
+    return result;
+  }
+
   Statement* Prepare(const std::string& sql) {
     statements_.push_back(std::make_unique<Statement>(db_, sql));
     return statements_.back().get();
@@ -675,6 +654,7 @@ class SqliteStore final : public Store {
   Statement* run_parts_ = nullptr;
   Statement* upsert_payload_ = nullptr;
   Statement* read_payload_ = nullptr;
+  Statement* delete_payload_ = nullptr;
 };
 
 Result<std::shared_ptr<Store>> Open(const std::string& path, bool durable,
