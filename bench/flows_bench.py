@@ -76,26 +76,36 @@ def flow_input(count, failures=True):
     return f'{{"count": {count}}}' if failures else f'{{"count": {count}, "failures": false}}'
 
 
+REMOTE_ENV = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+
+
+def remote_run(flow, endpoint, count, failures):
+    """One run against `endpoint` with decider and worker processes: the
+    seconds `start --wait` took."""
+    helpers = [subprocess.Popen([flow, role, "--endpoint", endpoint],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL, env=REMOTE_ENV)
+               for role in ("decider", "worker")]
+    try:
+        return timed([flow, "start", "--endpoint", endpoint, "--wait", "--json",
+                      "--input", flow_input(count, failures)], env=REMOTE_ENV)
+    finally:
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            helper.wait(timeout=30)
+
+
 def through_server(flow, garcon, count, repeat, tmp, failures=True, labels=("memory", "sqlite")):
     results = {}
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     for label in labels:
         times = []
         for i in range(repeat):
             args = ["--memory"] if label == "memory" else ["--db", os.path.join(tmp, f"server-{i}.db")]
             server = Server(garcon, args)
-            helpers = [subprocess.Popen([flow, role, "--endpoint", server.endpoint],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        stdin=subprocess.DEVNULL, env=env)
-                       for role in ("decider", "worker")]
             try:
-                times.append(timed([flow, "start", "--endpoint", server.endpoint, "--wait",
-                                    "--json", "--input", flow_input(count, failures)], env=env))
+                times.append(remote_run(flow, server.endpoint, count, failures))
             finally:
-                for helper in helpers:
-                    helper.terminate()
-                for helper in helpers:
-                    helper.wait(timeout=30)
                 server.stop()
         results[label] = statistics.median(times)
     return results
@@ -133,22 +143,12 @@ def on_moto(flow, count, repeat):
         import moto.server  # noqa: F401
     except ImportError:
         return None
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     times = []
     for _ in range(repeat):
         moto = Moto()
-        helpers = [subprocess.Popen([flow, role, "--endpoint", moto.endpoint],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    stdin=subprocess.DEVNULL, env=env)
-                   for role in ("decider", "worker")]
         try:
-            times.append(timed([flow, "start", "--endpoint", moto.endpoint, "--wait", "--json",
-                                "--input", flow_input(count, failures=False)], env=env))
+            times.append(remote_run(flow, moto.endpoint, count, failures=False))
         finally:
-            for helper in helpers:
-                helper.terminate()
-            for helper in helpers:
-                helper.wait(timeout=30)
             moto.stop()
     return statistics.median(times)
 
