@@ -36,6 +36,29 @@ class Moto {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
+  // A client's options for this server (moto takes any key).
+  ClientOptions Options() const {
+    ClientOptions o;
+    o.endpoint = url();
+    o.region = "us-east-1";
+    o.credentials = {"AKIDMOTO", "motosecret", ""};
+    o.proxy = "";
+    return o;
+  }
+
+  // Calls until moto answers (it takes a few seconds to start on a loaded
+  // machine), for up to 90 s; the last answer.
+  static Result<Json> AwaitAnswer(HttpService& swf) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    Result<Json> listed = Json::object();
+    do {
+      listed = swf.Call("ListDomains", {{"registrationStatus", "REGISTERED"}});
+      if (listed.ok()) break;
+      std::this_thread::sleep_for(milliseconds(200));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return listed;
+  }
+
  private:
   testing::Subprocess process_;
   std::uint16_t port_ = 0;
@@ -46,24 +69,12 @@ TEST(MotoTest, AFlowOfCallsAgainstMoto) {
   Moto moto;
   ASSERT_TRUE(moto.Start());
 
-  ClientOptions o;
-  o.endpoint = moto.url();
-  o.region = "us-east-1";
-  o.credentials = {"AKIDMOTO", "motosecret", ""};
-  o.proxy = "";
+  ClientOptions o = moto.Options();
   o.max_retries = 0;
   auto created = HttpService::Create(o);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   HttpService& swf = **created;
-
-  // moto takes a few seconds to start on a loaded machine.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  Result<Json> listed = Json::object();
-  do {
-    listed = swf.Call("ListDomains", {{"registrationStatus", "REGISTERED"}});
-    if (listed.ok()) break;
-    std::this_thread::sleep_for(milliseconds(200));
-  } while (std::chrono::steady_clock::now() < deadline);
+  Result<Json> listed = Moto::AwaitAnswer(swf);
   ASSERT_TRUE(listed.ok()) << "moto did not answer: " << listed.status().ToString();
 
   auto call = [&](std::string_view op, const Json& request) {
@@ -141,19 +152,12 @@ TEST(MotoTest, PayloadsPastSwfsLimitGoToS3) {
   if (!HasMoto()) GTEST_SKIP() << "no python3 with moto (looked for '" << Python() << "')";
   Moto moto;
   ASSERT_TRUE(moto.Start());
-  ClientOptions o;
-  o.endpoint = moto.url();
-  o.region = "us-east-1";
-  o.credentials = {"AKIDMOTO", "motosecret", ""};
-  o.proxy = "";
+  const ClientOptions o = moto.Options();
   auto created = HttpService::Create(o);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   HttpService& swf = **created;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  while (!swf.Call("ListDomains", {{"registrationStatus", "REGISTERED"}}).ok()) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "moto did not answer";
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  Result<Json> listed = Moto::AwaitAnswer(swf);
+  ASSERT_TRUE(listed.ok()) << "moto did not answer: " << listed.status().ToString();
   // The bucket, made with boto3 (an independent S3 client).
   const std::string make_bucket =
       std::string(Python()) +
