@@ -114,6 +114,42 @@ double CpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+struct Rate {
+  long calls = 0;
+  long failures = 0;
+  double seconds = 0;
+  double per_second() const { return static_cast<double>(calls) / seconds; }
+};
+
+// Runs `clients` threads, each on its own keep-alive connection to `port`,
+// calling `step(client, iteration, fd, buffer)` until `seconds` pass. A step
+// returns the calls it made, 0 when one failed (that client then stops).
+template <typename Step>
+Rate ManyClients(std::uint16_t port, int clients, double seconds, const Step& step) {
+  std::atomic<long> calls{0}, failures{0};
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(seconds));
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      int fd = Connect(port);
+      std::string buffer;
+      for (long n = 0; fd >= 0 && Clock::now() < deadline; ++n) {
+        const long made = step(c, n, fd, buffer);
+        if (made == 0) {
+          ++failures;
+          break;
+        }
+        calls += made;
+      }
+      if (fd >= 0) ::close(fd);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return {calls.load(), failures.load(), std::chrono::duration<double>(Clock::now() - start).count()};
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -166,32 +202,15 @@ int main(int argc, char** argv) {
   const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   for (const auto& [name, request] :
        {std::pair<std::string, std::string>{"GET /health", health}, {"DescribeDomain", describe}}) {
-    std::atomic<long> calls{0}, failures{0};
-    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(seconds));
-    std::vector<std::thread> threads;
-    const auto start = Clock::now();
-    for (int c = 0; c < clients; ++c) {
-      threads.emplace_back([&, req = request] {
-        int fd = Connect(server.port());
-        std::string buffer;
-        while (fd >= 0 && Clock::now() < deadline) {
-          if (!SendAll(fd, req) || ReadResponse(fd, buffer) != 200) {
-            ++failures;
-            break;
-          }
-          ++calls;
-        }
-        if (fd >= 0) ::close(fd);
-      });
-    }
-    for (auto& t : threads) t.join();
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const std::string& req = request;
+    const Rate rate = ManyClients(server.port(), clients, seconds,
+                                  [&](int, long, int fd, std::string& buffer) -> long {
+                                    return SendAll(fd, req) && ReadResponse(fd, buffer) == 200;
+                                  });
     std::printf(
         "calls: %ld %s in %.2f s over %d keep-alive connections: %.0f calls/s "
         "(%ld failures)\n",
-        calls.load(), name.c_str(), elapsed, clients, static_cast<double>(calls.load()) / elapsed,
-        failures.load());
+        rate.calls, name.c_str(), rate.seconds, clients, rate.per_second(), rate.failures);
   }
 
   // 2. Idle long polls.
@@ -239,25 +258,17 @@ int main(int argc, char** argv) {
   {
     (void)engine.Call("RegisterActivityType",
                       {{"domain", "bench"}, {"name", "act"}, {"version", "1"}});
-    std::atomic<long> calls{0}, failures{0};
-    const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(seconds));
-    std::vector<std::thread> threads;
-    const auto start = Clock::now();
-    for (int c = 0; c < clients; ++c) {
-      threads.emplace_back([&, c] {
-        int fd = Connect(server.port());
-        std::string buffer, body;
-        const std::string decisions = "mix-d-" + std::to_string(c);
-        const std::string activities = "mix-a-" + std::to_string(c);
-        auto call = [&](const std::string& op, const nlohmann::json& request) -> nlohmann::json {
-          if (!SendAll(fd, Request(op, request.dump())) || ReadResponse(fd, buffer, &body) != 200) {
-            return nullptr;
-          }
-          ++calls;
-          return nlohmann::json::parse(body, nullptr, false);
-        };
-        for (long n = 0; fd >= 0 && Clock::now() < deadline; ++n) {
+    const Rate rate = ManyClients(
+        server.port(), clients, seconds, [&](int c, long n, int fd, std::string& buffer) -> long {
+          const std::string decisions = "mix-d-" + std::to_string(c);
+          const std::string activities = "mix-a-" + std::to_string(c);
+          std::string body;
+          auto call = [&](const std::string& op, const nlohmann::json& request) -> nlohmann::json {
+            if (!SendAll(fd, Request(op, request.dump())) || ReadResponse(fd, buffer, &body) != 200) {
+              return nullptr;
+            }
+            return nlohmann::json::parse(body, nullptr, false);
+          };
           const nlohmann::json poll_d = {{"domain", "bench"}, {"taskList", {{"name", decisions}}}};
           const nlohmann::json poll_a = {{"domain", "bench"}, {"taskList", {{"name", activities}}}};
           bool ok = !call("StartWorkflowExecution",
@@ -296,21 +307,12 @@ int main(int argc, char** argv) {
                              {{{"decisionType", "CompleteWorkflowExecution"},
                                {"completeWorkflowExecutionDecisionAttributes", {{"result", "done"}}}}}}})
                            .is_null();
-          if (!ok) {
-            ++failures;
-            break;
-          }
-        }
-        if (fd >= 0) ::close(fd);
-      });
-    }
-    for (auto& t : threads) t.join();
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+          return ok ? 7 : 0;
+        });
     std::printf(
         "mix: %ld calls (start, poll, respond: 7 per workflow) in %.2f s over %d keep-alive "
         "connections: %.0f calls/s (%ld failures)\n",
-        calls.load(), elapsed, clients, static_cast<double>(calls.load()) / elapsed,
-        failures.load());
+        rate.calls, rate.seconds, clients, rate.per_second(), rate.failures);
   }
 
   // 4. Schedule-to-start of a held poll, beside a plain round trip.
