@@ -1,6 +1,7 @@
 // The flow the durability benchmarks run: activity_1, then a generator of
 // `count` activity_2 instances (Retry(3); one instance in 20 fails its first
-// attempt unless the input says "failures": false), then activity_3. A flow
+// attempt unless the input says "failures": false), then activity_3, which
+// counts the items' results it sees (`items_seen`). A flow
 // program like the examples:
 //   fanout_flow run --input '{"count": 1000}' [--db FILE] [--json]
 //   fanout_flow decider|worker|start --endpoint URL ...
@@ -49,7 +50,13 @@ int main(int argc, char** argv) {
                     })
                     .Retry(3)
                     .Run(garcon::Sync(garcon::Task(Item).Fill("generator.item", "generator.failures")));
+  // Counts the items' results it sees: every instance's result reaches the
+  // activities after a fan-out, however large.
   flow.Activity("activity_3").Requires({&items}).Run(garcon::Sync(
-      [](ActivityExecution&, const Context&) { return Context{{"end", true}}; }));
+      [](ActivityExecution&, const Context& context) {
+        int seen = 0;
+        for (const auto& item : context.items()) seen += item.key().starts_with("item.") ? 1 : 0;
+        return Context{{"end", true}, {"items_seen", seen}};
+      }));
   return garcon::Main(flow, argc, argv);
 }

@@ -14,10 +14,18 @@
    the failed first attempts: moto refuses an activity id used before, even
    by a closed activity (SWF allows it), so a retry fails there; garcon
    server is timed the same way beside it.
+4. A fan-out of --big-count instances (100,000 by default; docs/design.md,
+   "Fan-outs": slices of 2,000, each a child run), once each: `run` in
+   memory, `run --db`, and `garcon server --db` with decider and worker
+   processes; with time and peak memory (resident set) of each process.
+   Its baseline: the memory engine. Before slices, a fan-out past 1,000
+   instances failed (OPEN_ACTIVITIES_LIMIT_EXCEEDED), and past ~8,000 it
+   would pass SWF's 25,000 events of history.
 
 Each figure is the median of --repeat runs (default 3) of wall time.
 
   flows_bench.py --build BUILD_DIR [--count 1000] [--server-count 100] [--repeat 3]
+                 [--big-count 100000]
 """
 import argparse
 import os
@@ -39,6 +47,66 @@ def timed(command, env=None):
         sys.exit(f"flows_bench: {' '.join(command)} failed:\n{done.stdout[-2000:]}\n"
                  f"{done.stderr[-2000:]}")
     return seconds
+
+
+def measured(command, env=None):
+    """Runs `command` to its end: (seconds, its peak RSS in MiB, stdout)."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if proc.returncode != 0 or '"closeStatus":"COMPLETED"' not in text:
+        sys.exit(f"flows_bench: {' '.join(command)} failed:\n{text[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, text
+
+
+def peak_rss_mib(pid):
+    """The peak resident set of a running process (VmHWM), in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def big_fanout(flow, garcon, count, tmp):
+    """One run of each: (seconds, peak RSS MiB) by label."""
+    results = {}
+    big_input = f'{{"count": {count}, "failures": false}}'
+    for label in ("memory", "sqlite"):
+        command = [flow, "run", "--input", big_input, "--json"]
+        if label == "sqlite":
+            command += ["--db", os.path.join(tmp, "big.db")]
+        seconds, rss, text = measured(command)
+        if f'"items_seen":{count}' not in text:
+            sys.exit(f"flows_bench: a run of {count} instances did not see every result")
+        results[label] = (seconds, rss)
+    server = Server(garcon, ["--db", os.path.join(tmp, "big-server.db")])
+    helpers = [subprocess.Popen([flow, role, "--endpoint", server.endpoint],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL, env=REMOTE_ENV)
+               for role in ("decider", "worker")]
+    try:
+        seconds, _, text = measured([flow, "start", "--endpoint", server.endpoint, "--wait",
+                                     "--json", "--input", big_input], env=REMOTE_ENV)
+        if f'"items_seen":{count}' not in text:
+            sys.exit(f"flows_bench: a run of {count} instances did not see every result")
+        rss = {"server": peak_rss_mib(server.proc.pid)}
+        for role, helper in zip(("decider", "worker"), helpers):
+            rss[role] = peak_rss_mib(helper.pid)
+        results["server"] = (seconds, rss)
+    finally:
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            helper.wait(timeout=30)
+        server.stop()
+    return results
 
 
 def embedded(flow, count, repeat, tmp):
@@ -159,6 +227,7 @@ def main():
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--server-count", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--big-count", type=int, default=100000)
     args = parser.parse_args()
     flow = os.path.join(args.build, "bench", "fanout_flow")
     garcon = os.path.join(args.build, "tools", "garcon", "garcon")
@@ -182,6 +251,15 @@ def main():
                   f"the same client and processes")
             print(f"  moto.server (baseline)  {m:8.3f} s")
             print(f"  garcon server --memory  {g:8.3f} s   {m / g:.1f}x faster than moto")
+        if args.big_count > 0:
+            big = big_fanout(flow, garcon, args.big_count, tmp)
+            print(f"== fan-out flow, N={args.big_count:,} (slices of 2,000 in child runs), one run each")
+            print(f"  big run (memory)        {big['memory'][0]:8.1f} s   peak RSS {big['memory'][1]:6.0f} MiB")
+            print(f"  big run --db (FULL)     {big['sqlite'][0]:8.1f} s   peak RSS {big['sqlite'][1]:6.0f} MiB"
+                  f"   {big['sqlite'][0] / big['memory'][0]:.1f}x memory")
+            rss = big["server"][1]
+            print(f"  big server --db (FULL)  {big['server'][0]:8.1f} s   peak RSS server {rss['server']:.0f} MiB,"
+                  f" decider {rss['decider']:.0f} MiB, worker {rss['worker']:.0f} MiB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

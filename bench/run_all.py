@@ -60,7 +60,8 @@ def main():
             float(seconds) <= 0.5 and float(rss) <= 64)
 
     flows = run([sys.executable, os.path.join(os.path.dirname(__file__), "flows_bench.py"),
-                 "--build", b, *(["--repeat", "1", "--count", "200"] if args.quick else [])])
+                 "--build", b, *(["--repeat", "1", "--count", "200", "--big-count", "5000"]
+                                 if args.quick else [])])
     em = number(r"run \(memory\)\s+([\d.]+) s", flows)
     es = number(r"run --db \(SQLite FULL\)\s+([\d.]+) s", flows)
     if em and es:
@@ -73,6 +74,17 @@ def main():
     gm = number(r"garcon server --memory\s+([\d.]+) s", flows)
     if moto and gm:
         row("fan-out N=100, garcon server --memory", f"{gm:.3f} s", f"moto {moto:.3f} s ({moto / gm:.1f}x slower)")
+
+    big_n = number(r"== fan-out flow, N=([\d,]+) \(slices", flows)
+    big_m = re.search(r"big run \(memory\)\s+([\d.]+) s\s+peak RSS\s+(\d+) MiB", flows)
+    big_s = re.search(r"big run --db \(FULL\)\s+([\d.]+) s\s+peak RSS\s+(\d+) MiB", flows)
+    big_v = re.search(r"big server --db \(FULL\)\s+([\d.]+) s\s+peak RSS server (\d+) MiB", flows)
+    if big_n and big_m and big_s and big_v:
+        memory = f"memory {float(big_m.group(1)):.1f} s, {big_m.group(2)} MiB"
+        row(f"fan-out of {big_n:,.0f}, embedded --db", f"{float(big_s.group(1)):.1f} s, {big_s.group(2)} MiB",
+            memory, "completes", True)
+        row(f"fan-out of {big_n:,.0f}, garcon server --db", f"{float(big_v.group(1)):.1f} s, server {big_v.group(2)} MiB",
+            memory, "completes", True)
 
     engine = run([os.path.join(b, "bench", "engine_bench"), *quick])
     mem_rows = re.findall(r"^memory-only\s+(\d+)\s+\d+\s+[\d.]+\s+\d+\s+\d+\s+([\d.]+)", engine, re.MULTILINE)

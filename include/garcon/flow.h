@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -161,6 +162,9 @@ class Activity {
   // others are scheduled as those close. Whatever this says, the flow
   // decider keeps a run under SWF's 1,000 open activity tasks (and 1,000
   // open child runs), so a generator may yield more instances than that.
+  // Past kInstancesPerSlice instances they run in slices (child runs of
+  // this flow, see kInstancesPerSlice): at most max(1, n / kInstancesPerSlice)
+  // slices at once, each with at most n instances open.
   Activity& MaxConcurrent(int n);
 
   // `{flow name}_{name}`: the activity type name.
@@ -298,5 +302,16 @@ std::string GraphDot(const Json& graph);
 
 // The marker under which the flow decider records the graph in a run.
 inline constexpr const char* kGraphMarker = "garcon.graph";
+
+// Fan-outs past one run's reach (docs/design.md, "Fan-outs"): a generator
+// yielding more than kInstancesPerSlice instances has them run in slices of
+// at most that many, each a child run of the same flow whose input carries
+// the slice under kSliceKey and whose result merges its instances' results
+// (with the instances it gave up listed under kSliceFailedKey, which the
+// parent takes out of the context). 2,000 instances keep a slice's history
+// far below SWF's 25,000 events even when many attempts fail and retry.
+inline constexpr std::size_t kInstancesPerSlice = 2000;
+inline constexpr const char* kSliceKey = "garcon.slice";
+inline constexpr const char* kSliceFailedKey = "garcon.slice.failed";
 
 }  // namespace garcon

@@ -58,21 +58,41 @@ std::string ValuesText(const Context& local) {
 // instance's generator values and the attempt, then the task's own reason;
 // details with the same as JSON plus the task's details.
 WorkflowFailure InstanceFailure(const Activity& activity, const Context& local,
-                                const std::string& activity_id, const ActivityRecord& r,
-                                const std::string& reason, const std::string& note = "") {
+                                const std::string& activity_id, int attempts,
+                                const std::string& reason, const std::string& task_details,
+                                const std::string& note = "") {
   const std::string values = ValuesText(local);
   std::string text = activity.short_name() + (values.empty() ? "" : " (" + values + ")") +
-                     " attempt " + std::to_string(r.failures) + " of " +
+                     " attempt " + std::to_string(attempts) + " of " +
                      std::to_string(activity.retry() + 1) + ": " + reason;
   if (!note.empty()) text += " (" + note + ")";
   Json details = {{"activity", activity.short_name()},
                   {"activityId", activity_id},
                   {"values", local.is_object() ? local : Context::object()},
-                  {"attempts", r.failures},
+                  {"attempts", attempts},
                   {"reason", reason},
-                  {"details", r.last_details}};
+                  {"details", task_details}};
   if (!note.empty()) details["note"] = note;
   return WorkflowFailure{std::move(text), details.dump(-1, ' ', false, Json::error_handler_t::replace)};
+}
+
+WorkflowFailure InstanceFailure(const Activity& activity, const Context& local,
+                                const std::string& activity_id, const ActivityRecord& r,
+                                const std::string& reason, const std::string& note = "") {
+  return InstanceFailure(activity, local, activity_id, r.failures, reason, r.last_details, note);
+}
+
+// The same, for an instance a slice's run gave up: from the entry it listed
+// under kSliceFailedKey.
+WorkflowFailure InstanceFailure(const Activity& activity, const Json& entry) {
+  const auto text = [&entry](const char* key) {
+    return entry.contains(key) && entry[key].is_string() ? entry[key].get<std::string>()
+                                                         : std::string();
+  };
+  const int attempts =
+      entry.contains("attempts") && entry["attempts"].is_number_integer() ? entry["attempts"].get<int>() : 0;
+  return InstanceFailure(activity, entry.contains("values") ? entry["values"] : Json::object(),
+                         text("activityId"), attempts, text("reason"), text("details"));
 }
 
 // What follows an instance's failed attempt.
@@ -130,6 +150,24 @@ class Builder {
   bool Room(const Activity& activity) const {
     return activity.child() ? open_children_ < limits::kMaxOpenChildren
                             : open_activities_ < limits::kMaxOpenActivities;
+  }
+
+  bool RoomForChild() const { return open_children_ < limits::kMaxOpenChildren; }
+
+  // A slice of a fan-out (docs/design.md, "Fan-outs"): a child run of this
+  // flow whose input (`input`) carries the slice under kSliceKey; its
+  // control is the slice's id.
+  void ScheduleSlice(const std::string& slice_id, const Context& input) {
+    if (!scheduled_ids_.insert(slice_id).second) return;
+    ++open_children_;
+    const std::string text = input.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (text.size() > kMaxPayloadBytes) {
+      throw WorkflowFailure{"the input of slice " + slice_id + " is " + std::to_string(text.size()) +
+                                " bytes; Garcon stores payloads of up to " +
+                                std::to_string(kMaxPayloadBytes) + " bytes",
+                            ""};
+    }
+    ScheduleChild(flow_, ChildPolicy::kTerminate, slice_id, text);
   }
 
   void ScheduleInstance(const ActivityInstance& instance, const std::string& activity_id) {
@@ -402,7 +440,18 @@ struct ActivityCache {
   std::set<std::size_t> failed;   // the kTodo slots whose last attempt failed
   std::size_t open = 0;           // kOpen slots
   std::map<std::size_t, GivenUp> given_up;
+  // More than kInstancesPerSlice instances: each slot is a slice of them, a
+  // child run of the flow (docs/design.md, "Fan-outs").
+  bool sliced = false;
+  std::vector<Json> slice_values;  // each slice's instances' values (an array)
+  // The instances each completed slice gave up, and their number.
+  std::map<std::size_t, std::vector<GivenUp>> slice_given_up;
+  std::size_t slice_given_up_count = 0;
 };
+
+bool HasFailures(const ActivityCache& a) {
+  return !a.given_up.empty() || a.slice_given_up_count > 0;
+}
 
 struct FlowCache {
   const Flow* flow = nullptr;
@@ -414,6 +463,13 @@ struct FlowCache {
   std::set<std::size_t> ready;   // requirements complete, not evaluated yet
   std::size_t completed = 0;
   std::size_t with_failures = 0;  // activities with instances given up
+  // This run is a slice (its input holds kSliceKey): only the slice's
+  // activity runs, over the instances of `slice_values`, each seeing
+  // `slice_context` (the parent's context when the slice started).
+  bool slice = false;
+  Json slice_values;
+  std::size_t slice_count = 0;  // the instances of the whole fan-out
+  std::shared_ptr<const Context> slice_context;
 };
 
 }  // namespace decide_internal
@@ -423,6 +479,7 @@ namespace {
 using decide_internal::ActivityCache;
 using decide_internal::Bucket;
 using decide_internal::FlowCache;
+using decide_internal::HasFailures;
 
 std::shared_ptr<FlowCache> NewFlowCache(const Flow& flow, const std::string& run_id) {
   auto cache = std::make_shared<FlowCache>();
@@ -447,6 +504,52 @@ std::shared_ptr<FlowCache> NewFlowCache(const Flow& flow, const std::string& run
     if (required.empty()) cache->ready.insert(i);
   }
   return cache;
+}
+
+// Makes `cache` the cache of a slice's run (`input` holds kSliceKey): the
+// slice's activity is ready at once, every other counts as complete and
+// nothing depends on anything.
+void MakeSliceCache(FlowCache& cache, const Flow& flow, const Context& input) {
+  const Json& slice = input[kSliceKey];
+  if (!slice.is_object() || !slice.contains("values") || !slice["values"].is_array() ||
+      !slice.contains("activity") || !slice["activity"].is_string()) {
+    throw WorkflowFailure{std::string("this run's input holds a malformed ") + kSliceKey +
+                              " (an object with activity and values)",
+                          ""};
+  }
+  const std::string name = slice["activity"].get<std::string>();
+  const auto& activities = flow.activities();
+  std::size_t target = activities.size();
+  for (std::size_t i = 0; i < activities.size(); ++i) {
+    if (activities[i]->name() == name) target = i;
+  }
+  if (target == activities.size()) {
+    throw WorkflowFailure{"this run is a slice of activity " + name + ", which version " +
+                              flow.version() + " of " + flow.name() + " does not have",
+                          ""};
+  }
+  cache.slice = true;
+  cache.slice_values = slice["values"];
+  cache.slice_count = slice.contains("count") && slice["count"].is_number_unsigned()
+                          ? slice["count"].get<std::size_t>()
+                          : cache.slice_values.size();
+  Context context = input;
+  context.erase(kSliceKey);
+  cache.slice_context = std::make_shared<const Context>(std::move(context));
+  cache.ready.clear();
+  cache.active.clear();
+  cache.completed = 0;
+  for (std::size_t i = 0; i < cache.activities.size(); ++i) {
+    ActivityCache& a = cache.activities[i];
+    a.dependents.clear();
+    a.unmet = 0;
+    if (i == target) {
+      cache.ready.insert(i);
+    } else {
+      a.evaluated = a.complete = true;
+      ++cache.completed;
+    }
+  }
 }
 
 // The flow decider's view of one run, over its cache.
@@ -480,11 +583,48 @@ class FlowDecision {
                                 " can never be met (circular requirements)",
                             ""};
     }
-    return incomplete ? b_.Take() : b_.Complete(ContextNow().get());
+    if (incomplete) return b_.Take();
+    if (c_.slice) {
+      const Context result = SliceResult();
+      return b_.Complete(&result);
+    }
+    return b_.Complete(ContextNow().get());
   }
 
  private:
   const Activity& ActivityAt(std::size_t i) const { return *b_.flow_.activities()[i]; }
+
+  // A slice's result: its instances' results merged in the slice's order,
+  // and those it gave up listed under kSliceFailedKey for the parent.
+  Context SliceResult() const {
+    Context result = Context::object();
+    Json failed = Json::array();
+    for (const ActivityCache& a : c_.activities) {
+      for (std::size_t j = 0; j < a.slots.size(); ++j) {
+        const ActivityRecord* r = b_.state_.Find(a.slots[j].id);
+        if (r != nullptr && r->status == ActivityRecord::Status::kCompleted) result.update(r->result);
+      }
+      for (const auto& entry : a.given_up) failed.push_back(entry.second.entry);
+    }
+    if (!failed.empty()) result[kSliceFailedKey] = std::move(failed);
+    return result;
+  }
+
+  // What the slice whose record `r` completed gave up (kSliceFailedKey).
+  static std::vector<decide_internal::GivenUp> SliceGivenUp(const ActivityRecord& r) {
+    std::vector<decide_internal::GivenUp> out;
+    if (!r.result.is_object() || !r.result.contains(kSliceFailedKey)) return out;
+    const Json& list = r.result[kSliceFailedKey];
+    if (!list.is_array()) return out;
+    for (const Json& entry : list) {
+      if (!entry.is_object()) continue;
+      std::string reason = entry.contains("reason") && entry["reason"].is_string()
+                               ? entry["reason"].get<std::string>()
+                               : std::string("failed");
+      out.push_back(decide_internal::GivenUp{entry, std::move(reason)});
+    }
+    return out;
+  }
 
   // The records changed since the last decision move their instances.
   void CatchUp() {
@@ -509,15 +649,30 @@ class FlowDecision {
         --a.open;
         break;
       case Bucket::kDone:
+        if (auto it = a.slice_given_up.find(j); it != a.slice_given_up.end()) {
+          a.slice_given_up_count -= it->second.size();
+          a.slice_given_up.erase(it);
+          if (!HasFailures(a)) --c_.with_failures;
+          failures_.reset();
+        }
         break;
       case Bucket::kGivenUp:
         a.given_up.erase(j);
-        if (a.given_up.empty()) --c_.with_failures;
+        if (!HasFailures(a)) --c_.with_failures;
         break;
     }
     const ActivityRecord* r = b_.state_.Find(slot.id);
     if (r != nullptr && r->status == ActivityRecord::Status::kCompleted) {
       slot.bucket = Bucket::kDone;
+      if (a.sliced) {
+        std::vector<decide_internal::GivenUp> given_up = SliceGivenUp(*r);
+        if (!given_up.empty()) {
+          if (!HasFailures(a)) ++c_.with_failures;
+          a.slice_given_up_count += given_up.size();
+          a.slice_given_up[j] = std::move(given_up);
+          failures_.reset();
+        }
+      }
       return;
     }
     if (r != nullptr && r->status == ActivityRecord::Status::kScheduled) {
@@ -561,7 +716,12 @@ class FlowDecision {
       it = a.failed.erase(it);
       a.todo.erase(j);
       slot.bucket = Bucket::kGivenUp;
-      if (a.given_up.empty()) ++c_.with_failures;
+      if (a.sliced) {
+        // A slice's run failed past the activity's retries (timed out,
+        // terminated...): its instances' fate is unknown, the run fails.
+        throw InstanceFailure(activity, slot.local, slot.id, *r, v.reason);
+      }
+      if (!HasFailures(a)) ++c_.with_failures;
       a.given_up[j] = decide_internal::GivenUp{Json{{"activityId", slot.id},
                                                     {"values", slot.local},
                                                     {"attempts", r->failures},
@@ -569,16 +729,24 @@ class FlowDecision {
                                                v.reason};
       failures_.reset();
     }
-    if (!a.given_up.empty()) {
+    // A slice's run gives up what it must and lists it: its parent judges
+    // the whole fan-out's failures against the allowance.
+    const std::size_t given_up = a.given_up.size() + a.slice_given_up_count;
+    if (given_up > 0 && !c_.slice) {
       const std::size_t allowed = activity.AllowedFailures(a.count);
-      if (a.given_up.size() > allowed) {
-        const auto& [j, last] = *a.given_up.rbegin();
-        const decide_internal::Slot& slot = a.slots[j];
-        WorkflowFailure failure =
-            InstanceFailure(activity, slot.local, slot.id, *b_.state_.Find(slot.id), last.reason);
+      if (given_up > allowed) {
+        WorkflowFailure failure;
+        if (!a.given_up.empty()) {
+          const std::size_t j = a.given_up.rbegin()->first;
+          const decide_internal::Slot& slot = a.slots[j];
+          failure = InstanceFailure(activity, slot.local, slot.id, *b_.state_.Find(slot.id),
+                                    a.given_up.rbegin()->second.reason);
+        } else {
+          failure = InstanceFailure(activity, a.slice_given_up.rbegin()->second.back().entry);
+        }
         if (allowed > 0) {
           failure.reason = limits::CutToCharacters(
-              failure.reason + " (" + std::to_string(a.given_up.size()) + " of " +
+              failure.reason + " (" + std::to_string(given_up) + " of " +
                   std::to_string(a.count) + " instances failed; " + std::to_string(allowed) +
                   " allowed)",
               limits::kMaxReasonCharacters);
@@ -604,7 +772,8 @@ class FlowDecision {
       progressed = false;
       for (std::size_t i : std::set<std::size_t>(c_.ready)) {
         const Activity& activity = ActivityAt(i);
-        if (!activity.awaited_signal().empty() &&
+        // (A slice's run: its parent waited.)
+        if (!c_.slice && !activity.awaited_signal().empty() &&
             !b_.state_.signals().contains(activity.awaited_signal())) {
           continue;
         }
@@ -616,16 +785,50 @@ class FlowDecision {
 
   void Evaluate(std::size_t i) {
     ActivityCache& a = c_.activities[i];
-    std::vector<ActivityInstance> instances = ActivityAt(i).Instances(ContextNow());
-    a.count = instances.size();
-    a.slots.reserve(instances.size());
-    c_.by_id.reserve(c_.by_id.size() + instances.size());
-    for (const auto& inst : instances) {
-      const std::string& id = inst.id();
-      if (!c_.by_id.try_emplace(id, i, a.slots.size()).second) {
-        continue;  // the same values twice: one instance
+    const Activity& activity = ActivityAt(i);
+    std::vector<ActivityInstance> instances;
+    if (c_.slice) {
+      instances.reserve(c_.slice_values.size());
+      for (const Json& local : c_.slice_values) {
+        instances.emplace_back(&activity, local, c_.slice_context, c_.slice_count);
       }
-      a.slots.push_back(decide_internal::Slot{inst.local_context(), id, Bucket::kDone});
+      a.count = c_.slice_count;
+    } else {
+      instances = activity.Instances(ContextNow());
+      a.count = instances.size();
+    }
+    // The same values twice are one instance.
+    std::vector<const ActivityInstance*> unique;
+    if (!c_.slice && instances.size() > kInstancesPerSlice) {
+      std::unordered_map<std::string, bool> seen;
+      seen.reserve(instances.size());
+      for (const auto& inst : instances) {
+        if (seen.try_emplace(inst.id(), true).second) unique.push_back(&inst);
+      }
+    }
+    if (unique.size() > kInstancesPerSlice) {
+      // Past what one run holds: slices of kInstancesPerSlice, each a child
+      // run (docs/design.md, "Fan-outs").
+      a.sliced = true;
+      const std::size_t slices = (unique.size() + kInstancesPerSlice - 1) / kInstancesPerSlice;
+      a.slice_values.assign(slices, Json::array());
+      for (std::size_t k = 0; k < unique.size(); ++k) {
+        a.slice_values[k / kInstancesPerSlice].push_back(unique[k]->local_context());
+      }
+      for (std::size_t k = 0; k < slices; ++k) {
+        std::string id = activity.name() + "-slice-" + std::to_string(k + 1);
+        c_.by_id.try_emplace(id, i, a.slots.size());
+        a.slots.push_back(decide_internal::Slot{
+            Context{{"slice", k + 1}, {"of", slices}}, std::move(id), Bucket::kDone});
+      }
+    } else {
+      a.slots.reserve(instances.size());
+      c_.by_id.reserve(c_.by_id.size() + instances.size());
+      for (const auto& inst : instances) {
+        const std::string& id = inst.id();
+        if (!c_.by_id.try_emplace(id, i, a.slots.size()).second) continue;
+        a.slots.push_back(decide_internal::Slot{inst.local_context(), id, Bucket::kDone});
+      }
     }
     a.evaluated = true;
     c_.ready.erase(i);
@@ -645,12 +848,19 @@ class FlowDecision {
     const Activity& activity = ActivityAt(i);
     bool open = a.open > 0;
     std::size_t running = a.open;
-    const std::size_t max = static_cast<std::size_t>(std::max(0, activity.max_concurrent()));
+    std::size_t max = static_cast<std::size_t>(std::max(0, activity.max_concurrent()));
+    // Slices: as many at once as MaxConcurrent holds whole ones (each runs
+    // up to MaxConcurrent instances itself), at least one.
+    if (a.sliced && max > 0) max = std::max<std::size_t>(1, max / kInstancesPerSlice);
+    // The delay of After was waited by the parent of a slice's run.
     std::optional<bool> gate_open;  // asked once, when an instance is to be scheduled
+    if (c_.slice) gate_open = true;
     for (std::size_t j : a.todo) {
       const decide_internal::Slot& slot = a.slots[j];
       // At SWF's open limit, or at its MaxConcurrent: scheduled as others close.
-      if (!b_.Room(activity) || (max > 0 && running >= max)) return true;
+      if (!(a.sliced ? b_.RoomForChild() : b_.Room(activity)) || (max > 0 && running >= max)) {
+        return true;
+      }
       if (a.failed.contains(j) &&
           !b_.ReadyToRetry(activity, slot.local, slot.id, *b_.state_.Find(slot.id))) {
         open = true;  // waiting for its backoff timer
@@ -658,7 +868,18 @@ class FlowDecision {
       }
       if (!gate_open) gate_open = b_.GateOpen(activity);
       if (!*gate_open) return true;  // waiting for its delay
-      b_.ScheduleInstance(ActivityInstance(&activity, slot.local, ContextNow(), a.count), slot.id);
+      if (a.sliced) {
+        Context input = *ContextNow();
+        input[kSliceKey] = {{"activity", activity.name()},
+                            {"slice", j + 1},
+                            {"slices", a.slots.size()},
+                            {"count", a.count},
+                            {"values", a.slice_values[j]}};
+        b_.ScheduleSlice(slot.id, input);
+      } else {
+        b_.ScheduleInstance(ActivityInstance(&activity, slot.local, ContextNow(), a.count),
+                            slot.id);
+      }
       ++running;
     }
     return open;
@@ -668,6 +889,7 @@ class FlowDecision {
   // of the activities with instances given up. Built at most once per
   // decision, and only when asked for.
   std::shared_ptr<const Context> ContextNow() {
+    if (c_.slice) return c_.slice_context;
     if (c_.with_failures == 0) {
       // Not a copy: the state outlives this decision (a fan-out's context
       // holds every result so far).
@@ -678,9 +900,12 @@ class FlowDecision {
       garcon::Context with_failures = b_.state_.context();
       for (std::size_t i = 0; i < c_.activities.size(); ++i) {
         const ActivityCache& a = c_.activities[i];
-        if (a.given_up.empty()) continue;
+        if (!HasFailures(a)) continue;
         Json list = Json::array();
         for (const auto& entry : a.given_up) list.push_back(entry.second.entry);
+        for (const auto& slice : a.slice_given_up) {
+          for (const auto& entry : slice.second) list.push_back(entry.entry);
+        }
         with_failures[ActivityAt(i).short_name() + ".failed"] = std::move(list);
       }
       failures_ = std::make_shared<const garcon::Context>(std::move(with_failures));
@@ -698,7 +923,10 @@ class FlowDecision {
 std::vector<Json> DecideFlow(Builder& b) {
   FlowCache* cache = b.state_.flow_cache();
   if (cache == nullptr || cache->flow != &b.flow_ || cache->run_id != b.run_.run_id) {
-    b.state_.set_flow_cache(NewFlowCache(b.flow_, b.run_.run_id));
+    std::shared_ptr<FlowCache> fresh = NewFlowCache(b.flow_, b.run_.run_id);
+    const Context& input = b.state_.input();
+    if (input.is_object() && input.contains(kSliceKey)) MakeSliceCache(*fresh, b.flow_, input);
+    b.state_.set_flow_cache(std::move(fresh));
     cache = b.state_.flow_cache();
   }
   return FlowDecision(b, *cache).Run();
@@ -835,7 +1063,8 @@ std::vector<Json> Decide(const Flow& flow, const HistoryState& state, const Exec
   Builder builder(flow, state, run);
   try {
     std::vector<Json> decisions = flow.custom_decider() ? DecideCustom(builder) : DecideFlow(builder);
-    if (state.decisions_completed() == 0 && !state.graph_recorded()) {
+    const bool slice_run = state.input().is_object() && state.input().contains(kSliceKey);
+    if (state.decisions_completed() == 0 && !state.graph_recorded() && !slice_run) {
       // The flow's shape, once per run, so that tools can draw any run's
       // graph without the flow's code (skipped past SWF's marker limit).
       const std::string graph =

@@ -197,6 +197,9 @@ void HistoryState::Apply(const Json& event) {
         SetStatus(*r, ActivityRecord::Status::kCompleted);
         r->result = std::move(result);
         context_.update(r->result);
+        // A slice's given-up instances stay with its record (the flow decider
+        // counts them), not in the context.
+        context_.erase(kSliceFailedKey);
       } else {
         SetStatus(*r, ActivityRecord::Status::kFailed);
         r->failures++;

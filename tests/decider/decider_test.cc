@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <deque>
@@ -1133,6 +1134,188 @@ TEST(WindowTest, MaxConcurrentKeepsThatManyInstancesOpen) {
   history.DecisionTask();
   EXPECT_EQ(ScheduledIds(Decisions(flow, history.State(), kRun)).size(), 1u);
   EXPECT_THROW(flow.Activity("bad").MaxConcurrent(0), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------
+// Fan-outs past one run's reach: slices of kInstancesPerSlice instances, each
+// a child run of the same flow.
+
+std::vector<Json> ChildStarts(const std::vector<Json>& decisions) {
+  std::vector<Json> out;
+  for (const auto& d : decisions) {
+    if (d.at("decisionType") == "StartChildWorkflowExecution") {
+      out.push_back(d.at("startChildWorkflowExecutionDecisionAttributes"));
+    }
+  }
+  return out;
+}
+
+Json InputOf(const Json& attributes) { return Json::parse(attributes.at("input").get<std::string>()); }
+
+// Runs the slice whose StartChildWorkflowExecution is `start` to its close:
+// every instance completes with {"r.{i}": i}, except generator.i == `failing`,
+// whose every attempt fails. Returns the slice run's last decisions.
+std::vector<Json> RunSlice(const Flow& flow, const Json& start, int failing) {
+  const ExecutionRef run{"dev", start.at("workflowId").get<std::string>(), "slice-run"};
+  History history;
+  history.Started(start.at("input"), start.at("taskList").at("name").get<std::string>());
+  std::map<std::string, int> items;  // activity id -> generator.i
+  for (int round = 0; round < 100; ++round) {
+    history.DecisionTask();
+    std::vector<Json> decisions = Decisions(flow, history.State(), run);
+    history.DecisionCompleted();
+    std::vector<std::int64_t> scheduled;
+    for (const auto& d : decisions) {
+      if (d.at("decisionType") != "ScheduleActivityTask") return decisions;
+      const Json& a = d.at("scheduleActivityTaskDecisionAttributes");
+      const Json input = InputOf(a);
+      EXPECT_FALSE(input.contains(kSliceKey)) << "instances do not see the slice's values";
+      items[a.at("activityId")] = input.value("generator.i", -1);
+      scheduled.push_back(
+          history.Scheduled(a.at("activityId"), a.at("activityType").at("name")));
+    }
+    if (round == 0) {
+      const std::size_t instances = InputOf(start).at(kSliceKey).at("values").size();
+      EXPECT_EQ(scheduled.size(), std::min<std::size_t>(1000, instances))
+          << "a slice's run keeps SWF's open limit";
+    }
+    for (std::size_t k = 0; k < scheduled.size(); ++k) {
+      const Json& a = decisions[k].at("scheduleActivityTaskDecisionAttributes");
+      const int i = items[a.at("activityId")];
+      history.ActivityStarted(scheduled[k]);
+      if (i == failing) {
+        history.Failed(scheduled[k], "boom");
+      } else {
+        history.Completed(scheduled[k], Json{{"r." + std::to_string(i), i}});
+      }
+    }
+  }
+  ADD_FAILURE() << "the slice never closed";
+  return {};
+}
+
+TEST(SliceTest, AFanOutPastASliceRunsInChildRunsOfTheSameFlowAndMergesTheirResults) {
+  for (const int allowed : {0, 1}) {
+    Flow flow("dev", "flow");
+    auto& each = flow.Activity("each")
+                     .Generator([](const Context&) { return Numbers(4500); })
+                     .Retry(1)
+                     .AllowFailures(allowed)
+                     .Run(Sync(WholeContext()));
+    flow.Activity("after").Requires({&each}).Run(Sync(WholeContext()));
+    History history;
+    history.Started(Json{{"order", 7}}, "flow@1.0~run-9");
+    history.DecisionTask();
+    const auto decisions = Decisions(flow, history.State(), kRun);
+    EXPECT_THAT(ScheduledIds(decisions), IsEmpty());
+    const auto starts = ChildStarts(decisions);
+    ASSERT_EQ(starts.size(), 3u) << "4,500 instances: slices of 2,000, 2,000 and 500";
+    for (std::size_t k = 0; k < starts.size(); ++k) {
+      const Json& start = starts[k];
+      const std::string id = "flow_each-slice-" + std::to_string(k + 1);
+      EXPECT_EQ(start.at("workflowType"), (Json{{"name", "flow"}, {"version", "1.0"}}));
+      EXPECT_EQ(start.at("control"), id);
+      EXPECT_EQ(start.at("workflowId"), "wf-1." + id);
+      EXPECT_EQ(start.at("taskList"), (Json{{"name", "flow@1.0~run-9"}}));
+      EXPECT_EQ(start.at("childPolicy"), "TERMINATE");
+      const Json input = InputOf(start);
+      EXPECT_EQ(input.value("order", 0), 7) << "a slice sees the parent's context";
+      const Json& slice = input.at(kSliceKey);
+      EXPECT_EQ(slice.at("activity"), "flow_each");
+      EXPECT_EQ(slice.at("count"), 4500);
+      EXPECT_EQ(slice.at("values").size(), k < 2 ? 2000u : 500u);
+      EXPECT_EQ(slice.at("values")[0], (Json{{"generator.i", 2000 * static_cast<int>(k)}}));
+    }
+
+    // The slices' own runs: the second gives up generator.i 2345.
+    std::vector<Json> results;
+    for (std::size_t k = 0; k < starts.size(); ++k) {
+      const auto last = RunSlice(flow, starts[k], k == 1 ? 2345 : -1);
+      ASSERT_THAT(Types(last), ElementsAre("CompleteWorkflowExecution"));
+      results.push_back(Json::parse(last[0]
+                                        .at("completeWorkflowExecutionDecisionAttributes")
+                                        .at("result")
+                                        .get<std::string>()));
+    }
+    EXPECT_EQ(results[0].size(), 2000u) << "its instances' results, not the parent's context";
+    EXPECT_FALSE(results[0].contains("order"));
+    ASSERT_TRUE(results[1].contains(kSliceFailedKey));
+    EXPECT_EQ(results[1].at(kSliceFailedKey).size(), 1u);
+    EXPECT_EQ(results[1].at(kSliceFailedKey)[0].at("values"), (Json{{"generator.i", 2345}}));
+    EXPECT_EQ(results[1].size(), 2000u) << "1,999 results and the list of the one given up";
+
+    history.DecisionCompleted();
+    for (std::size_t k = 0; k < starts.size(); ++k) {
+      const auto initiated = ChildInitiated(history, starts[k]);
+      history.Add("ChildWorkflowExecutionStarted",
+                  {{"initiatedEventId", initiated},
+                   {"workflowExecution",
+                    {{"workflowId", starts[k].at("workflowId")}, {"runId", "c" + std::to_string(k)}}}});
+      history.Add("ChildWorkflowExecutionCompleted",
+                  {{"initiatedEventId", initiated}, {"result", results[k].dump()}});
+    }
+    history.DecisionTask();
+    const auto next = Decisions(flow, history.State(), kRun);
+    if (allowed == 0) {
+      const Json fail = FailAttributes(next);
+      EXPECT_EQ(fail.value("reason", ""), "each (generator.i=2345) attempt 2 of 2: boom");
+      continue;
+    }
+    ASSERT_THAT(ScheduledIds(next), ElementsAre("flow_after-1"));
+    const Json input = InputOf(ScheduleAttributes(next, "flow_after-1"));
+    int results_seen = 0;
+    for (const auto& item : input.items()) results_seen += item.key().starts_with("r.") ? 1 : 0;
+    EXPECT_EQ(results_seen, 4499) << "every instance's result reaches the next activity";
+    EXPECT_FALSE(input.contains(kSliceFailedKey));
+    ASSERT_EQ(input.at("each.failed").size(), 1u);
+    EXPECT_EQ(input.at("each.failed")[0].at("values"), (Json{{"generator.i", 2345}}));
+  }
+}
+
+TEST(SliceTest, MaxConcurrentRunsAsManySlicesAsItHoldsAndAFailedSliceIsRetried) {
+  for (const auto& [max, slices] : std::vector<std::pair<int, std::size_t>>{
+           {0, 3}, {100, 1}, {2000, 1}, {4000, 2}}) {
+    Flow flow("dev", "flow");
+    auto& each = flow.Activity("each").Generator([](const Context&) { return Numbers(6000); });
+    if (max > 0) each.MaxConcurrent(max);
+    each.Run(Sync(WholeContext()));
+    History history;
+    history.Started();
+    history.DecisionTask();
+    const auto starts = ChildStarts(Decisions(flow, history.State(), kRun));
+    ASSERT_EQ(starts.size(), slices) << "MaxConcurrent " << max;
+    if (max == 100) {
+      // The slice's run keeps MaxConcurrent itself.
+      History slice;
+      slice.Started(starts[0].at("input"));
+      slice.DecisionTask();
+      EXPECT_EQ(ScheduledIds(Decisions(flow, slice.State(), kRun)).size(), 100u);
+      // A slice's run that fails is retried like an instance, then fails the run.
+      history.DecisionCompleted();
+      const auto initiated = ChildInitiated(history, starts[0]);
+      history.Add("ChildWorkflowExecutionTimedOut",
+                  {{"initiatedEventId", initiated}, {"timeoutType", "START_TO_CLOSE"}});
+      history.DecisionTask();
+      const Json fail = FailAttributes(Decisions(flow, history.State(), kRun));
+      EXPECT_EQ(fail.value("reason", ""),
+                "each (of=3, slice=1) attempt 1 of 1: child timed out: START_TO_CLOSE");
+    }
+  }
+}
+
+TEST(SliceTest, ASliceOfAnActivityTheFlowDoesNotHaveFailsItsRun) {
+  Flow flow("dev", "flow");
+  flow.Activity("each").Run(Sync(WholeContext()));
+  History history;
+  history.Started(Json{{kSliceKey, {{"activity", "flow_gone"}, {"values", Json::array()}}}});
+  history.DecisionTask();
+  EXPECT_THAT(FailAttributes(Decisions(flow, history.State(), kRun)).value("reason", ""),
+              HasSubstr("a slice of activity flow_gone, which version 1.0 of flow does not have"));
+  History malformed;
+  malformed.Started(Json{{kSliceKey, 3}});
+  malformed.DecisionTask();
+  EXPECT_THAT(FailAttributes(Decisions(flow, malformed.State(), kRun)).value("reason", ""),
+              HasSubstr("malformed garcon.slice"));
 }
 
 // ---------------------------------------------------------------------------
