@@ -164,7 +164,8 @@ class Activity {
   // open child runs), so a generator may yield more instances than that.
   // Past kInstancesPerSlice instances they run in slices (child runs of
   // this flow, see kInstancesPerSlice): at most max(1, n / kInstancesPerSlice)
-  // slices at once, each with at most n instances open.
+  // slices at once (kSlicesAtOnce without MaxConcurrent), each with at most
+  // n instances open.
   Activity& MaxConcurrent(int n);
 
   // `{flow name}_{name}`: the activity type name.
@@ -311,6 +312,10 @@ inline constexpr const char* kGraphMarker = "garcon.graph";
 // parent takes out of the context). 2,000 instances keep a slice's history
 // far below SWF's 25,000 events even when many attempts fail and retry.
 inline constexpr std::size_t kInstancesPerSlice = 2000;
+// Slices running at once when the activity has no MaxConcurrent: up to
+// 8,000 activity tasks open, plenty for the workers of most deployments,
+// while an engine holds the histories of 8 open slices, not of them all.
+inline constexpr std::size_t kSlicesAtOnce = 8;
 inline constexpr const char* kSliceKey = "garcon.slice";
 inline constexpr const char* kSliceFailedKey = "garcon.slice.failed";
 

@@ -4,9 +4,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <functional>
 #include <iostream>
+#include <stdexcept>
 #include <stop_token>
 #include <thread>
 
@@ -20,6 +25,43 @@
 
 namespace garcon {
 namespace {
+
+// A flow's declaration runs in the program's main() before garcon::Main: a
+// setter given a value it refuses (Retry(-1), MaxConcurrent(0), a child flow
+// of another domain...) throws std::invalid_argument there, which nothing of
+// the program catches. Rather than "terminate called after throwing" and an
+// abort, such a program says what is wrong and exits 1, like the mistakes
+// found when the flow is validated (a cycle, a name declared twice). Only
+// before Main starts, and only std::logic_error: any other uncaught
+// exception goes to the handler that was in place (an abort, a core dump).
+// (std::logic_error: invalid_argument and the misuses such as MaxWorkers on
+// a Sync runner.)
+std::atomic<bool> main_started{false};
+std::terminate_handler previous_terminate = nullptr;
+
+[[noreturn]] void OnTerminate() {
+  if (!main_started.load()) {
+    if (std::exception_ptr current = std::current_exception()) {
+      try {
+        std::rethrow_exception(current);
+      } catch (const std::logic_error& error) {
+        std::fprintf(stderr, "error: the flow's declaration: %s\n", error.what());
+        std::fflush(stderr);
+        std::_Exit(1);
+      } catch (...) {
+      }
+    }
+  }
+  if (previous_terminate != nullptr) previous_terminate();
+  std::abort();
+}
+
+// Installed when the program starts (this file holds garcon::Main, so every
+// flow program links it).
+const bool terminate_installed = [] {
+  previous_terminate = std::set_terminate(OnTerminate);
+  return true;
+}();
 
 void SetUpLogging(bool verbose) {
   auto logger = spdlog::get("garcon");  // Main may run more than once in a process (tests)
@@ -289,6 +331,8 @@ void AddRemoteOptions(CLI::App* command, Args& args, bool endpoint_required) {
 }  // namespace
 
 int Main(const Flow& flow, int argc, char** argv) {
+  (void)terminate_installed;
+  main_started.store(true);
   CLI::App app{"Runs the " + flow.name() + " flow (domain " + flow.domain() + ")."};
   app.require_subcommand(1);
   bool verbose = false;

@@ -850,8 +850,9 @@ class FlowDecision {
     std::size_t running = a.open;
     std::size_t max = static_cast<std::size_t>(std::max(0, activity.max_concurrent()));
     // Slices: as many at once as MaxConcurrent holds whole ones (each runs
-    // up to MaxConcurrent instances itself), at least one.
-    if (a.sliced && max > 0) max = std::max<std::size_t>(1, max / kInstancesPerSlice);
+    // up to MaxConcurrent instances itself), at least one; without it,
+    // kSlicesAtOnce.
+    if (a.sliced) max = max > 0 ? std::max<std::size_t>(1, max / kInstancesPerSlice) : kSlicesAtOnce;
     // The delay of After was waited by the parent of a slice's run.
     std::optional<bool> gate_open;  // asked once, when an instance is to be scheduled
     if (c_.slice) gate_open = true;

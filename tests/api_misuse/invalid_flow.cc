@@ -1,6 +1,8 @@
 // A flow program with one declaration mistake, chosen by GARCON_MISUSE_CASE
-// (duplicate | itself | cycle | fill | none): the mistake must come out of
-// the program's commands as an error, not as an exception escaping main.
+// (duplicate | itself | cycle | fill | retry | max_concurrent | child_domain |
+// max_workers | none): the mistake must come out of the program as an error
+// (from its commands, or from the declaration itself when a setter refuses
+// its value), never as an abort.
 #include <garcon/garcon.h>
 
 #include <cstdlib>
@@ -24,6 +26,16 @@ int main(int argc, char** argv) {
     third.Requires({&second, &third});
   } else if (mistake == "cycle") {
     first.Requires({&third});
+  } else if (mistake == "retry") {
+    third.Retry(-1);
+  } else if (mistake == "max_concurrent") {
+    third.MaxConcurrent(0);
+  } else if (mistake == "child_domain") {
+    static garcon::Flow elsewhere("other-domain", "elsewhere");
+    elsewhere.Activity("only").Run(garcon::Sync(noop));
+    third.Run(garcon::Child(elsewhere));
+  } else if (mistake == "max_workers") {
+    third.Run(garcon::Sync(noop).MaxWorkers(0));
   } else if (mistake == "fill") {
     third.Run(garcon::Sync(garcon::Task([](ActivityExecution&, int id) {
                              return Context{{"id", id}};

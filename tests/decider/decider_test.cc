@@ -1272,9 +1272,31 @@ TEST(SliceTest, AFanOutPastASliceRunsInChildRunsOfTheSameFlowAndMergesTheirResul
   }
 }
 
+TEST(SliceTest, EightSlicesRunAtOnceAndTheOthersAsThoseClose) {
+  Flow flow("dev", "flow");
+  flow.Activity("each").Generator([](const Context&) { return Numbers(20001); }).Run(
+      Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  const auto starts = ChildStarts(Decisions(flow, history.State(), kRun));
+  ASSERT_EQ(starts.size(), kSlicesAtOnce) << "11 slices, 8 at once";
+  history.DecisionCompleted();
+  const auto initiated = ChildInitiated(history, starts[3]);
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    if (k != 3) ChildInitiated(history, starts[k]);
+  }
+  history.Add("ChildWorkflowExecutionCompleted", {{"initiatedEventId", initiated}, {"result", "{}"}});
+  history.DecisionTask();
+  const auto next = ChildStarts(Decisions(flow, history.State(), kRun));
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].at("control"), "flow_each-slice-9");
+  EXPECT_EQ(InputOf(next[0]).at(kSliceKey).at("slices"), 11);
+}
+
 TEST(SliceTest, MaxConcurrentRunsAsManySlicesAsItHoldsAndAFailedSliceIsRetried) {
   for (const auto& [max, slices] : std::vector<std::pair<int, std::size_t>>{
-           {0, 3}, {100, 1}, {2000, 1}, {4000, 2}}) {
+           {0, 3}, {100, 1}, {2000, 1}, {4000, 2}, {1000000, 3}}) {
     Flow flow("dev", "flow");
     auto& each = flow.Activity("each").Generator([](const Context&) { return Numbers(6000); });
     if (max > 0) each.MaxConcurrent(max);
