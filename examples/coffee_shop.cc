@@ -20,10 +20,12 @@ int main(int argc, char** argv) {
                      }))
                      .Retry(2);
   auto& pay = flow.Activity("pay").Run(garcon::Sync(
-      garcon::Task([](ActivityExecution& activity, double total) -> Context {
-        activity.logger()->info("paying {}", total);
-        return {{"paid", total}};
-      }).Fill("total")));
+      garcon::Task(
+          [](ActivityExecution& activity, double total) -> Context {
+            activity.logger()->info("paying {}", total);
+            return {{"paid", total}};
+          },
+          "total")));
   auto& leave = flow.Activity("leave").Run(garcon::Sync(
       [](ActivityExecution&, const Context&) { return Context{{"customer.inside", false}}; }));
 

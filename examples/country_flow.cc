@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
           })
           .Retry(3)
           .Run(garcon::Sync(
-              garcon::Task(UnstableCountryTask)
-                  .Fill("generator.country_id", "failures", "delays")
+              garcon::Task(UnstableCountryTask, "generator.country_id", "failures", "delays")
                   // A worker that dies is noticed within 5 s (the worker
                   // heartbeats every 1.7 s while a task runs).
                   .Timeout(300, 5)));

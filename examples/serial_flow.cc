@@ -12,11 +12,12 @@ int main(int argc, char** argv) {
   }));
   // A task filled from the context: it receives the value of "result".
   auto saw = [](const std::string& who) {
-    return garcon::Task([who](ActivityExecution& activity, std::string result) -> Context {
-             activity.logger()->info("{} sees: {}", who, result);
-             return {{who + ".saw", result}};
-           })
-        .Fill("result");
+    return garcon::Task(
+        [who](ActivityExecution& activity, std::string result) -> Context {
+          activity.logger()->info("{} sees: {}", who, result);
+          return {{who + ".saw", result}};
+        },
+        "result");
   };
   auto& b = flow.Activity("b_tasks").Requires({&a}).Run(garcon::Sync(saw("b_tasks")));
   flow.Activity("c_tasks").Requires({&b}).Run(garcon::Sync(saw("c_tasks")));

@@ -444,6 +444,9 @@ struct ActivityCache {
   // child run of the flow (docs/design.md, "Fan-outs").
   bool sliced = false;
   std::vector<Json> slice_values;  // each slice's instances' values (an array)
+  // The context when the activity became ready: what every slice's instances
+  // see (not the results of the slices done before theirs).
+  std::shared_ptr<const Context> slice_base;
   // The instances each completed slice gave up, and their number.
   std::map<std::size_t, std::vector<GivenUp>> slice_given_up;
   std::size_t slice_given_up_count = 0;
@@ -810,6 +813,7 @@ class FlowDecision {
       // Past what one run holds: slices of kInstancesPerSlice, each a child
       // run (docs/design.md, "Fan-outs").
       a.sliced = true;
+      a.slice_base = std::make_shared<const Context>(*ContextNow());
       const std::size_t slices = (unique.size() + kInstancesPerSlice - 1) / kInstancesPerSlice;
       a.slice_values.assign(slices, Json::array());
       for (std::size_t k = 0; k < unique.size(); ++k) {
@@ -870,7 +874,7 @@ class FlowDecision {
       if (!gate_open) gate_open = b_.GateOpen(activity);
       if (!*gate_open) return true;  // waiting for its delay
       if (a.sliced) {
-        Context input = *ContextNow();
+        Context input = *a.slice_base;
         input[kSliceKey] = {{"activity", activity.name()},
                             {"slice", j + 1},
                             {"slices", a.slots.size()},

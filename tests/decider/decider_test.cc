@@ -1279,19 +1279,27 @@ TEST(SliceTest, EightSlicesRunAtOnceAndTheOthersAsThoseClose) {
   History history;
   history.Started();
   history.DecisionTask();
-  const auto starts = ChildStarts(Decisions(flow, history.State(), kRun));
+  // One state fed the new events, as a running decider keeps it.
+  HistoryState state = history.State();
+  const auto starts = ChildStarts(Decisions(flow, state, kRun));
   ASSERT_EQ(starts.size(), kSlicesAtOnce) << "11 slices, 8 at once";
+  const std::size_t applied = history.size();
   history.DecisionCompleted();
   const auto initiated = ChildInitiated(history, starts[3]);
   for (std::size_t k = 0; k < starts.size(); ++k) {
     if (k != 3) ChildInitiated(history, starts[k]);
   }
-  history.Add("ChildWorkflowExecutionCompleted", {{"initiatedEventId", initiated}, {"result", "{}"}});
+  history.Add("ChildWorkflowExecutionCompleted",
+              {{"initiatedEventId", initiated}, {"result", R"({"from.slice.4":1})"}});
   history.DecisionTask();
-  const auto next = ChildStarts(Decisions(flow, history.State(), kRun));
+  for (std::size_t i = applied; i < history.size(); ++i) state.Apply(history.events()[i]);
+  const auto next = ChildStarts(Decisions(flow, state, kRun));
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].at("control"), "flow_each-slice-9");
   EXPECT_EQ(InputOf(next[0]).at(kSliceKey).at("slices"), 11);
+  EXPECT_EQ(state.context().value("from.slice.4", 0), 1) << "merged in the parent";
+  EXPECT_FALSE(InputOf(next[0]).contains("from.slice.4"))
+      << "a slice sees the context from when the activity became ready, not earlier slices' results";
 }
 
 TEST(SliceTest, MaxConcurrentRunsAsManySlicesAsItHoldsAndAFailedSliceIsRetried) {

@@ -46,7 +46,8 @@ using garcon::Context;
 namespace {
 
 // A task is a plain function. Its first parameter is the running activity
-// (heartbeats, a logger); the others are filled from context keys by Fill().
+// (heartbeats, a logger); the others are filled from the context keys given
+// after it (one per parameter, counted at compile time).
 // It returns what it adds to the context.
 Context Greet(ActivityExecution& activity, std::optional<std::string> name) {
   const std::string who = name.value_or("world");
@@ -66,10 +67,10 @@ int main(int argc, char** argv) {
   garcon::Flow flow("dev", "@NAME@");  // domain, workflow name
   auto& hello = flow.Activity("hello")
                     .Retry(2)
-                    .Run(garcon::Sync(garcon::Task(Greet).Fill("name")));
+                    .Run(garcon::Sync(garcon::Task(Greet, "name")));
   flow.Activity("shout")
       .Requires({&hello})
-      .Run(garcon::Sync(garcon::Task(Shout).Fill("hello.greeting")));
+      .Run(garcon::Sync(garcon::Task(Shout, "hello.greeting")));
   // run [--input JSON] [--json]: one execution on the embedded engine;
   // decider / worker / start --endpoint URL: against garcon server or SWF.
   return garcon::Main(flow, argc, argv);
