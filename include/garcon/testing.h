@@ -11,6 +11,10 @@
 //   auto run = test.Run({{"amount", 12.5}});   // milliseconds, whatever the timers
 //   EXPECT_EQ(run.close_status, "COMPLETED");
 //
+//   test.Cancel(std::chrono::minutes(30));     // RequestCancelWorkflowExecution
+//   auto canceled = test.Run({{"amount", 12.5}});
+//   EXPECT_EQ(canceled.close_status, "CANCELED");
+//
 //   auto replay = garcon::testing::Replay(flow, recorded_history);
 //   EXPECT_TRUE(replay.ok) << replay.divergence;
 #pragma once
@@ -61,8 +65,8 @@ struct RunResult {
 // Runs a flow (and the flows it runs as children) on the embedded engine with
 // a fake clock, single-threaded and deterministic: decisions and tasks are
 // handled one at a time, and when nothing can happen until a timer fires
-// (backoff, .After, schedule.Timer) or a signal is due, the clock jumps
-// there. Activities run their real tasks unless faked.
+// (backoff, .After, schedule.Timer) or a signal or cancel request is due,
+// the clock jumps there. Activities run their real tasks unless faked.
 class FlowTest {
  public:
   explicit FlowTest(const Flow& flow);
@@ -77,6 +81,15 @@ class FlowTest {
   // since the start.
   FlowTest& Signal(std::string name, Context input = Context::object(),
                    std::chrono::seconds after = std::chrono::seconds(0));
+  // Asks to cancel the run (RequestCancelWorkflowExecution, as `garcon
+  // workflow cancel` or an SDK does) once `after` (fake time) passed since
+  // the start. The flow decider then cancels its timers, asks its open
+  // activities and child runs to cancel, and closes the run CANCELED once
+  // none is open; SWF's request carries no details, so the run's are the
+  // decider's ("cancellation requested"). A request due after the run
+  // closed is not sent. Signals and cancel requests due at the same time go
+  // in the order they were given.
+  FlowTest& Cancel(std::chrono::seconds after = std::chrono::seconds(0));
 
   // Starts one run with `input` and drives it to its close (or until it
   // waits for what never comes). Each Run starts a new run.

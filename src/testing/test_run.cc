@@ -1,6 +1,6 @@
 // FlowTest: one flow (and its child flows) driven on the embedded engine with
 // a fake clock, one decision or task at a time, the clock jumping to the next
-// timer or signal when nothing else can happen.
+// timer, signal or cancel request when nothing else can happen.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -52,10 +52,13 @@ struct FlowTest::Impl {
     for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
   }
 
-  struct PendingSignal {
-    std::string name;
-    Context input;
-    std::chrono::seconds after;
+  // A signal or a cancel request the test sends at a fake time.
+  struct PendingEvent {
+    enum class Kind { kSignal, kCancel };
+    Kind kind = Kind::kSignal;
+    std::string name;  // the signal's
+    Context input;     // the signal's
+    std::chrono::seconds after{0};
   };
 
   const Flow& flow;
@@ -66,9 +69,16 @@ struct FlowTest::Impl {
   std::unique_ptr<payload::PayloadService> service;
   std::vector<const Flow*> flows;
   std::map<const Activity*, FakeActivity> fakes;
-  std::vector<PendingSignal> signals;
+  // Signals and cancel requests by time, in the order given at equal times.
+  std::vector<PendingEvent> to_send;
   std::map<std::string, int> attempts;  // by activity id and run
   int runs = 0;
+
+  void Add(PendingEvent event) {
+    to_send.push_back(std::move(event));
+    std::stable_sort(to_send.begin(), to_send.end(),
+                     [](const auto& a, const auto& b) { return a.after < b.after; });
+  }
 
   const Activity* Find(const std::string& name) const {
     for (const Flow* f : flows) {
@@ -106,8 +116,10 @@ struct FlowTest::Impl {
     std::string failure;
     try {
       const Context result = fake(input, attempt);
+      // Sent as it is, as the worker sends a task's result: one that is not a
+      // JSON object is a failed attempt for the decider.
       Must(*service, "RespondActivityTaskCompleted",
-           {{"taskToken", token}, {"result", result.is_object() ? result.dump() : "{}"}});
+           {{"taskToken", token}, {"result", result.dump()}});
       return true;
     } catch (const NonRetryable& e) {
       failure = std::string(kNonRetryablePrefix) + e.what();
@@ -194,9 +206,20 @@ FlowTest& FlowTest::Fake(const std::string& activity, FakeActivity fake) {
 }
 
 FlowTest& FlowTest::Signal(std::string name, Context input, std::chrono::seconds after) {
-  impl_->signals.push_back({std::move(name), std::move(input), after});
-  std::stable_sort(impl_->signals.begin(), impl_->signals.end(),
-                   [](const auto& a, const auto& b) { return a.after < b.after; });
+  Impl::PendingEvent event;
+  event.kind = Impl::PendingEvent::Kind::kSignal;
+  event.name = std::move(name);
+  event.input = std::move(input);
+  event.after = after;
+  impl_->Add(std::move(event));
+  return *this;
+}
+
+FlowTest& FlowTest::Cancel(std::chrono::seconds after) {
+  Impl::PendingEvent event;
+  event.kind = Impl::PendingEvent::Kind::kCancel;
+  event.after = after;
+  impl_->Add(std::move(event));
   return *this;
 }
 
@@ -220,7 +243,7 @@ RunResult FlowTest::Run(const Context& input) {
     w.pollers = 1;
     workers.push_back(std::make_unique<ActivityWorker>(*f, *s.engine, w));
   }
-  std::size_t next_signal = 0;
+  std::size_t next_event = 0;
   RunResult out;
   out.workflow_id = started->workflow_id;
   out.run_id = started->run_id;
@@ -231,22 +254,27 @@ RunResult FlowTest::Run(const Context& input) {
     const double now = ToEpochSeconds(s.clock->Now());
     bool closed = Must(*s.engine, "DescribeWorkflowExecution", describe)["executionInfo"].value(
                       "executionStatus", "") == "CLOSED";
-    while (!closed && next_signal < s.signals.size() &&
-           start + static_cast<double>(s.signals[next_signal].after.count()) <= now + 1e-6) {
-      const auto& sig = s.signals[next_signal++];
+    while (!closed && next_event < s.to_send.size() &&
+           start + static_cast<double>(s.to_send[next_event].after.count()) <= now + 1e-6) {
+      const auto& event = s.to_send[next_event++];
+      if (event.kind == Impl::PendingEvent::Kind::kCancel) {
+        Must(*s.service, "RequestCancelWorkflowExecution",
+             {{"domain", s.flow.domain()}, {"workflowId", out.workflow_id}, {"runId", out.run_id}});
+        continue;
+      }
       Must(*s.service, "SignalWorkflowExecution",
            {{"domain", s.flow.domain()},
             {"workflowId", out.workflow_id},
             {"runId", out.run_id},
-            {"signalName", sig.name},
-            {"input", sig.input.dump()}});
+            {"signalName", event.name},
+            {"input", event.input.dump()}});
     }
     if (s.Step(deciders, workers)) continue;
     if (closed) break;
-    // Nothing can happen now: jump to the next timer or signal.
+    // Nothing can happen now: jump to the next timer, signal or cancel request.
     std::optional<double> next = s.NextTimer();
-    if (next_signal < s.signals.size()) {
-      const double at = start + static_cast<double>(s.signals[next_signal].after.count());
+    if (next_event < s.to_send.size()) {
+      const double at = start + static_cast<double>(s.to_send[next_event].after.count());
       if (!next || at < *next) next = at;
     }
     if (!next) {
