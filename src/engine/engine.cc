@@ -37,8 +37,12 @@ Result<Json> Engine::Call(std::string_view operation, const Json& request) {
   };
   auto shared = std::make_shared<Shared>();
   impl_->CallAsync(operation, request, [shared](Result<Json> result) {
-    std::lock_guard<std::mutex> lock(shared->mu);
-    shared->result.emplace(std::move(result));
+    {
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->result.emplace(std::move(result));
+    }
+    // After unlocking: a waiter woken under the lock would block on it at
+    // once and need a second wake-up (this runs on the journal's thread).
     shared->cv.notify_all();
   });
   std::unique_lock<std::mutex> lock(shared->mu);
