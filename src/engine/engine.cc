@@ -37,8 +37,12 @@ Result<Json> Engine::Call(std::string_view operation, const Json& request) {
   };
   auto shared = std::make_shared<Shared>();
   impl_->CallAsync(operation, request, [shared](Result<Json> result) {
-    std::lock_guard<std::mutex> lock(shared->mu);
-    shared->result.emplace(std::move(result));
+    {
+      std::lock_guard<std::mutex> lock(shared->mu);
+      shared->result.emplace(std::move(result));
+    }
+    // After unlocking: a waiter woken under the lock would block on it at
+    // once and need a second wake-up (this runs on the journal's thread).
     shared->cv.notify_all();
   });
   std::unique_lock<std::mutex> lock(shared->mu);
@@ -160,6 +164,7 @@ Status EngineImpl::Locked(Body&& body, std::optional<Completion>* own) {
   Status stored;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    SyncJournalLocked();
     ReadSweepMailLocked();
     FireDueLocked();
     body();
@@ -169,16 +174,7 @@ Status EngineImpl::Locked(Body&& body, std::optional<Completion>* own) {
     if (own != nullptr && *own) completions_.push_back(std::move(**own));
     // Answers wait for everything submitted so far: a reader never sees a
     // change that is not durable yet. Empty polls show nothing and go at once.
-    const std::uint64_t seq = journal_->submitted();
-    for (auto& completion : completions_) {
-      if (completion.empty_poll) {
-        ready.push_back(std::move(completion));
-      } else {
-        held_.emplace_back(seq, std::move(completion));
-      }
-    }
-    completions_.clear();
-    ReleaseDurableLocked(&ready);
+    HoldAndRelease(journal_->submitted(), &completions_, &ready);
     deferred.swap(deferred_);
   }
   for (auto& completion : ready) completion.done(std::move(completion.result));
@@ -334,7 +330,22 @@ Engine::Stats EngineImpl::GetStats() const {
     stats.store_commits = journal_->commits();
     stats.store_commit_seconds = journal_->commit_seconds();
   }
-  stats.resident_runs = runs_.size();
+  // Closed runs whose close is durable count as gone: the next operation
+  // drops them.
+  std::uint64_t durable = 0;
+  {
+    std::lock_guard<std::mutex> held(held_mu_);
+    durable = durable_seq_;
+  }
+  std::size_t dropped = 0;
+  if (store_status_.ok()) {
+    for (const auto& [seq, run_id] : closing_) {
+      if (seq > durable) break;
+      auto it = runs_.find(run_id);
+      if (it != runs_.end() && !it->second.open) ++dropped;
+    }
+  }
+  stats.resident_runs = runs_.size() - std::min(dropped, runs_.size());
   return stats;
 }
 

@@ -127,9 +127,15 @@ class EngineImpl {
   // The journal's report: answers of batches up to `seq` are released and
   // closed runs they hold are dropped from memory.
   void OnDurable(std::uint64_t seq, const Status& status);
-  // Moves answers whose batches are durable to `ready`, and drops closed
-  // runs whose close is durable.
-  void ReleaseDurableLocked(std::vector<Completion>* ready);
+  // Holds `completions` (submitted up to `seq`) until durable, and moves
+  // the answers whose batches are durable to `ready`. Takes held_mu_.
+  void HoldAndRelease(std::uint64_t seq, std::vector<Completion>* completions,
+                      std::vector<Completion>* ready);
+  // held_mu_ held: moves the answers whose batches are durable to `ready`.
+  void ReleaseHeldLocked(std::vector<Completion>* ready);
+  // mu_ held: takes a failure the journal reported, and drops closed runs
+  // whose close is durable.
+  void SyncJournalLocked();
   // What changed in a run since the last batch.
   struct RunDirty {
     bool row = false;
@@ -146,7 +152,9 @@ class EngineImpl {
   Json DeadlineJson(DeadlineId id) const;
   DeadlineId RestoreDeadline(const Json& json, const std::string& run_id);
   store::RunRecord RunRecordOf(const RunState& run) const;
-  Json ActivityJson(const ActivityTaskState& activity) const;
+  // A run's `state` column and an activity's part, as JSON text.
+  std::string RunStateText(const RunState& run) const;
+  std::string ActivityText(const ActivityTaskState& activity) const;
   Json DomainJson(const DomainState& domain) const;
   // Retention: closed runs are purged, in bounded batches on the journal,
   // once their domain's retention has passed since they closed.
@@ -308,7 +316,12 @@ class EngineImpl {
   std::vector<store::Payload> pending_payloads_;  // put by the current operation
   Status store_status_;
   std::uint64_t run_seq_ = 0;
+  // What the journal reports, guarded by held_mu_ (taken after mu_, or
+  // alone: the journal's thread releases answers without the engine's
+  // lock, so a commit's end never waits for an operation in progress).
+  mutable std::mutex held_mu_;
   std::uint64_t durable_seq_ = 0;
+  Status journal_failure_;
   // Answers waiting for their batch to be durable, in submission order.
   std::deque<std::pair<std::uint64_t, Completion>> held_;
   // Closed runs still in memory, dropped once their close is durable.

@@ -6,10 +6,12 @@
 // context, and its events. Deadlines are stored by their time and re-armed
 // on load, so one that passed while the engine was down fires at once.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -104,7 +106,6 @@ void Get(const Json& j, const char* key, T* out) {
 Json TypeKeyJson(const TypeKey& k) { return Json::array({k.first, k.second}); }
 TypeKey TypeKeyFrom(const Json& j) { return {j.at(0).get<std::string>(), j.at(1).get<std::string>()}; }
 
-Json QueueJson(const QueuePosition& q) { return Json::array({q.priority, q.seq}); }
 QueuePosition QueueFrom(const Json& j) {
   QueuePosition q;
   if (j.is_array() && j.size() == 2) {
@@ -161,6 +162,104 @@ T TypeFrom(const Json& j, const TextFields<T>& fields) {
   Get(j, "deprecatedAt", &t.deprecation_date);
   for (const auto& [key, member] : fields) Get(j, key, &(t.*member));
   return t;
+}
+
+// Writes a JSON object straight into a string, without building a Json
+// tree first: a call's state rows are written on every call, and building
+// then dumping a tree costs several times the text it produces. Reads go
+// through Json::parse as before; the text is the same JSON.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string* out) : out_(out) { out_->push_back('{'); }
+  void Close() { out_->push_back('}'); }
+
+  void Key(std::string_view key) {
+    if (!first_) out_->push_back(',');
+    first_ = false;
+    out_->push_back('"');
+    out_->append(key);  // keys are literals of this file: nothing to escape
+    out_->append("\":");
+  }
+  void Field(std::string_view key, std::string_view value) {
+    Key(key);
+    String(value);
+  }
+  void Field(std::string_view key, const std::string& value) { Field(key, std::string_view(value)); }
+  void Field(std::string_view key, const char* value) { Field(key, std::string_view(value)); }
+  void Field(std::string_view key, bool value) {
+    Key(key);
+    out_->append(value ? "true" : "false");
+  }
+  template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
+  void Field(std::string_view key, T value) {
+    Key(key);
+    Number(value);
+  }
+  void Field(std::string_view key, const std::optional<std::string>& value) {
+    if (value) Field(key, *value);
+  }
+  void Field(std::string_view key, const std::optional<TimePoint>& value) {
+    if (value) Field(key, Micros(*value));
+  }
+  void Queue(std::string_view key, const QueuePosition& q) {
+    Key(key);
+    out_->push_back('[');
+    Number(q.priority);
+    out_->push_back(',');
+    Number(q.seq);
+    out_->push_back(']');
+  }
+
+  // Appends `value` as a JSON string. Printable ASCII goes as it is;
+  // anything else through Json, which escapes it and replaces invalid
+  // UTF-8, as Dump does.
+  void String(std::string_view value) {
+    bool plain = true;
+    for (char c : value) {
+      if (c < 0x20 || c == '"' || c == '\\' || static_cast<unsigned char>(c) >= 0x7f) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      out_->push_back('"');
+      out_->append(value);
+      out_->push_back('"');
+    } else {
+      out_->append(Json(std::string(value)).dump(-1, ' ', false, Json::error_handler_t::replace));
+    }
+  }
+  template <typename T>
+  void Number(T value) {
+    char buffer[24];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    (void)ec;
+    out_->append(buffer, end);
+  }
+  std::string* out() { return out_; }
+
+  static std::int64_t Micros(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  }
+
+ private:
+  std::string* out_;
+  bool first_ = true;
+};
+
+// A deadline as DeadlineJson writes it: null, or {when, kind, event, name}.
+void DeadlineField(ObjectWriter& w, std::string_view key, const Deadline* d) {
+  w.Key(key);
+  if (d == nullptr) {
+    w.out()->append("null");
+    return;
+  }
+  ObjectWriter dw(w.out());
+  dw.Field("when", ObjectWriter::Micros(d->when));
+  dw.Field("kind", static_cast<int>(d->kind));
+  if (d->event_id != 0) dw.Field("event", d->event_id);
+  if (!d->name.empty()) dw.Field("name", d->name);
+  dw.Close();
 }
 
 }  // namespace
@@ -229,47 +328,66 @@ store::RunRecord EngineImpl::RunRecordOf(const RunState& run) const {
   r.workflow_id = run.workflow_id;
   r.type_name = run.type.first;
   r.type_version = run.type.second;
-  r.start_us = TimeJson(run.start_time).get<std::int64_t>();
+  r.start_us = ObjectWriter::Micros(run.start_time);
   r.start_seq = run.start_seq;
   r.open = run.open;
   if (!run.open) {
-    r.close_us = TimeJson(run.close_time.value_or(run.start_time)).get<std::int64_t>();
+    r.close_us = ObjectWriter::Micros(run.close_time.value_or(run.start_time));
     r.close_status = run.close_status;
   }
   r.tags = Json(run.tags).dump();
-  Json j = {{"taskList", run.task_list},
-            {"executionTimeout", run.execution_start_to_close_timeout},
-            {"taskTimeout", run.task_start_to_close_timeout},
-            {"childPolicy", run.child_policy},
-            {"cancelRequested", run.cancel_requested},
-            {"overEventLimit", run.over_event_limit},
-            {"events", run.events.size()},
-            {"previousStarted", run.previous_started_event_id},
-            {"executionDeadline", DeadlineJson(run.execution_deadline)}};
-  Put(j, "taskPriority", run.task_priority);
-  Put(j, "lambdaRole", run.lambda_role);
+  r.state = RunStateText(run);
+  return r;
+}
+
+std::string EngineImpl::RunStateText(const RunState& run) const {
+  const auto deadline = [&](DeadlineId id) { return id == 0 ? nullptr : timers_.Find(id); };
+  std::string out;
+  out.reserve(512);
+  ObjectWriter w(&out);
+  w.Field("taskList", run.task_list);
+  w.Field("executionTimeout", run.execution_start_to_close_timeout);
+  w.Field("taskTimeout", run.task_start_to_close_timeout);
+  w.Field("childPolicy", run.child_policy);
+  w.Field("cancelRequested", run.cancel_requested);
+  w.Field("overEventLimit", run.over_event_limit);
+  w.Field("events", run.events.size());
+  w.Field("previousStarted", run.previous_started_event_id);
+  DeadlineField(w, "executionDeadline", deadline(run.execution_deadline));
+  w.Field("taskPriority", run.task_priority);
+  w.Field("lambdaRole", run.lambda_role);
   if (run.parent) {
-    j["parent"] = {run.parent->workflow_id, run.parent->run_id, run.parent->initiated_event_id};
+    w.Key("parent");
+    out.push_back('[');
+    w.String(run.parent->workflow_id);
+    out.push_back(',');
+    w.String(run.parent->run_id);
+    out.push_back(',');
+    w.Number(run.parent->initiated_event_id);
+    out.push_back(']');
   }
-  Put(j, "decisionTaskListOverride", run.decision_task_list_override);
-  Put(j, "decisionTaskListTimeout", run.decision_task_list_timeout);
-  Put(j, "latestActivity", run.latest_activity_task_timestamp);
+  w.Field("decisionTaskListOverride", run.decision_task_list_override);
+  w.Field("decisionTaskListTimeout", run.decision_task_list_timeout);
+  w.Field("latestActivity", run.latest_activity_task_timestamp);
   // An open run's context is a part of its own (written when it changes);
   // a closed run keeps it in its row.
-  if (!run.open) Put(j, "latestContext", run.latest_execution_context);
+  if (!run.open) w.Field("latestContext", run.latest_execution_context);
   if (run.open) {
     const DecisionTaskState& d = run.decision;
-    j["decision"] = {{"scheduled", d.scheduled_event_id},
-                     {"started", d.started_event_id},
-                     {"pending", d.pending},
-                     {"secret", d.token_secret},
-                     {"taskList", d.task_list},
-                     {"queued", QueueJson(d.queued)},
-                     {"scheduleToStart", DeadlineJson(d.schedule_to_start_deadline)},
-                     {"startToClose", DeadlineJson(d.start_to_close_deadline)}};
+    w.Key("decision");
+    ObjectWriter dw(&out);
+    dw.Field("scheduled", d.scheduled_event_id);
+    dw.Field("started", d.started_event_id);
+    dw.Field("pending", d.pending);
+    dw.Field("secret", d.token_secret);
+    dw.Field("taskList", d.task_list);
+    dw.Queue("queued", d.queued);
+    DeadlineField(dw, "scheduleToStart", deadline(d.schedule_to_start_deadline));
+    DeadlineField(dw, "startToClose", deadline(d.start_to_close_deadline));
+    dw.Close();
   }
-  r.state = j.dump(-1, ' ', false, Json::error_handler_t::replace);
-  return r;
+  w.Close();
+  return out;
 }
 
 RunState RunFromRecord(const store::RunRecord& record) {
@@ -315,29 +433,39 @@ std::int64_t StoredEventCount(const store::RunRecord& record) {
   return events;
 }
 
-Json EngineImpl::ActivityJson(const ActivityTaskState& a) const {
-  Json aj = {{"scheduled", a.scheduled_event_id},
-             {"started", a.started_event_id},
-             {"activityId", a.activity_id},
-             {"type", TypeKeyJson(a.type)},
-             {"taskList", a.task_list},
-             {"priority", a.priority},
-             {"scheduleToStartTimeout", a.schedule_to_start_timeout},
-             {"scheduleToCloseTimeout", a.schedule_to_close_timeout},
-             {"startToCloseTimeout", a.start_to_close_timeout},
-             {"heartbeatTimeout", a.heartbeat_timeout},
-             {"cancelRequested", a.cancel_requested},
-             {"cancelRequestedEvent", a.latest_cancel_requested_event_id},
-             {"secret", a.token_secret},
-             {"queued", QueueJson(a.queued)},
-             {"scheduleToStart", DeadlineJson(a.schedule_to_start_deadline)},
-             {"scheduleToClose", DeadlineJson(a.schedule_to_close_deadline)},
-             {"startToClose", DeadlineJson(a.start_to_close_deadline)},
-             {"heartbeat", DeadlineJson(a.heartbeat_deadline)}};
-  Put(aj, "input", a.input);
-  Put(aj, "identity", a.identity);
-  Put(aj, "details", a.heartbeat_details);
-  return aj;
+std::string EngineImpl::ActivityText(const ActivityTaskState& a) const {
+  const auto deadline = [&](DeadlineId id) { return id == 0 ? nullptr : timers_.Find(id); };
+  std::string out;
+  out.reserve(512);
+  ObjectWriter w(&out);
+  w.Field("scheduled", a.scheduled_event_id);
+  w.Field("started", a.started_event_id);
+  w.Field("activityId", a.activity_id);
+  w.Key("type");
+  out.push_back('[');
+  w.String(a.type.first);
+  out.push_back(',');
+  w.String(a.type.second);
+  out.push_back(']');
+  w.Field("taskList", a.task_list);
+  w.Field("priority", a.priority);
+  w.Field("scheduleToStartTimeout", a.schedule_to_start_timeout);
+  w.Field("scheduleToCloseTimeout", a.schedule_to_close_timeout);
+  w.Field("startToCloseTimeout", a.start_to_close_timeout);
+  w.Field("heartbeatTimeout", a.heartbeat_timeout);
+  w.Field("cancelRequested", a.cancel_requested);
+  w.Field("cancelRequestedEvent", a.latest_cancel_requested_event_id);
+  w.Field("secret", a.token_secret);
+  w.Queue("queued", a.queued);
+  DeadlineField(w, "scheduleToStart", deadline(a.schedule_to_start_deadline));
+  DeadlineField(w, "scheduleToClose", deadline(a.schedule_to_close_deadline));
+  DeadlineField(w, "startToClose", deadline(a.start_to_close_deadline));
+  DeadlineField(w, "heartbeat", deadline(a.heartbeat_deadline));
+  w.Field("input", a.input);
+  w.Field("identity", a.identity);
+  w.Field("details", a.heartbeat_details);
+  w.Close();
+  return out;
 }
 
 namespace {
@@ -367,11 +495,10 @@ void EngineImpl::PersistLocked() {
     if (!journal_all_ && run->open) continue;
     // A stored open run changes its state only; a new or closing one its
     // visibility columns too.
-    store::RunRecord record = RunRecordOf(*run);
     if (run->open && run->persisted_events > 0) {
-      batch.run_states.emplace_back(run_id, std::move(record.state));
+      batch.run_states.emplace_back(run_id, RunStateText(*run));
     } else {
-      batch.runs.push_back(std::move(record));
+      batch.runs.push_back(RunRecordOf(*run));
     }
     for (std::size_t i = run->persisted_events; i < run->events.size(); ++i) {
       batch.events.push_back(
@@ -389,7 +516,7 @@ void EngineImpl::PersistLocked() {
       if (it == run->activities.end()) {
         batch.removed_parts.push_back({run_id, store::PartKind::kActivity, key});
       } else {
-        batch.parts.push_back({run_id, store::PartKind::kActivity, key, Dump(ActivityJson(it->second))});
+        batch.parts.push_back({run_id, store::PartKind::kActivity, key, ActivityText(it->second)});
       }
     }
     for (const std::string& id : dirty.timers) {
@@ -434,8 +561,10 @@ void EngineImpl::PersistLocked() {
   Status applied;
   const std::uint64_t seq = journal_->Submit(std::move(batch), &applied);
   if (!journal_->async()) {
+    std::lock_guard<std::mutex> held(held_mu_);
     if (!applied.ok()) {
       store_status_ = InternalError("the store failed; restart the engine: " + applied.message());
+      if (journal_failure_.ok()) journal_failure_ = store_status_;
     }
     durable_seq_ = seq;
   }
@@ -449,26 +578,50 @@ void EngineImpl::PersistLocked() {
 void EngineImpl::OnDurable(std::uint64_t seq, const Status& status) {
   std::vector<Completion> ready;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!status.ok() && store_status_.ok()) {
-      store_status_ = InternalError("the store failed; restart the engine: " + status.message());
+    // Not the engine's lock: operations go on while answers are released.
+    std::lock_guard<std::mutex> lock(held_mu_);
+    if (!status.ok() && journal_failure_.ok()) {
+      journal_failure_ = InternalError("the store failed; restart the engine: " + status.message());
     }
     durable_seq_ = std::max(durable_seq_, seq);
-    ReleaseDurableLocked(&ready);
+    ReleaseHeldLocked(&ready);
   }
   for (auto& completion : ready) completion.done(std::move(completion.result));
 }
 
-void EngineImpl::ReleaseDurableLocked(std::vector<Completion>* ready) {
+void EngineImpl::HoldAndRelease(std::uint64_t seq, std::vector<Completion>* completions,
+                                std::vector<Completion>* ready) {
+  std::lock_guard<std::mutex> lock(held_mu_);
+  for (auto& completion : *completions) {
+    if (completion.empty_poll) {
+      ready->push_back(std::move(completion));
+    } else {
+      held_.emplace_back(seq, std::move(completion));
+    }
+  }
+  completions->clear();
+  ReleaseHeldLocked(ready);
+}
+
+void EngineImpl::ReleaseHeldLocked(std::vector<Completion>* ready) {
   while (!held_.empty() && held_.front().first <= durable_seq_) {
     Completion completion = std::move(held_.front().second);
     held_.pop_front();
     // Nothing is acknowledged that the store does not hold.
-    if (!store_status_.ok() && completion.result.ok()) completion.result = store_status_;
+    if (!journal_failure_.ok() && completion.result.ok()) completion.result = journal_failure_;
     ready->push_back(std::move(completion));
   }
+}
+
+void EngineImpl::SyncJournalLocked() {
+  std::uint64_t durable = 0;
+  {
+    std::lock_guard<std::mutex> lock(held_mu_);
+    if (!journal_failure_.ok() && store_status_.ok()) store_status_ = journal_failure_;
+    durable = durable_seq_;
+  }
   if (!store_status_.ok()) return;  // closed runs stay: the store may not have them
-  while (!closing_.empty() && closing_.front().first <= durable_seq_) {
+  while (!closing_.empty() && closing_.front().first <= durable) {
     auto it = runs_.find(closing_.front().second);
     if (it != runs_.end() && !it->second.open) runs_.erase(it);
     closing_.pop_front();

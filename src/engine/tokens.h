@@ -14,7 +14,9 @@
 
 namespace garcon::engine {
 
-// 44 random characters from [A-Za-z0-9], like SWF's run ids.
+// 44 characters from [A-Za-z0-9], like SWF's run ids: 10 that grow with
+// each id this process makes (so ids sort in the order they were made), 34
+// random ones.
 std::string NewRunId();
 // 32 random hex characters.
 std::string NewSecret();

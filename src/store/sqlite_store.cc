@@ -91,8 +91,11 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Binds without a copy (SQLITE_STATIC): `text` must outlive the statement's
+// steps. Every statement here is stepped right after its binding and reset
+// before the bound text goes away, and bound again before its next step.
 void BindText(sqlite3_stmt* s, int i, std::string_view text) {
-  sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
 std::string ColumnText(sqlite3_stmt* s, int i) {

@@ -77,6 +77,17 @@ TEST(Tokens, RunIdsAndSecrets) {
   EXPECT_EQ(NewSecret().size(), 32u);
 }
 
+TEST(Tokens, RunIdsSortInTheOrderTheyWereMade) {
+  // A store's indexes keep the rows of runs started together together.
+  std::string previous = NewRunId();
+  for (int i = 0; i < 1000; ++i) {
+    const std::string next = NewRunId();
+    EXPECT_LT(previous.substr(0, 10), next.substr(0, 10));
+    EXPECT_LT(previous, next);
+    previous = next;
+  }
+}
+
 TEST(Tokens, TaskTokenRoundTrip) {
   TaskToken token{TaskKind::kActivity, NewRunId(), 5, 6, NewSecret()};
   const std::string text = EncodeTaskToken(token);
