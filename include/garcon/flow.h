@@ -111,7 +111,7 @@ class Activity {
   Activity(const Flow* flow, std::string name);
 
   // Activities whose every instance must complete before this one starts.
-  // Throws std::invalid_argument for a null one; Flow::Validate reports the
+  // Throws DeclarationError for a null one; Flow::Validate reports the
   // activity itself, another flow's activity and circular requirements.
   Activity& Requires(std::vector<const Activity*> activities);
   // The runner: Sync(...), Async(...) or External(...).
@@ -120,7 +120,7 @@ class Activity {
   // once. Keeps the rest of the policy.
   Activity& Retry(int retries);
   // The whole retry policy: backoff between attempts, a time budget, and
-  // which failures are retried. Throws std::invalid_argument when it makes
+  // which failures are retried. Throws DeclarationError when it makes
   // no sense (negative counts or intervals, multiplier < 1, jitter outside
   // 0..1, a maximum below the initial interval).
   Activity& Retry(RetryPolicy policy);

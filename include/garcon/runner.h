@@ -45,7 +45,7 @@ class Runner {
   ChildPolicy child_policy() const { return child_policy_; }
 
   // Async only: the number of threads running tasks at once (default 3).
-  // Throws std::logic_error on other runners or when n < 1.
+  // Throws DeclarationError on other runners or when n < 1.
   Runner& MaxWorkers(int n);
   int max_workers() const { return max_workers_; }
 

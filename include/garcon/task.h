@@ -35,6 +35,15 @@ class TaskError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown where a flow is declared, by a setter given a value it refuses
+// (Retry(-1), MaxConcurrent(0), a child flow of another domain, MaxWorkers
+// on a Sync runner...). A flow program that does not catch it before
+// garcon::Main prints it and exits 1 (docs/install.md).
+class DeclarationError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 // What a task parameter is bound to: a context key, or a constant given in
 // code. Constants are never sent over the wire (use them for secrets).
 class Param {

@@ -28,14 +28,12 @@ namespace {
 
 // A flow's declaration runs in the program's main() before garcon::Main: a
 // setter given a value it refuses (Retry(-1), MaxConcurrent(0), a child flow
-// of another domain...) throws std::invalid_argument there, which nothing of
-// the program catches. Rather than "terminate called after throwing" and an
-// abort, such a program says what is wrong and exits 1, like the mistakes
+// of another domain...) throws garcon::DeclarationError there, which nothing
+// of the program catches. Rather than "terminate called after throwing" and
+// an abort, such a program says what is wrong and exits 1, like the mistakes
 // found when the flow is validated (a cycle, a name declared twice). Only
-// before Main starts, and only std::logic_error: any other uncaught
-// exception goes to the handler that was in place (an abort, a core dump).
-// (std::logic_error: invalid_argument and the misuses such as MaxWorkers on
-// a Sync runner.)
+// that exception, and only before Main starts: any other goes to the
+// handler that was in place (an abort, a core dump).
 std::atomic<bool> main_started{false};
 std::terminate_handler previous_terminate = nullptr;
 
@@ -44,7 +42,8 @@ std::terminate_handler previous_terminate = nullptr;
     if (std::exception_ptr current = std::current_exception()) {
       try {
         std::rethrow_exception(current);
-      } catch (const std::logic_error& error) {
+      } catch (const DeclarationError& error) {
+        std::fflush(nullptr);
         std::fprintf(stderr, "error: the flow's declaration: %s\n", error.what());
         std::fflush(stderr);
         std::_Exit(1);

@@ -170,13 +170,22 @@ class Builder {
     ScheduleChild(flow_, ChildPolicy::kTerminate, slice_id, text);
   }
 
+  // The run the instances' inputs name (execution.workflow_id, .run_id):
+  // this one, or for a slice's run, the run whose fan-out it is.
+  void NameRunInInputs(std::string workflow_id, std::string run_id) {
+    input_workflow_id_ = std::move(workflow_id);
+    input_run_id_ = std::move(run_id);
+  }
+
   void ScheduleInstance(const ActivityInstance& instance, const std::string& activity_id) {
     if (!scheduled_ids_.insert(activity_id).second) return;
     const Activity& activity = instance.activity();
     ++(activity.child() ? open_children_ : open_activities_);
     const std::string input =
-        instance.Input(run_.domain, run_.workflow_id, run_.run_id).dump(-1, ' ', false,
-                                                                        Json::error_handler_t::replace);
+        instance
+            .Input(run_.domain, input_workflow_id_.empty() ? run_.workflow_id : input_workflow_id_,
+                   input_workflow_id_.empty() ? run_.run_id : input_run_id_)
+            .dump(-1, ' ', false, Json::error_handler_t::replace);
     // Past SWF's 32,768 characters the input is stored as a payload.
     if (input.size() > kMaxPayloadBytes) {
       throw WorkflowFailure{"the input of activity " + activity_id + " is " +
@@ -346,6 +355,8 @@ class Builder {
   std::set<std::string> scheduled_ids_;
   std::set<std::string> timers_;
   std::string tag_;
+  std::string input_workflow_id_;
+  std::string input_run_id_;
   std::size_t open_activities_;
   std::size_t open_children_;
 };
@@ -473,6 +484,8 @@ struct FlowCache {
   Json slice_values;
   std::size_t slice_count = 0;  // the instances of the whole fan-out
   std::shared_ptr<const Context> slice_context;
+  std::string parent_workflow_id;  // the run whose fan-out it is
+  std::string parent_run_id;
 };
 
 }  // namespace decide_internal
@@ -536,6 +549,12 @@ void MakeSliceCache(FlowCache& cache, const Flow& flow, const Context& input) {
   cache.slice_count = slice.contains("count") && slice["count"].is_number_unsigned()
                           ? slice["count"].get<std::size_t>()
                           : cache.slice_values.size();
+  const auto text = [&slice](const char* key) {
+    return slice.contains(key) && slice[key].is_string() ? slice[key].get<std::string>()
+                                                         : std::string();
+  };
+  cache.parent_workflow_id = text("workflowId");
+  cache.parent_run_id = text("runId");
   Context context = input;
   context.erase(kSliceKey);
   cache.slice_context = std::make_shared<const Context>(std::move(context));
@@ -561,6 +580,9 @@ class FlowDecision {
   FlowDecision(Builder& b, FlowCache& cache) : b_(b), c_(cache) {}
 
   std::vector<Json> Run() {
+    if (c_.slice && !c_.parent_workflow_id.empty()) {
+      b_.NameRunInInputs(c_.parent_workflow_id, c_.parent_run_id);
+    }
     CatchUp();
     for (std::size_t i : std::set<std::size_t>(c_.active)) Settle(i);
     EvaluateReady();
@@ -652,17 +674,20 @@ class FlowDecision {
         --a.open;
         break;
       case Bucket::kDone:
+      case Bucket::kGivenUp: {
+        const bool had = HasFailures(a);
+        bool dropped = a.given_up.erase(j) > 0;
         if (auto it = a.slice_given_up.find(j); it != a.slice_given_up.end()) {
           a.slice_given_up_count -= it->second.size();
           a.slice_given_up.erase(it);
-          if (!HasFailures(a)) --c_.with_failures;
+          dropped = true;
+        }
+        if (dropped) {
+          if (had && !HasFailures(a)) --c_.with_failures;
           failures_.reset();
         }
         break;
-      case Bucket::kGivenUp:
-        a.given_up.erase(j);
-        if (!HasFailures(a)) --c_.with_failures;
-        break;
+      }
     }
     const ActivityRecord* r = b_.state_.Find(slot.id);
     if (r != nullptr && r->status == ActivityRecord::Status::kCompleted) {
@@ -711,7 +736,13 @@ class FlowDecision {
       const std::size_t j = *it;
       decide_internal::Slot& slot = a.slots[j];
       const ActivityRecord* r = b_.state_.Find(slot.id);
-      const Verdict v = b_.Judge(slot.id, *r, activity.retry_policy());
+      // A slice's run that failed as a whole (timed out, terminated, failed
+      // by its decider) is not run again: its completed instances would run
+      // twice. Its instances are given up, counted against the allowance.
+      const Verdict v =
+          a.sliced ? Verdict{Verdict::Kind::kGiveUp, 0,
+                             r->last_reason.empty() ? std::string("failed") : r->last_reason}
+                   : b_.Judge(slot.id, *r, activity.retry_policy());
       if (v.kind != Verdict::Kind::kGiveUp) {
         ++it;
         continue;
@@ -719,18 +750,18 @@ class FlowDecision {
       it = a.failed.erase(it);
       a.todo.erase(j);
       slot.bucket = Bucket::kGivenUp;
-      if (a.sliced) {
-        // A slice's run failed past the activity's retries (timed out,
-        // terminated...): its instances' fate is unknown, the run fails.
-        throw InstanceFailure(activity, slot.local, slot.id, *r, v.reason);
-      }
       if (!HasFailures(a)) ++c_.with_failures;
+      failures_.reset();
+      if (a.sliced) {
+        GiveUpSlice(i, j, *r, v.reason);
+        continue;
+      }
       a.given_up[j] = decide_internal::GivenUp{Json{{"activityId", slot.id},
                                                     {"values", slot.local},
                                                     {"attempts", r->failures},
-                                                    {"reason", v.reason}},
+                                                    {"reason", v.reason},
+                                                    {"details", r->last_details}},
                                                v.reason};
-      failures_.reset();
     }
     // A slice's run gives up what it must and lists it: its parent judges
     // the whole fan-out's failures against the allowance.
@@ -764,6 +795,29 @@ class FlowDecision {
     for (std::size_t d : a.dependents) {
       if (--c_.activities[d].unmet == 0 && !c_.activities[d].evaluated) c_.ready.insert(d);
     }
+  }
+
+  // Slice `j` of activity `i` failed as a whole: each of its instances is
+  // given up, with the slice's reason.
+  void GiveUpSlice(std::size_t i, std::size_t j, const ActivityRecord& r,
+                   const std::string& reason) {
+    ActivityCache& a = c_.activities[i];
+    const Activity& activity = ActivityAt(i);
+    const std::string why = "slice " + std::to_string(j + 1) + " of " +
+                            std::to_string(a.slots.size()) + ": " + reason;
+    std::vector<decide_internal::GivenUp> entries;
+    entries.reserve(a.slice_values[j].size());
+    for (const Json& values : a.slice_values[j]) {
+      const ActivityInstance instance(&activity, values, a.slice_base, a.count);
+      entries.push_back(decide_internal::GivenUp{Json{{"activityId", instance.id()},
+                                                      {"values", values},
+                                                      {"attempts", r.failures},
+                                                      {"reason", why},
+                                                      {"details", r.last_details}},
+                                                 why});
+    }
+    a.slice_given_up_count += entries.size();
+    a.slice_given_up[j] = std::move(entries);
   }
 
   // Computes the instances of the activities whose requirements are
@@ -810,6 +864,16 @@ class FlowDecision {
       }
     }
     if (unique.size() > kInstancesPerSlice) {
+      // A run whose fan-out began instance by instance (decided before
+      // slices existed) goes on that way.
+      for (const ActivityInstance* inst : unique) {
+        if (b_.state_.Find(inst->id()) != nullptr) {
+          unique.clear();
+          break;
+        }
+      }
+    }
+    if (unique.size() > kInstancesPerSlice) {
       // Past what one run holds: slices of kInstancesPerSlice, each a child
       // run (docs/design.md, "Fan-outs").
       a.sliced = true;
@@ -821,7 +885,12 @@ class FlowDecision {
       }
       for (std::size_t k = 0; k < slices; ++k) {
         std::string id = activity.name() + "-slice-" + std::to_string(k + 1);
-        c_.by_id.try_emplace(id, i, a.slots.size());
+        if (!c_.by_id.try_emplace(id, i, a.slots.size()).second) {
+          throw WorkflowFailure{"the slice " + id + " of " + activity.short_name() +
+                                    " has the id of another activity's instance: rename "
+                                    "the activity whose name ends in -slice",
+                                ""};
+        }
         a.slots.push_back(decide_internal::Slot{
             Context{{"slice", k + 1}, {"of", slices}}, std::move(id), Bucket::kDone});
       }
@@ -876,6 +945,8 @@ class FlowDecision {
       if (a.sliced) {
         Context input = *a.slice_base;
         input[kSliceKey] = {{"activity", activity.name()},
+                            {"workflowId", b_.run_.workflow_id},
+                            {"runId", b_.run_.run_id},
                             {"slice", j + 1},
                             {"slices", a.slots.size()},
                             {"count", a.count},

@@ -101,7 +101,7 @@ Activity::Activity(const Flow* flow, std::string name)
 
 Activity& Activity::Requires(std::vector<const Activity*> activities) {
   for (const auto* a : activities) {
-    if (a == nullptr) throw std::invalid_argument("Requires: null activity");
+    if (a == nullptr) throw DeclarationError("Requires: null activity");
     // Itself or another flow's activity: reported by Flow::Validate.
   }
   requires_ = std::move(activities);
@@ -111,7 +111,7 @@ Activity& Activity::Requires(std::vector<const Activity*> activities) {
 Activity& Activity::Run(Runner runner) {
   if (const Flow* child = runner.child_flow()) {
     if (child->domain() != flow_->domain()) {
-      throw std::invalid_argument("Run(Child): the child flow " + child->name() +
+      throw DeclarationError("Run(Child): the child flow " + child->name() +
                                   " must be in the parent's domain " + flow_->domain());
     }
   }
@@ -120,26 +120,26 @@ Activity& Activity::Run(Runner runner) {
 }
 
 Activity& Activity::Retry(int retries) {
-  if (retries < 0) throw std::invalid_argument("Retry: must be >= 0");
+  if (retries < 0) throw DeclarationError("Retry: must be >= 0");
   retry_.retries = retries;
   return *this;
 }
 
 Activity& Activity::Retry(RetryPolicy policy) {
   using std::chrono::seconds;
-  if (policy.retries < 0) throw std::invalid_argument("Retry: retries must be >= 0");
+  if (policy.retries < 0) throw DeclarationError("Retry: retries must be >= 0");
   if (policy.initial_interval < seconds(0) || policy.maximum_interval < seconds(0) ||
       policy.budget < seconds(0)) {
-    throw std::invalid_argument("Retry: intervals and budget must be >= 0");
+    throw DeclarationError("Retry: intervals and budget must be >= 0");
   }
   if (!(policy.multiplier >= 1.0) || policy.multiplier > 1e6) {
-    throw std::invalid_argument("Retry: multiplier must be 1 to 1e6");
+    throw DeclarationError("Retry: multiplier must be 1 to 1e6");
   }
   if (!(policy.jitter >= 0.0 && policy.jitter <= 1.0)) {
-    throw std::invalid_argument("Retry: jitter must be 0 to 1");
+    throw DeclarationError("Retry: jitter must be 0 to 1");
   }
   if (policy.maximum_interval > seconds(0) && policy.maximum_interval < policy.initial_interval) {
-    throw std::invalid_argument("Retry: maximum_interval must be >= initial_interval");
+    throw DeclarationError("Retry: maximum_interval must be >= initial_interval");
   }
   retry_ = std::move(policy);
   return *this;
@@ -151,7 +151,7 @@ Activity& Activity::Generator(GeneratorFn generator) {
 }
 
 Activity& Activity::ScheduleToStart(int seconds) {
-  if (seconds <= 0) throw std::invalid_argument("ScheduleToStart: must be > 0 seconds");
+  if (seconds <= 0) throw DeclarationError("ScheduleToStart: must be > 0 seconds");
   schedule_to_start_ = seconds;
   return *this;
 }
@@ -167,11 +167,11 @@ Activity& Activity::External(int timeout, std::optional<int> heartbeat) {
 
 Activity& Activity::After(std::chrono::seconds delay) {
   if (delay < std::chrono::seconds(0) || delay > std::chrono::hours(24 * 365)) {
-    throw std::invalid_argument("After: 0 s to 1 year");
+    throw DeclarationError("After: 0 s to 1 year");
   }
   if (delay > std::chrono::seconds(0) && name_.size() > 250) {
     // Its timer id is `after-{name}`: SWF allows 256 characters.
-    throw std::invalid_argument("After: the activity name must be at most 250 characters");
+    throw DeclarationError("After: the activity name must be at most 250 characters");
   }
   delay_ = delay;
   return *this;
@@ -179,21 +179,21 @@ Activity& Activity::After(std::chrono::seconds delay) {
 
 Activity& Activity::AwaitSignal(std::string name) {
   if (name.empty() || name.size() > 256) {
-    throw std::invalid_argument("AwaitSignal: a signal name is 1 to 256 characters");
+    throw DeclarationError("AwaitSignal: a signal name is 1 to 256 characters");
   }
   signal_ = std::move(name);
   return *this;
 }
 
 Activity& Activity::AllowFailures(int count) {
-  if (count < 0) throw std::invalid_argument("AllowFailures: a count must be >= 0");
+  if (count < 0) throw DeclarationError("AllowFailures: a count must be >= 0");
   allowed_count_ = count;
   return *this;
 }
 
 Activity& Activity::AllowFailures(double fraction) {
   if (!(fraction >= 0.0 && fraction <= 1.0)) {
-    throw std::invalid_argument("AllowFailures: a fraction must be 0 to 1");
+    throw DeclarationError("AllowFailures: a fraction must be 0 to 1");
   }
   allowed_count_.reset();
   allowed_fraction_ = fraction;
@@ -203,7 +203,7 @@ Activity& Activity::AllowFailures(double fraction) {
 Activity& Activity::Optional() { return AllowFailures(1.0); }
 
 Activity& Activity::MaxConcurrent(int n) {
-  if (n < 1) throw std::invalid_argument("MaxConcurrent: n must be >= 1");
+  if (n < 1) throw DeclarationError("MaxConcurrent: n must be >= 1");
   max_concurrent_ = n;
   return *this;
 }

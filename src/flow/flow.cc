@@ -11,12 +11,12 @@ Flow::Flow(std::string domain, std::string name, std::string version)
       version_(std::move(version)),
       task_list_(name_ + "@" + version_) {
   if (domain_.empty() || name_.empty() || version_.empty()) {
-    throw std::invalid_argument("Flow: domain, name and version must not be empty");
+    throw DeclarationError("Flow: domain, name and version must not be empty");
   }
 }
 
 garcon::Activity& Flow::Activity(std::string name) {
-  if (name.empty()) throw std::invalid_argument("Activity: name must not be empty");
+  if (name.empty()) throw DeclarationError("Activity: name must not be empty");
   // A name declared twice is reported by Validate.
   activities_.push_back(std::make_unique<garcon::Activity>(this, std::move(name)));
   return *activities_.back();
@@ -34,20 +34,20 @@ Flow& Flow::OnException(ExceptionHandler handler) {
 
 Flow& Flow::ExecutionTimeout(int seconds) {
   if (seconds <= 0 || seconds > 365 * 24 * 3600) {
-    throw std::invalid_argument("ExecutionTimeout: 1 second to 1 year");
+    throw DeclarationError("ExecutionTimeout: 1 second to 1 year");
   }
   execution_timeout_ = seconds;
   return *this;
 }
 
 Flow& Flow::DecisionTimeout(int seconds) {
-  if (seconds <= 0) throw std::invalid_argument("DecisionTimeout: must be > 0 seconds");
+  if (seconds <= 0) throw DeclarationError("DecisionTimeout: must be > 0 seconds");
   decision_timeout_ = seconds;
   return *this;
 }
 
 Flow& Flow::RetentionDays(int days) {
-  if (days < 0 || days > 90) throw std::invalid_argument("RetentionDays: 0 to 90");
+  if (days < 0 || days > 90) throw DeclarationError("RetentionDays: 0 to 90");
   retention_days_ = days;
   return *this;
 }

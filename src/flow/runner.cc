@@ -10,9 +10,9 @@
 namespace garcon {
 
 Runner Runner::MakeExternal(int timeout, std::optional<int> heartbeat) {
-  if (timeout <= 0) throw std::invalid_argument("External: timeout must be > 0 seconds");
+  if (timeout <= 0) throw DeclarationError("External: timeout must be > 0 seconds");
   if (heartbeat && *heartbeat <= 0) {
-    throw std::invalid_argument("External: heartbeat must be > 0 seconds");
+    throw DeclarationError("External: heartbeat must be > 0 seconds");
   }
   Runner r(Kind::kExternal, {});
   r.external_timeout_ = timeout;
@@ -34,8 +34,8 @@ Runner External(int timeout, std::optional<int> heartbeat) {
 }
 
 Runner& Runner::MaxWorkers(int n) {
-  if (kind_ != Kind::kAsync) throw std::logic_error("MaxWorkers applies to Async runners only");
-  if (n < 1) throw std::invalid_argument("MaxWorkers: n must be >= 1");
+  if (kind_ != Kind::kAsync) throw DeclarationError("MaxWorkers applies to Async runners only");
+  if (n < 1) throw DeclarationError("MaxWorkers: n must be >= 1");
   max_workers_ = n;
   return *this;
 }

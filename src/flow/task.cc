@@ -30,7 +30,7 @@ Task& Task::Namespace(std::string ns) {
 
 Task& Task::Timeout(int seconds, std::optional<int> heartbeat) {
   if (seconds < 0 || (heartbeat && *heartbeat < 0)) {
-    throw std::invalid_argument("Timeout: seconds must be >= 0");
+    throw DeclarationError("Timeout: seconds must be >= 0");
   }
   timeout_ = seconds;
   heartbeat_ = heartbeat ? heartbeat : std::optional<int>(seconds);

@@ -39,9 +39,15 @@ void BuildFlow(Flow& flow) {
                    })
                    .Retry(2)
                    .AllowFailures(3)
-                   .Run(Sync(Task([](ActivityExecution&, int i) {
-                          return Context{{"done." + std::to_string(i), i}};
-                        }).Fill("generator.i")));
+                   .Run(Sync(Task(
+                       [](ActivityExecution&, int i, const std::string& workflow_id) {
+                         // An instance names the run the user started, not its slice's.
+                         if (workflow_id.find("-slice-") != std::string::npos) {
+                           throw std::runtime_error("the slice's workflow id: " + workflow_id);
+                         }
+                         return Context{{"done." + std::to_string(i), i}};
+                       },
+                       "generator.i", "execution.workflow_id")));
   flow.Activity("count").Requires({&each}).Run(
       Sync([](ActivityExecution&, const Context& context) {
         int done = 0;
@@ -73,6 +79,9 @@ TEST(BigFanOutTest, TenThousandInstancesOnTheTestKitWithFailuresCountedOverTheFa
   // 4,321 fails its first attempt only (retried, in its slice's run).
   test.Fake("each", [](const Context& input, int attempt) -> Context {
     const int i = input.value("generator.i", -1);
+    if (input.value("execution.workflow_id", "") != "flow-test-1") {
+      throw NonRetryable("the wrong workflow id: " + input.value("execution.workflow_id", ""));
+    }
     if (i == 77 || (i == 4321 && attempt == 1)) throw std::runtime_error("item down");
     return {{"done." + std::to_string(i), i}};
   });

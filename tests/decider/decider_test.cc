@@ -1326,11 +1326,78 @@ TEST(SliceTest, MaxConcurrentRunsAsManySlicesAsItHoldsAndAFailedSliceIsRetried) 
       history.Add("ChildWorkflowExecutionTimedOut",
                   {{"initiatedEventId", initiated}, {"timeoutType", "START_TO_CLOSE"}});
       history.DecisionTask();
+      // A slice's run that failed is not run again (its completed instances
+      // would run twice): its instances are given up, past the allowance.
       const Json fail = FailAttributes(Decisions(flow, history.State(), kRun));
       EXPECT_EQ(fail.value("reason", ""),
-                "each (of=3, slice=1) attempt 1 of 1: child timed out: START_TO_CLOSE");
+                "each (generator.i=1999) attempt 1 of 1: slice 1 of 3: child timed out: "
+                "START_TO_CLOSE");
     }
   }
+}
+
+TEST(SliceTest, AFailedSliceOfAnOptionalFanOutGivesUpItsInstancesAndTheFlowGoesOn) {
+  Flow flow("dev", "flow");
+  auto& each = flow.Activity("each")
+                   .Generator([](const Context&) { return Numbers(4500); })
+                   .Retry(3)
+                   .Optional()
+                   .Run(Sync(WholeContext()));
+  flow.Activity("after").Requires({&each}).Run(Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  const auto starts = ChildStarts(Decisions(flow, history.State(), kRun));
+  ASSERT_EQ(starts.size(), 3u);
+  EXPECT_EQ(InputOf(starts[0]).at(kSliceKey).at("workflowId"), "wf-1");
+  EXPECT_EQ(InputOf(starts[0]).at(kSliceKey).at("runId"), "run-1");
+  history.DecisionCompleted();
+  std::vector<std::int64_t> initiated;
+  for (const auto& start : starts) initiated.push_back(ChildInitiated(history, start));
+  history.Add("ChildWorkflowExecutionTerminated", {{"initiatedEventId", initiated[1]}});
+  history.DecisionTask();
+  EXPECT_THAT(Decisions(flow, history.State(), kRun), IsEmpty())
+      << "not started again despite Retry(3)";
+  history.DecisionCompleted();
+  history.Add("ChildWorkflowExecutionCompleted",
+              {{"initiatedEventId", initiated[0]}, {"result", R"({"r.0":0})"}});
+  history.Add("ChildWorkflowExecutionCompleted",
+              {{"initiatedEventId", initiated[2]}, {"result", R"({"r.4000":4000})"}});
+  history.DecisionTask();
+  const auto next = Decisions(flow, history.State(), kRun);
+  ASSERT_THAT(ScheduledIds(next), ElementsAre("flow_after-1"));
+  const Json failed = InputOf(ScheduleAttributes(next, "flow_after-1")).at("each.failed");
+  ASSERT_EQ(failed.size(), 2000u) << "slice 2's instances, given up";
+  EXPECT_EQ(failed[0].at("values"), (Json{{"generator.i", 2000}}));
+  EXPECT_EQ(failed[0].at("reason"), "slice 2 of 3: child terminated");
+  EXPECT_THAT(failed[0].at("activityId").get<std::string>(), ::testing::StartsWith("flow_each-"));
+}
+
+TEST(SliceTest, AFanOutBegunInstanceByInstanceGoesOnThatWay) {
+  // A run decided before slices existed: its instances were scheduled one
+  // by one. The decider keeps doing so rather than starting slices that
+  // would run those instances again.
+  Flow flow("dev", "flow");
+  flow.Activity("each").Generator([](const Context&) { return Numbers(2500); }).Run(
+      Sync(WholeContext()));
+  History history;
+  history.Started();
+  history.DecisionTask();
+  ASSERT_EQ(ChildStarts(Decisions(flow, history.State(), kRun)).size(), 2u);
+  // The same run, as a decider without slices had begun it.
+  History before;
+  before.Started();
+  before.DecisionTask();
+  before.DecisionCompleted();
+  const std::string first = ActivityInstance(flow.activities()[0].get(), Json{{"generator.i", 0}},
+                                             nullptr, 2500)
+                                .id();
+  const auto scheduled = before.Scheduled(first, "flow_each");
+  before.Completed(scheduled, Json{{"r.0", 0}});
+  before.DecisionTask();
+  const auto decisions = Decisions(flow, before.State(), kRun);
+  EXPECT_THAT(ChildStarts(decisions), IsEmpty());
+  EXPECT_EQ(ScheduledIds(decisions).size(), 1000u) << "the window, instance by instance";
 }
 
 TEST(SliceTest, ASliceOfAnActivityTheFlowDoesNotHaveFailsItsRun) {
