@@ -214,7 +214,7 @@ class Builder {
            {"startToCloseTimeout", Seconds(timeout)},
            {"heartbeatTimeout", Seconds(heartbeat)},
            {"scheduleToStartTimeout", Seconds(schedule_to_start)},
-           {"scheduleToCloseTimeout", Seconds(schedule_to_start + timeout)}}}});
+           {"scheduleToCloseTimeout", Seconds(instance.ScheduleToClose())}}}});
   }
 
   // A child run of `child` for the instance `activity_id`: its workflow id is

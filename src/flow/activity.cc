@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -45,11 +47,22 @@ int ActivityInstance::Heartbeat() const {
                                  : runner.Heartbeat(Context::object());
 }
 
+// SWF's durations are at most 8 digits of seconds: the pessimistic
+// schedule-to-start of a very large fan-out (100,000 instances x 600 s
+// fits; 10 million would not) is held there, never overflowing an int.
+constexpr std::int64_t kMaxDurationSeconds = 99999999;
+
 int ActivityInstance::ScheduleToStart() const {
-  return static_cast<int>(instance_count_) * activity_->schedule_to_start();
+  const std::int64_t seconds = static_cast<std::int64_t>(std::min<std::size_t>(
+                                   instance_count_, kMaxDurationSeconds)) *
+                               activity_->schedule_to_start();
+  return static_cast<int>(std::min(seconds, kMaxDurationSeconds));
 }
 
-int ActivityInstance::ScheduleToClose() const { return ScheduleToStart() + Timeout(); }
+int ActivityInstance::ScheduleToClose() const {
+  return static_cast<int>(std::min<std::int64_t>(
+      static_cast<std::int64_t>(ScheduleToStart()) + Timeout(), kMaxDurationSeconds));
+}
 
 Context ActivityInstance::Input(std::string_view domain, std::string_view workflow_id,
                                 std::string_view run_id) const {

@@ -93,6 +93,19 @@ TEST(ActivityTest, DefaultTimeoutsOfAnUndecoratedTask) {
   EXPECT_EQ(instances[0].ScheduleToClose(), 1200);
 }
 
+TEST(ActivityTest, TheScheduleToStartOfAHugeFanOutStaysWithinSwfsDurations) {
+  // Pessimistic (one worker runs them all): instances x 600 s, held at
+  // SWF's 8 digits of seconds instead of overflowing.
+  Flow flow("dom", "flow");
+  auto& activity = flow.Activity("activity").Run(Sync(NoopWithTimeout(120)));
+  const ActivityInstance hundred_thousand(&activity, Context{{"generator.i", 1}}, nullptr, 100000);
+  EXPECT_EQ(hundred_thousand.ScheduleToStart(), 60000000);
+  EXPECT_EQ(hundred_thousand.ScheduleToClose(), 60000120);
+  const ActivityInstance ten_million(&activity, Context{{"generator.i", 1}}, nullptr, 10000000);
+  EXPECT_EQ(ten_million.ScheduleToStart(), 99999999);
+  EXPECT_EQ(ten_million.ScheduleToClose(), 99999999);
+}
+
 TEST(ActivityTest, GeneratorsYieldingNothingGiveNoInstance) {
   Flow flow("dom", "flow");
   auto& activity = flow.Activity("activity")
