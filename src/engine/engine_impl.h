@@ -149,7 +149,8 @@ class EngineImpl {
   void TouchActivity(const RunState& run, EventId scheduled_event_id);
   void TouchTimer(const RunState& run, const std::string& timer_id);
   void TouchChild(const RunState& run, EventId initiated_event_id);
-  Json DeadlineJson(DeadlineId id) const;
+  // The deadline `id` names (null for 0 or one that is gone).
+  const Deadline* FindDeadline(DeadlineId id) const;
   DeadlineId RestoreDeadline(const Json& json, const std::string& run_id);
   store::RunRecord RunRecordOf(const RunState& run) const;
   // A run's `state` column and an activity's part, as JSON text.

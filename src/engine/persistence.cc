@@ -201,12 +201,14 @@ class ObjectWriter {
   void Field(std::string_view key, const std::optional<TimePoint>& value) {
     if (value) Field(key, Micros(*value));
   }
-  void Queue(std::string_view key, const QueuePosition& q) {
+  void Queue(std::string_view key, const QueuePosition& q) { Array(key, q.priority, q.seq); }
+  // `"key":[v1,v2,...]` of strings and integers.
+  template <typename... V>
+  void Array(std::string_view key, const V&... values) {
     Key(key);
     out_->push_back('[');
-    Number(q.priority);
-    out_->push_back(',');
-    Number(q.seq);
+    bool first = true;
+    ((first ? void(first = false) : out_->push_back(','), Value(values)), ...);
     out_->push_back(']');
   }
 
@@ -229,6 +231,11 @@ class ObjectWriter {
       out_->append(Json(std::string(value)).dump(-1, ' ', false, Json::error_handler_t::replace));
     }
   }
+  void Value(std::string_view value) { String(value); }
+  template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
+  void Value(T value) {
+    Number(value);
+  }
   template <typename T>
   void Number(T value) {
     char buffer[24];
@@ -247,7 +254,7 @@ class ObjectWriter {
   bool first_ = true;
 };
 
-// A deadline as DeadlineJson writes it: null, or {when, kind, event, name}.
+// A deadline as RestoreDeadline reads it: null, or {when, kind, event, name}.
 void DeadlineField(ObjectWriter& w, std::string_view key, const Deadline* d) {
   w.Key(key);
   if (d == nullptr) {
@@ -281,13 +288,8 @@ void EngineImpl::TouchChild(const RunState& run, EventId initiated_event_id) {
   if (journal_all_) Dirty(run).children.insert(initiated_event_id);
 }
 
-Json EngineImpl::DeadlineJson(DeadlineId id) const {
-  const Deadline* d = id == 0 ? nullptr : timers_.Find(id);
-  if (d == nullptr) return nullptr;
-  Json j = {{"when", TimeJson(d->when)}, {"kind", static_cast<int>(d->kind)}};
-  if (d->event_id != 0) j["event"] = d->event_id;
-  if (!d->name.empty()) j["name"] = d->name;
-  return j;
+const Deadline* EngineImpl::FindDeadline(DeadlineId id) const {
+  return id == 0 ? nullptr : timers_.Find(id);
 }
 
 DeadlineId EngineImpl::RestoreDeadline(const Json& json, const std::string& run_id) {
@@ -341,7 +343,6 @@ store::RunRecord EngineImpl::RunRecordOf(const RunState& run) const {
 }
 
 std::string EngineImpl::RunStateText(const RunState& run) const {
-  const auto deadline = [&](DeadlineId id) { return id == 0 ? nullptr : timers_.Find(id); };
   std::string out;
   out.reserve(512);
   ObjectWriter w(&out);
@@ -353,18 +354,11 @@ std::string EngineImpl::RunStateText(const RunState& run) const {
   w.Field("overEventLimit", run.over_event_limit);
   w.Field("events", run.events.size());
   w.Field("previousStarted", run.previous_started_event_id);
-  DeadlineField(w, "executionDeadline", deadline(run.execution_deadline));
+  DeadlineField(w, "executionDeadline", FindDeadline(run.execution_deadline));
   w.Field("taskPriority", run.task_priority);
   w.Field("lambdaRole", run.lambda_role);
   if (run.parent) {
-    w.Key("parent");
-    out.push_back('[');
-    w.String(run.parent->workflow_id);
-    out.push_back(',');
-    w.String(run.parent->run_id);
-    out.push_back(',');
-    w.Number(run.parent->initiated_event_id);
-    out.push_back(']');
+    w.Array("parent", run.parent->workflow_id, run.parent->run_id, run.parent->initiated_event_id);
   }
   w.Field("decisionTaskListOverride", run.decision_task_list_override);
   w.Field("decisionTaskListTimeout", run.decision_task_list_timeout);
@@ -382,8 +376,8 @@ std::string EngineImpl::RunStateText(const RunState& run) const {
     dw.Field("secret", d.token_secret);
     dw.Field("taskList", d.task_list);
     dw.Queue("queued", d.queued);
-    DeadlineField(dw, "scheduleToStart", deadline(d.schedule_to_start_deadline));
-    DeadlineField(dw, "startToClose", deadline(d.start_to_close_deadline));
+    DeadlineField(dw, "scheduleToStart", FindDeadline(d.schedule_to_start_deadline));
+    DeadlineField(dw, "startToClose", FindDeadline(d.start_to_close_deadline));
     dw.Close();
   }
   w.Close();
@@ -434,19 +428,13 @@ std::int64_t StoredEventCount(const store::RunRecord& record) {
 }
 
 std::string EngineImpl::ActivityText(const ActivityTaskState& a) const {
-  const auto deadline = [&](DeadlineId id) { return id == 0 ? nullptr : timers_.Find(id); };
   std::string out;
   out.reserve(512);
   ObjectWriter w(&out);
   w.Field("scheduled", a.scheduled_event_id);
   w.Field("started", a.started_event_id);
   w.Field("activityId", a.activity_id);
-  w.Key("type");
-  out.push_back('[');
-  w.String(a.type.first);
-  out.push_back(',');
-  w.String(a.type.second);
-  out.push_back(']');
+  w.Array("type", a.type.first, a.type.second);
   w.Field("taskList", a.task_list);
   w.Field("priority", a.priority);
   w.Field("scheduleToStartTimeout", a.schedule_to_start_timeout);
@@ -457,10 +445,10 @@ std::string EngineImpl::ActivityText(const ActivityTaskState& a) const {
   w.Field("cancelRequestedEvent", a.latest_cancel_requested_event_id);
   w.Field("secret", a.token_secret);
   w.Queue("queued", a.queued);
-  DeadlineField(w, "scheduleToStart", deadline(a.schedule_to_start_deadline));
-  DeadlineField(w, "scheduleToClose", deadline(a.schedule_to_close_deadline));
-  DeadlineField(w, "startToClose", deadline(a.start_to_close_deadline));
-  DeadlineField(w, "heartbeat", deadline(a.heartbeat_deadline));
+  DeadlineField(w, "scheduleToStart", FindDeadline(a.schedule_to_start_deadline));
+  DeadlineField(w, "scheduleToClose", FindDeadline(a.schedule_to_close_deadline));
+  DeadlineField(w, "startToClose", FindDeadline(a.start_to_close_deadline));
+  DeadlineField(w, "heartbeat", FindDeadline(a.heartbeat_deadline));
   w.Field("input", a.input);
   w.Field("identity", a.identity);
   w.Field("details", a.heartbeat_details);
@@ -525,10 +513,13 @@ void EngineImpl::PersistLocked() {
         batch.removed_parts.push_back({run_id, store::PartKind::kTimer, id});
       } else {
         const TimerState& t = it->second;
-        batch.parts.push_back({run_id, store::PartKind::kTimer, id,
-                               Dump(Json{{"timerId", t.timer_id},
-                                         {"started", t.started_event_id},
-                                         {"deadline", DeadlineJson(t.deadline)}})});
+        std::string text;
+        ObjectWriter w(&text);
+        w.Field("timerId", t.timer_id);
+        w.Field("started", t.started_event_id);
+        DeadlineField(w, "deadline", FindDeadline(t.deadline));
+        w.Close();
+        batch.parts.push_back({run_id, store::PartKind::kTimer, id, std::move(text)});
       }
     }
     for (EventId id : dirty.children) {
