@@ -9,7 +9,9 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -82,17 +84,21 @@ WorkflowFailure InstanceFailure(const Activity& activity, const Context& local,
   return InstanceFailure(activity, local, activity_id, r.failures, reason, r.last_details, note);
 }
 
+// `object[key]` when it is a string, else empty (values written by another
+// run: a slice's input and result).
+std::string StringAt(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // The same, for an instance a slice's run gave up: from the entry it listed
 // under kSliceFailedKey.
 WorkflowFailure InstanceFailure(const Activity& activity, const Json& entry) {
-  const auto text = [&entry](const char* key) {
-    return entry.contains(key) && entry[key].is_string() ? entry[key].get<std::string>()
-                                                         : std::string();
-  };
   const int attempts =
       entry.contains("attempts") && entry["attempts"].is_number_integer() ? entry["attempts"].get<int>() : 0;
   return InstanceFailure(activity, entry.contains("values") ? entry["values"] : Json::object(),
-                         text("activityId"), attempts, text("reason"), text("details"));
+                         StringAt(entry, "activityId"), attempts, StringAt(entry, "reason"),
+                         StringAt(entry, "details"));
 }
 
 // What follows an instance's failed attempt.
@@ -154,6 +160,17 @@ class Builder {
 
   bool RoomForChild() const { return open_children_ < limits::kMaxOpenChildren; }
 
+  // Past SWF's 32,768 characters an input is stored as a payload; past the
+  // largest payload, the run fails naming `what`.
+  static void CheckInputSize(const std::string& what, const std::string& input,
+                             const char* hint) {
+    if (input.size() <= kMaxPayloadBytes) return;
+    throw WorkflowFailure{"the input of " + what + " is " + std::to_string(input.size()) +
+                              " bytes; Garcon stores payloads of up to " +
+                              std::to_string(kMaxPayloadBytes) + " bytes" + hint,
+                          ""};
+  }
+
   // A slice of a fan-out (docs/design.md, "Fan-outs"): a child run of this
   // flow whose input (`input`) carries the slice under kSliceKey; its
   // control is the slice's id.
@@ -161,12 +178,7 @@ class Builder {
     if (!scheduled_ids_.insert(slice_id).second) return;
     ++open_children_;
     const std::string text = input.dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (text.size() > kMaxPayloadBytes) {
-      throw WorkflowFailure{"the input of slice " + slice_id + " is " + std::to_string(text.size()) +
-                                " bytes; Garcon stores payloads of up to " +
-                                std::to_string(kMaxPayloadBytes) + " bytes",
-                            ""};
-    }
+    CheckInputSize("slice " + slice_id, text, "");
     ScheduleChild(flow_, ChildPolicy::kTerminate, slice_id, text);
   }
 
@@ -186,16 +198,8 @@ class Builder {
             .Input(run_.domain, input_workflow_id_.empty() ? run_.workflow_id : input_workflow_id_,
                    input_workflow_id_.empty() ? run_.run_id : input_run_id_)
             .dump(-1, ' ', false, Json::error_handler_t::replace);
-    // Past SWF's 32,768 characters the input is stored as a payload.
-    if (input.size() > kMaxPayloadBytes) {
-      throw WorkflowFailure{"the input of activity " + activity_id + " is " +
-                                std::to_string(input.size()) +
-                                " bytes; Garcon stores payloads of up to " +
-                                std::to_string(kMaxPayloadBytes) +
-                                " bytes (declare the keys its tasks read with Fill or Reads to "
-                                "send less)",
-                            ""};
-    }
+    CheckInputSize("activity " + activity_id, input,
+                   " (declare the keys its tasks read with Fill or Reads to send less)");
     if (const Flow* child = activity.runner().child_flow()) {
       ScheduleChild(*child, activity.runner().child_policy(), activity_id, input);
       return;
@@ -549,12 +553,8 @@ void MakeSliceCache(FlowCache& cache, const Flow& flow, const Context& input) {
   cache.slice_count = slice.contains("count") && slice["count"].is_number_unsigned()
                           ? slice["count"].get<std::size_t>()
                           : cache.slice_values.size();
-  const auto text = [&slice](const char* key) {
-    return slice.contains(key) && slice[key].is_string() ? slice[key].get<std::string>()
-                                                         : std::string();
-  };
-  cache.parent_workflow_id = text("workflowId");
-  cache.parent_run_id = text("runId");
+  cache.parent_workflow_id = StringAt(slice, "workflowId");
+  cache.parent_run_id = StringAt(slice, "runId");
   Context context = input;
   context.erase(kSliceKey);
   cache.slice_context = std::make_shared<const Context>(std::move(context));
@@ -643,9 +643,8 @@ class FlowDecision {
     if (!list.is_array()) return out;
     for (const Json& entry : list) {
       if (!entry.is_object()) continue;
-      std::string reason = entry.contains("reason") && entry["reason"].is_string()
-                               ? entry["reason"].get<std::string>()
-                               : std::string("failed");
+      std::string reason = StringAt(entry, "reason");
+      if (reason.empty()) reason = "failed";
       out.push_back(decide_internal::GivenUp{entry, std::move(reason)});
     }
     return out;
@@ -857,10 +856,10 @@ class FlowDecision {
     // The same values twice are one instance.
     std::vector<const ActivityInstance*> unique;
     if (!c_.slice && instances.size() > kInstancesPerSlice) {
-      std::unordered_map<std::string, bool> seen;
+      std::unordered_set<std::string_view> seen;  // views of the instances' ids
       seen.reserve(instances.size());
       for (const auto& inst : instances) {
-        if (seen.try_emplace(inst.id(), true).second) unique.push_back(&inst);
+        if (seen.insert(inst.id()).second) unique.push_back(&inst);
       }
     }
     if (unique.size() > kInstancesPerSlice) {
