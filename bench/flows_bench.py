@@ -28,6 +28,7 @@ Each figure is the median of --repeat runs (default 3) of wall time.
                  [--big-count 100000]
 """
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -38,31 +39,25 @@ import tempfile
 import time
 
 
-def timed(command, env=None):
-    started = time.monotonic()
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, env=env, stdin=subprocess.DEVNULL)
-    seconds = time.monotonic() - started
-    if done.returncode != 0 or '"closeStatus":"COMPLETED"' not in done.stdout:
-        sys.exit(f"flows_bench: {' '.join(command)} failed:\n{done.stdout[-2000:]}\n"
-                 f"{done.stderr[-2000:]}")
-    return seconds
-
-
 def measured(command, env=None):
-    """Runs `command` to its end: (seconds, its peak RSS in MiB, stdout)."""
+    """Runs `command` to its end, which must say COMPLETED: (seconds, its
+    peak RSS in MiB, stdout)."""
     started = time.monotonic()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL, env=env)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
         out.seek(0)
+        err.seek(0)
         text = out.read().decode(errors="replace")
-    if proc.returncode != 0 or '"closeStatus":"COMPLETED"' not in text:
-        sys.exit(f"flows_bench: {' '.join(command)} failed:\n{text[-2000:]}")
+        if os.waitstatus_to_exitcode(status) != 0 or '"closeStatus":"COMPLETED"' not in text:
+            sys.exit(f"flows_bench: {' '.join(command)} failed:\n{text[-2000:]}\n"
+                     f"{err.read().decode(errors='replace')[-2000:]}")
     return seconds, usage.ru_maxrss / 1024, text
+
+
+def timed(command, env=None):
+    return measured(command, env)[0]
 
 
 def peak_rss_mib(pid):
@@ -87,24 +82,17 @@ def big_fanout(flow, garcon, count, tmp):
             sys.exit(f"flows_bench: a run of {count} instances did not see every result")
         results[label] = (seconds, rss)
     server = Server(garcon, ["--db", os.path.join(tmp, "big-server.db")])
-    helpers = [subprocess.Popen([flow, role, "--endpoint", server.endpoint],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL, env=REMOTE_ENV)
-               for role in ("decider", "worker")]
     try:
-        seconds, _, text = measured([flow, "start", "--endpoint", server.endpoint, "--wait",
-                                     "--json", "--input", big_input], env=REMOTE_ENV)
-        if f'"items_seen":{count}' not in text:
-            sys.exit(f"flows_bench: a run of {count} instances did not see every result")
-        rss = {"server": peak_rss_mib(server.proc.pid)}
-        for role, helper in zip(("decider", "worker"), helpers):
-            rss[role] = peak_rss_mib(helper.pid)
+        with flow_processes(flow, server.endpoint) as helpers:
+            seconds, _, text = measured([flow, "start", "--endpoint", server.endpoint, "--wait",
+                                         "--json", "--input", big_input], env=REMOTE_ENV)
+            if f'"items_seen":{count}' not in text:
+                sys.exit(f"flows_bench: a run of {count} instances did not see every result")
+            rss = {"server": peak_rss_mib(server.proc.pid)}
+            for role, helper in helpers.items():
+                rss[role] = peak_rss_mib(helper.pid)
         results["server"] = (seconds, rss)
     finally:
-        for helper in helpers:
-            helper.terminate()
-        for helper in helpers:
-            helper.wait(timeout=30)
         server.stop()
     return results
 
@@ -147,21 +135,29 @@ def flow_input(count, failures=True):
 REMOTE_ENV = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
 
 
+@contextlib.contextmanager
+def flow_processes(flow, endpoint):
+    """A decider process and a worker process of `flow` against `endpoint`
+    while the block runs: {role: Popen}."""
+    helpers = {role: subprocess.Popen([flow, role, "--endpoint", endpoint],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      stdin=subprocess.DEVNULL, env=REMOTE_ENV)
+               for role in ("decider", "worker")}
+    try:
+        yield helpers
+    finally:
+        for helper in helpers.values():
+            helper.terminate()
+        for helper in helpers.values():
+            helper.wait(timeout=30)
+
+
 def remote_run(flow, endpoint, count, failures):
     """One run against `endpoint` with decider and worker processes: the
     seconds `start --wait` took."""
-    helpers = [subprocess.Popen([flow, role, "--endpoint", endpoint],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL, env=REMOTE_ENV)
-               for role in ("decider", "worker")]
-    try:
+    with flow_processes(flow, endpoint):
         return timed([flow, "start", "--endpoint", endpoint, "--wait", "--json",
                       "--input", flow_input(count, failures)], env=REMOTE_ENV)
-    finally:
-        for helper in helpers:
-            helper.terminate()
-        for helper in helpers:
-            helper.wait(timeout=30)
 
 
 def through_server(flow, garcon, count, repeat, tmp, failures=True, labels=("memory", "sqlite")):
