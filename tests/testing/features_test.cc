@@ -67,12 +67,17 @@ Json Call(engine::Engine& engine, const std::string& operation, const Json& requ
 // ---------------------------------------------------------------------------
 // Cancel requests.
 
-TEST(Features, ACancelDuringAnHourOfBackoffCancelsTheTimerAndClosesTheRun) {
-  Flow flow("kit", "backoff");
+// `call`, retried 3 times an hour apart.
+void DeclareHourlyBackoff(Flow& flow) {
   RetryPolicy hourly;
   hourly.retries = 3;
   hourly.initial_interval = 1h;
   flow.Activity("call").Retry(hourly).Run(Sync(test::Returns({{"called", true}})));
+}
+
+TEST(Features, ACancelDuringAnHourOfBackoffCancelsTheTimerAndClosesTheRun) {
+  Flow flow("kit", "backoff");
+  DeclareHourlyBackoff(flow);
   FlowTest t(flow);
   t.Fake("call", [](const Context&, int) -> Context { throw std::runtime_error("service down"); });
   t.Cancel(30min);
@@ -100,10 +105,7 @@ TEST(Features, ACancelBeforeItIsDueIsNotSentAndTheRunGoesOn) {
   // The same flow, the cancel due after the run would have closed: the
   // backoff runs its course and the request is never sent.
   Flow flow("kit", "backoff");
-  RetryPolicy hourly;
-  hourly.retries = 3;
-  hourly.initial_interval = 1h;
-  flow.Activity("call").Retry(hourly).Run(Sync(test::Returns({{"called", true}})));
+  DeclareHourlyBackoff(flow);
   FlowTest t(flow);
   t.Fake("call", [](const Context&, int attempt) -> Context {
     if (attempt == 1) throw std::runtime_error("service down");
