@@ -22,7 +22,6 @@ Journal::Journal(std::shared_ptr<store::Store> store, bool async, OnDurable on_d
   if (async_) {
     reporter_ = std::thread([this] { ReporterMain(); });
     reporter_id_ = reporter_.get_id();
-    syncer_ = std::thread([this] { SyncerMain(); });
     writer_ = std::thread([this] { WriterMain(); });
   }
 }
@@ -44,12 +43,6 @@ Journal::~Journal() {
     writer_done_ = true;
   }
   written_cv_.notify_all();
-  if (syncer_.joinable()) syncer_.join();
-  {
-    std::lock_guard lock(mu_);
-    syncer_done_ = true;
-  }
-  durable_cv_.notify_all();
   if (reporter_.joinable()) reporter_.join();
 }
 
@@ -160,19 +153,18 @@ void Journal::ProcessOne(std::unique_lock<std::mutex>& lock) {
   written_cv_.notify_one();
 }
 
-void Journal::SyncerMain() {
+void Journal::ReporterMain() {
   std::unique_lock lock(mu_);
   for (;;) {
     written_cv_.wait(lock, [&] { return writer_done_ || !written_.empty(); });
-    if (written_.empty()) return;  // the writer stopped, and everything is synced
-    SyncOne(lock);
+    if (written_.empty()) return;  // the writer stopped, and everything is reported
+    SyncAndReport(lock);
   }
 }
 
-void Journal::SyncOne(std::unique_lock<std::mutex>& lock) {
+void Journal::SyncAndReport(std::unique_lock<std::mutex>& lock) {
   std::deque<Written> entries;
   entries.swap(written_);
-  syncing_ = true;
   bool wrote = false;
   for (const Written& w : entries) wrote = wrote || (w.seq != 0 && w.status.ok());
   Status synced = failed_;
@@ -184,32 +176,13 @@ void Journal::SyncOne(std::unique_lock<std::mutex>& lock) {
     synced = store_->Sync();
     syncs_.fetch_add(1);
     sync_micros_.fetch_add(MicrosSince(started));
+    if (!synced.ok()) {
+      std::lock_guard failing(mu_);
+      if (failed_.ok()) failed_ = synced;
+    }
   }
-  lock.lock();
-  if (!synced.ok() && failed_.ok()) failed_ = synced;
   for (Written& w : entries) {
-    if (w.seq != 0 && w.status.ok()) w.status = synced;
-    durable_.push_back(std::move(w));
-  }
-  syncing_ = false;
-  durable_cv_.notify_one();
-}
-
-void Journal::ReporterMain() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    durable_cv_.wait(lock, [&] { return syncer_done_ || !durable_.empty(); });
-    if (durable_.empty()) return;  // the syncer stopped, and everything is reported
-    ReportOne(lock);
-  }
-}
-
-void Journal::ReportOne(std::unique_lock<std::mutex>& lock) {
-  std::deque<Written> entries;
-  entries.swap(durable_);
-  lock.unlock();
-  for (Written& w : entries) {
-    if (w.seq != 0) on_durable_(w.seq, w.status);
+    if (w.seq != 0) on_durable_(w.seq, w.status.ok() ? synced : w.status);
     if (w.then) w.then();
   }
   entries.clear();  // the continuations' captures go off the lock
@@ -218,12 +191,12 @@ void Journal::ReportOne(std::unique_lock<std::mutex>& lock) {
 
 bool Journal::Pump() {
   std::unique_lock lock(mu_);
-  if (!durable_.empty()) {
-    ReportOne(lock);
+  if (!written_.empty()) {
+    SyncAndReport(lock);
     return true;
   }
-  if (queue_.empty() && !writing_ && written_.empty() && !syncing_) return false;
-  durable_cv_.wait_for(lock, std::chrono::milliseconds(1), [&] { return !durable_.empty(); });
+  if (queue_.empty() && !writing_) return false;
+  written_cv_.wait_for(lock, std::chrono::milliseconds(1), [&] { return !written_.empty(); });
   return true;
 }
 

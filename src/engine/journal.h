@@ -2,20 +2,19 @@
 // an operation to its state under its lock, turns what changed into a
 // store::Batch and submits it here; the answers of that operation are held
 // until the batch is durable. With a durable store, two threads of the
-// journal's own make batches durable, none ever under the engine's lock:
+// journal's own make batches durable, neither ever under the engine's lock:
 // - the writer writes every batch waiting in one transaction
 //   (store::Store::Write), then the next group, without waiting for the
 //   disk;
-// - the syncer makes what was written durable (store::Store::Sync, one
-//   fdatasync for every transaction written since the last), then the next;
-// - the reporter reports each durable sequence number through
-//   `on_durable`, in order, which releases the answers.
-// So a group's fdatasync overlaps the writing of the next group and the
-// release of the previous one's answers (group commit, pipelined). Jobs
-// (reads of the store) run on the writer, in order with the batches; what a
-// job returns runs on the reporter once every batch submitted before the job
-// is durable: a reader never sees, through the store, a change that is not
-// durable yet. Answers' callbacks run on the reporter only.
+// - the reporter makes what was written durable (store::Store::Sync, one
+//   fdatasync for every transaction written since the last) and reports
+//   each durable sequence number through `on_durable`, in order.
+// So a group's fdatasync overlaps the writing of the next group (group
+// commit, pipelined). Jobs (reads of the store) run on the writer, in order
+// with the batches; what a job returns runs on the reporter once every batch
+// submitted before the job is durable: a reader never sees, through the
+// store, a change that is not durable yet. Answers' callbacks run on the
+// reporter only.
 //
 // With a store that is not durable (SQLite in memory: the closed runs of an
 // engine without a store of the user's), batches are applied by the callers,
@@ -74,8 +73,8 @@ class Journal {
   // Whether the caller is the reporter's thread (inside an answer's callback).
   bool OnThread() const { return async_ && std::this_thread::get_id() == reporter_id_; }
   // On the reporter's thread only, so that a callback may wait for a call of
-  // its own: reports what is durable, or waits a little for the writer and
-  // the syncer. Returns whether anything was still in the pipeline.
+  // its own: makes what is written durable and reports it, or waits a little
+  // for the writer. Returns whether anything was still in the pipeline.
   bool Pump();
 
   std::uint64_t submitted() const { return submitted_; }
@@ -93,7 +92,7 @@ class Journal {
     store::Batch batch;
     Job job;
   };
-  // Written (or failed to be), then durable (or failed to be), then reported.
+  // Written (or failed to be), not yet durable and reported.
   struct Written {
     std::uint64_t seq = 0;  // 0: a job's continuation
     Status status;
@@ -103,7 +102,6 @@ class Journal {
   static constexpr std::size_t kGroup = 64;
 
   void WriterMain();
-  void SyncerMain();
   void ReporterMain();
   // Writes `batches` in one transaction, counted and timed for stats.
   Status Commit(std::span<const store::Batch> batches);
@@ -112,12 +110,9 @@ class Journal {
   // The writer: takes the leading job, or every batch up to the next job,
   // from the queue and processes it (unlocking meanwhile).
   void ProcessOne(std::unique_lock<std::mutex>& lock);
-  // The syncer: makes what was written durable and hands it to the
-  // reporter (unlocking meanwhile).
-  void SyncOne(std::unique_lock<std::mutex>& lock);
-  // The reporter: reports what is durable and runs the jobs' continuations
-  // (unlocking meanwhile).
-  void ReportOne(std::unique_lock<std::mutex>& lock);
+  // The reporter: syncs what was written, reports it and runs the jobs'
+  // continuations (unlocking meanwhile).
+  void SyncAndReport(std::unique_lock<std::mutex>& lock);
 
   const std::shared_ptr<store::Store> store_;
   const bool async_;
@@ -127,27 +122,22 @@ class Journal {
 
   std::mutex mu_;
   std::condition_variable cv_;          // the writer waits on it
-  std::condition_variable written_cv_;  // the syncer waits on it
-  std::condition_variable durable_cv_;  // the reporter waits on it
+  std::condition_variable written_cv_;  // the reporter waits on it
   std::deque<Item> queue_;
-  std::deque<Written> written_;  // for the syncer
-  std::deque<Written> durable_;  // for the reporter
+  std::deque<Written> written_;
   bool writing_ = false;  // the writer holds items taken from the queue
-  bool syncing_ = false;  // the syncer holds entries taken from written_
   // The first failure (a write, a sync, or not async an apply): every later
   // batch fails with it.
   Status failed_;
   std::vector<store::Batch> waiting_;  // not async: submitted, not applied yet
   bool stop_ = false;                  // the writer: drain the queue, then stop
-  bool writer_done_ = false;           // the syncer: drain what was written, then stop
-  bool syncer_done_ = false;           // the reporter: drain what is durable, then stop
+  bool writer_done_ = false;           // the reporter: drain what was written, then stop
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> commit_micros_{0};
   std::atomic<std::uint64_t> syncs_{0};
   std::atomic<std::uint64_t> sync_micros_{0};
   std::thread::id reporter_id_;
   std::thread writer_;
-  std::thread syncer_;
   std::thread reporter_;
 };
 
