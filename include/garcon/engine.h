@@ -89,13 +89,9 @@ class Engine final : public swf::Service {
     // is durable.
     std::size_t resident_runs = 0;
     // Store transactions (each holds the changes of one or more operations)
-    // and the total time spent writing them; then the syncs that made them
-    // durable (each covers every transaction written before it began, and
-    // overlaps the writing of the next) and their total time.
+    // and their total time.
     std::uint64_t store_commits = 0;
     double store_commit_seconds = 0;
-    std::uint64_t store_syncs = 0;
-    double store_sync_seconds = 0;
   };
   Stats GetStats() const;
 

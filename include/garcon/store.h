@@ -132,17 +132,6 @@ class Store {
   virtual Status Apply(std::span<const Batch> batches) = 0;
   Status Apply(const Batch& batch) { return Apply(std::span<const Batch>(&batch, 1)); }
 
-  // Apply in two steps, so that a commit pipeline can make one transaction
-  // durable while it writes the next: Write applies the batches as Apply
-  // does, and what it wrote survives a killed process (and is what every
-  // read sees), but a power loss may still take it until a later Sync
-  // returns. Sync makes every Write that returned before it was called as
-  // durable as Apply would, and may run on another thread concurrently with
-  // any other function of the store. Write then Sync is Apply. By default
-  // Write is Apply and Sync does nothing.
-  virtual Status Write(std::span<const Batch> batches) { return Apply(batches); }
-  virtual Status Sync() { return Status::Ok(); }
-
   // Every domain record as (name, record), in name order.
   virtual Result<std::vector<std::pair<std::string, std::string>>> LoadDomains() = 0;
 

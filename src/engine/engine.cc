@@ -179,18 +179,14 @@ Status EngineImpl::Locked(Body&& body, std::optional<Completion>* own) {
   }
   for (auto& completion : ready) completion.done(std::move(completion.result));
   for (auto& [done, read] : deferred) {
-    journal_->Run([done = std::move(done), read = std::move(read)](
-                      store::Store& store) mutable -> Journal::Then {
+    journal_->Run([done = std::move(done), read = std::move(read)](store::Store& store) mutable {
       Result<Json> result = InternalError("unreachable");
       try {
         result = read(store);
       } catch (const std::exception& e) {
         result = InternalError(std::string("store: a record does not parse: ") + e.what());
       }
-      // Answered once what the read saw is durable.
-      return [done = std::move(done), result = std::move(result)]() mutable {
-        done(std::move(result));
-      };
+      done(std::move(result));
     });
   }
   return stored;
@@ -333,8 +329,6 @@ Engine::Stats EngineImpl::GetStats() const {
   if (journal_all_) {
     stats.store_commits = journal_->commits();
     stats.store_commit_seconds = journal_->commit_seconds();
-    stats.store_syncs = journal_->syncs();
-    stats.store_sync_seconds = journal_->sync_seconds();
   }
   // Closed runs whose close is durable count as gone: the next operation
   // drops them.

@@ -7,22 +7,11 @@
 
 namespace garcon::engine {
 
-namespace {
-
-std::uint64_t MicrosSince(std::chrono::steady_clock::time_point started) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::steady_clock::now() - started)
-                                        .count());
-}
-
-}  // namespace
-
 Journal::Journal(std::shared_ptr<store::Store> store, bool async, OnDurable on_durable)
     : store_(std::move(store)), async_(async), on_durable_(std::move(on_durable)) {
   if (async_) {
-    reporter_ = std::thread([this] { ReporterMain(); });
-    reporter_id_ = reporter_.get_id();
-    writer_ = std::thread([this] { WriterMain(); });
+    thread_ = std::thread([this] { Main(); });
+    thread_id_ = thread_.get_id();
   }
 }
 
@@ -32,18 +21,13 @@ Journal::~Journal() {
     (void)ApplyWaitingLocked();
     return;
   }
+  if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
-  {
-    std::lock_guard lock(mu_);
-    writer_done_ = true;
-  }
-  written_cv_.notify_all();
-  if (reporter_.joinable()) reporter_.join();
+  thread_.join();
 }
 
 std::uint64_t Journal::Submit(store::Batch batch, Status* applied) {
@@ -69,10 +53,12 @@ std::uint64_t Journal::Submit(store::Batch batch, Status* applied) {
 
 Status Journal::Commit(std::span<const store::Batch> batches) {
   const auto started = std::chrono::steady_clock::now();
-  // Not async, the store is not durable: Write is all there is to do.
-  Status status = store_->Write(batches);
+  Status status = store_->Apply(batches);
   commits_.fetch_add(1);
-  commit_micros_.fetch_add(MicrosSince(started));
+  commit_micros_.fetch_add(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                            started)
+          .count()));
   return status;
 }
 
@@ -92,7 +78,7 @@ void Journal::Run(Job job) {
       std::lock_guard lock(mu_);
       (void)ApplyWaitingLocked();
     }
-    if (Then then = job(*store_)) then();
+    job(*store_);
     return;
   }
   {
@@ -110,94 +96,51 @@ void Journal::Flush() {
   }
   std::promise<void> done;
   auto future = done.get_future();
-  Run([&done](store::Store&) -> Then { return [&done] { done.set_value(); }; });
+  Run([&done](store::Store&) { done.set_value(); });
   future.wait();
 }
 
-void Journal::WriterMain() {
+void Journal::Main() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and everything is written
+    if (queue_.empty()) return;  // stopping, and everything is committed
     ProcessOne(lock);
   }
 }
 
+bool Journal::Pump() {
+  std::unique_lock lock(mu_);
+  if (queue_.empty()) return false;
+  ProcessOne(lock);
+  return true;
+}
+
 void Journal::ProcessOne(std::unique_lock<std::mutex>& lock) {
-  writing_ = true;
   if (queue_.front().seq == 0) {
     Job job = std::move(queue_.front().job);
     queue_.pop_front();
     lock.unlock();
-    Then then = job(*store_);
+    job(*store_);
     lock.lock();
-    written_.push_back(Written{0, Status::Ok(), std::move(then)});
-  } else {
-    // Consecutive batches share one transaction.
-    std::vector<store::Batch> group;
-    std::uint64_t last = 0;
-    while (!queue_.empty() && queue_.front().seq != 0) {
-      group.push_back(std::move(queue_.front().batch));
-      last = queue_.front().seq;
-      queue_.pop_front();
-    }
-    Status status = failed_;
-    lock.unlock();
-    if (status.ok()) status = Commit(group);
-    group.clear();  // freed off the lock
-    lock.lock();
-    if (!status.ok() && failed_.ok()) failed_ = status;
-    written_.push_back(Written{last, std::move(status), nullptr});
+    return;
   }
-  writing_ = false;
-  written_cv_.notify_one();
-}
-
-void Journal::ReporterMain() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    written_cv_.wait(lock, [&] { return writer_done_ || !written_.empty(); });
-    if (written_.empty()) return;  // the writer stopped, and everything is reported
-    SyncAndReport(lock);
+  // Consecutive batches share one transaction.
+  std::vector<store::Batch> group;
+  std::uint64_t last = 0;
+  while (!queue_.empty() && queue_.front().seq != 0) {
+    group.push_back(std::move(queue_.front().batch));
+    last = queue_.front().seq;
+    queue_.pop_front();
   }
-}
-
-void Journal::SyncAndReport(std::unique_lock<std::mutex>& lock) {
-  std::deque<Written> entries;
-  entries.swap(written_);
-  bool wrote = false;
-  for (const Written& w : entries) wrote = wrote || (w.seq != 0 && w.status.ok());
-  Status synced = failed_;
   lock.unlock();
-  // One sync for every transaction written so far: each was written before
-  // it began.
-  if (wrote && synced.ok()) {
-    const auto started = std::chrono::steady_clock::now();
-    synced = store_->Sync();
-    syncs_.fetch_add(1);
-    sync_micros_.fetch_add(MicrosSince(started));
-    if (!synced.ok()) {
-      std::lock_guard failing(mu_);
-      if (failed_.ok()) failed_ = synced;
-    }
+  Status status = failed_;
+  if (status.ok()) {
+    status = Commit(group);
+    if (!status.ok()) failed_ = status;
   }
-  for (Written& w : entries) {
-    if (w.seq != 0) on_durable_(w.seq, w.status.ok() ? synced : w.status);
-    if (w.then) w.then();
-  }
-  entries.clear();  // the continuations' captures go off the lock
+  on_durable_(last, status);
   lock.lock();
-}
-
-bool Journal::Pump() {
-  std::unique_lock lock(mu_);
-  if (!written_.empty()) {
-    SyncAndReport(lock);
-    return true;
-  }
-  if (queue_.empty() && !writing_) return false;
-  written_cv_.wait_for(lock, std::chrono::milliseconds(1), [&] { return !written_.empty(); });
-  return true;
 }
 
 }  // namespace garcon::engine

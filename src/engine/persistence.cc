@@ -657,7 +657,7 @@ void EngineImpl::SweepRetention() {
     domains.emplace_back(name, days * 86400);
   }
   const TimePoint now = now_;
-  journal_->Run([this, domains = std::move(domains), now](store::Store& store) -> Journal::Then {
+  journal_->Run([this, domains = std::move(domains), now](store::Store& store) {
     constexpr std::size_t kBatch = 500;
     std::size_t purged = 0;
     bool more = false;
@@ -687,7 +687,6 @@ void EngineImpl::SweepRetention() {
     sweep_purged_ += purged;
     sweep_next_ = next;
     sweep_done_ = true;
-    return nullptr;
   });
 }
 

@@ -284,16 +284,10 @@ std::string Metrics::Text(const engine::Engine::Stats& stats) const {
   gauge("garcon_queued_activity_tasks", "Activity tasks scheduled, not yet started.",
         stats.queued_activity_tasks);
   gauge("garcon_poll_waiters", "Long polls waiting in the engine.", stats.poll_waiters);
-  line("# HELP garcon_store_commit_seconds Time to write each store transaction (one or more "
-       "operations' changes).");
+  line("# HELP garcon_store_commit_seconds Time to make each operation's changes durable.");
   line("# TYPE garcon_store_commit_seconds summary");
   line("garcon_store_commit_seconds_sum " + fmt::format("{:.6f}", stats.store_commit_seconds));
   line("garcon_store_commit_seconds_count " + std::to_string(stats.store_commits));
-  line("# HELP garcon_store_sync_seconds Time to make the transactions written durable (one "
-       "sync covers every transaction written before it).");
-  line("# TYPE garcon_store_sync_seconds summary");
-  line("garcon_store_sync_seconds_sum " + fmt::format("{:.6f}", stats.store_sync_seconds));
-  line("garcon_store_sync_seconds_count " + std::to_string(stats.store_syncs));
   return out;
 }
 

@@ -207,23 +207,14 @@ class SqliteStore final : public Store {
   ~SqliteStore() override {
     statements_.clear();
     sqlite3_close(db_);
-    if (wal_fd_ >= 0) ::close(wal_fd_);
     lock_.reset();  // after SQLite has closed the file
   }
 
-  // synchronous=FULL is SQLite's NORMAL (WAL mode: a commit writes its
-  // frames to the -wal file, never syncs it; a checkpoint syncs the -wal
-  // file before copying it into the database and the database after) plus
-  // an fdatasync of the -wal file after each commit, which is what FULL
-  // adds. Taking that fdatasync ourselves (Sync) lets it run on another
-  // thread while the next transaction is written: the journal's group
-  // commit overlaps the two. A commit is acknowledged only once a Sync that
-  // began after it returned; SQLite's checksummed frames make a crash lose
-  // only what was written after the last sync, never an earlier commit.
   Status Init(const std::string& path, const SqliteOptions& options) {
     if (durable_) {
       RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-      RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
+      RETURN_IF_ERROR(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                    : "PRAGMA synchronous=NORMAL"));
     }
     sqlite3_busy_timeout(db_, 5000);
     // One transaction: a kill while a new file is created leaves either no
@@ -239,7 +230,6 @@ class SqliteStore final : public Store {
     if (durable_) {
       // SQLite gives -wal and -shm the main file's mode; these exist now.
       for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
-      if (options.synchronous_full) RETURN_IF_ERROR(OpenWal(path));
     }
     upsert_domain_ = Prepare(
         "INSERT INTO domains(name, value) VALUES(?1, ?2) "
@@ -279,11 +269,6 @@ class SqliteStore final : public Store {
   }
 
   Status Apply(std::span<const Batch> batches) override {
-    RETURN_IF_ERROR(Write(batches));
-    return Sync();
-  }
-
-  Status Write(std::span<const Batch> batches) override {
     std::lock_guard lock(mu_);
     bool any = false;
     for (const Batch& b : batches) any = any || !b.empty();
@@ -476,19 +461,6 @@ class SqliteStore final : public Store {
 
   bool durable() const override { return durable_; }
 
-  // Not under mu_: runs while the next transaction is written.
-  Status Sync() override {
-    if (wal_fd_ < 0) return Status::Ok();  // NORMAL, or in memory
-    if (::fdatasync(wal_fd_) != 0) {
-      // After a failed fdatasync the kernel may have dropped the pages it
-      // could not write: nothing written since the last sync is known to
-      // be on disk, and retrying would not say otherwise.
-      return InternalError(std::string("store: cannot sync ") + wal_path_ + ": " +
-                           std::strerror(errno));
-    }
-    return Status::Ok();
-  }
-
  private:
   // Refuses a file of another format or that is not a Garcon store.
   Status CheckFormat(const std::string& path) {
@@ -665,30 +637,8 @@ class SqliteStore final : public Store {
     return InternalError("store: " + what + ": " + sqlite3_errmsg(db_));
   }
 
-  // The -wal file (open while the store is) and, once, its directory, as
-  // SQLite's FULL syncs them. SQLite keeps the -wal file while a connection
-  // is open: it reuses it from the start after a checkpoint, and removes it
-  // only when the last connection closes.
-  Status OpenWal(const std::string& path) {
-    wal_path_ = path + "-wal";
-    wal_fd_ = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (wal_fd_ < 0) {
-      return InternalError("store: cannot open " + wal_path_ + ": " + std::strerror(errno));
-    }
-    const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-      (void)::fsync(dir_fd);  // best effort, as SQLite's own directory sync
-      ::close(dir_fd);
-    }
-    return Sync();
-  }
-
   // Recursive: LoadOpenRuns's visitor may read events.
   std::recursive_mutex mu_;
-  int wal_fd_ = -1;
-  std::string wal_path_;
   sqlite3* db_;
   std::unique_ptr<FileLock> lock_;
   const bool durable_;
