@@ -209,6 +209,7 @@ Result<Json> EngineImpl::DescribeWorkflowExecution(const Json& request) {
   auto run = RequireExecution(domain, execution);
   if (run.ok()) return DescribeJson(**run);
   if (run.fault() != Fault::kUnknownResource || FindDomain(domain) == nullptr) return run.status();
+  if (const RunState* closed = FindRecentClosed(domain, execution)) return DescribeJson(*closed);
   // Not in memory: a closed run, read from the store.
   pending_read_ = [domain, execution](store::Store& store) -> Result<Json> {
     ASSIGN_OR_RETURN(store::RunRecord record, ClosedRecord(store, domain, execution));
