@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/json_text.h"
 #include "base/status_macros.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
@@ -337,7 +338,7 @@ store::RunRecord EngineImpl::RunRecordOf(const RunState& run) const {
     r.close_us = ObjectWriter::Micros(run.close_time.value_or(run.start_time));
     r.close_status = run.close_status;
   }
-  r.tags = Json(run.tags).dump();
+  r.tags = JsonText(Json(run.tags));
   r.state = RunStateText(run);
   return r;
 }
@@ -458,7 +459,9 @@ std::string EngineImpl::ActivityText(const ActivityTaskState& a) const {
 
 namespace {
 
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+// What Json::dump writes (invalid UTF-8 replaced), faster: events are
+// written on every close (docs/benchmarks.md).
+std::string Dump(const Json& j) { return JsonText(j); }
 
 }  // namespace
 
