@@ -1,6 +1,7 @@
 #include "engine/tokens.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <array>
@@ -24,15 +25,54 @@ constexpr std::string_view kBase64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kPageTokenPrefix = "gp1.";
 
+// Random bytes come from OpenSSL's generator a block at a time, kept per
+// thread: one RAND_bytes call (which takes its locks and runs its DRBG) per
+// dozens of ids and secrets rather than one each. Bytes are handed out once
+// and wiped from the block as they go; a forked child drops the block it
+// inherited (the fork generation changes), so it never repeats its parent's.
+std::atomic<unsigned> g_fork_generation{0};
+
+struct RandomPool {
+  std::array<unsigned char, 1024> bytes{};
+  std::size_t used = 1024;  // empty
+  unsigned generation = 0;
+};
+
+void FillRandom(unsigned char* out, std::size_t n) {
+  static const int registered = ::pthread_atfork(
+      nullptr, nullptr, [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
+  (void)registered;
+  thread_local RandomPool pool;
+  const unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != generation) {
+    std::fill(pool.bytes.begin(), pool.bytes.end(), 0);
+    pool.used = pool.bytes.size();
+    pool.generation = generation;
+  }
+  while (n > 0) {
+    if (pool.used == pool.bytes.size()) {
+      if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
+        // OpenSSL's generator failing is exceptional; fall back to the OS source.
+        std::random_device device;
+        for (auto& b : pool.bytes) b = static_cast<unsigned char>(device());
+      }
+      pool.used = 0;
+    }
+    const std::size_t take = std::min(n, pool.bytes.size() - pool.used);
+    unsigned char* from = pool.bytes.data() + pool.used;
+    std::copy(from, from + take, out);
+    std::fill(from, from + take, 0);
+    pool.used += take;
+    out += take;
+    n -= take;
+  }
+}
+
 // N random bytes (no allocation: ids and secrets are made on every call).
 template <std::size_t N>
 std::array<unsigned char, N> RandomBytes() {
   std::array<unsigned char, N> bytes;
-  if (RAND_bytes(bytes.data(), static_cast<int>(N)) != 1) {
-    // OpenSSL's generator failing is exceptional; fall back to the OS source.
-    std::random_device device;
-    for (auto& b : bytes) b = static_cast<unsigned char>(device());
-  }
+  FillRandom(bytes.data(), N);
   return bytes;
 }
 
