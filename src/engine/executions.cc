@@ -206,10 +206,11 @@ Json HistoryResponse(EventPage page, const std::string& run_id, bool reverse) {
 Result<Json> EngineImpl::DescribeWorkflowExecution(const Json& request) {
   const std::string domain = StringOr(request, "domain");
   const Json& execution = Member(request, "execution");
+  // A run that closed lately (never in `runs_` too; its domain exists).
+  if (const RunState* closed = FindRecentClosed(domain, execution)) return DescribeJson(*closed);
   auto run = RequireExecution(domain, execution);
   if (run.ok()) return DescribeJson(**run);
   if (run.fault() != Fault::kUnknownResource || FindDomain(domain) == nullptr) return run.status();
-  if (const RunState* closed = FindRecentClosed(domain, execution)) return DescribeJson(*closed);
   // Not in memory: a closed run, read from the store.
   pending_read_ = [domain, execution](store::Store& store) -> Result<Json> {
     ASSIGN_OR_RETURN(store::RunRecord record, ClosedRecord(store, domain, execution));
