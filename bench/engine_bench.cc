@@ -25,6 +25,13 @@
 //
 //   engine_bench           N = 100, 10,000, 100,000
 //   engine_bench --quick   N = 100, 1,000, 10,000, fewer iterations
+//   engine_bench [--quick] --memory-only   the memory-only rows alone (to
+//                          profile the engine's own work under perf)
+//
+// engine_bench runs on the C library's malloc (what a program linking the
+// library gets unless it chooses otherwise); engine_bench_mimalloc, the same
+// program, on mimalloc (what the garcon command links). The first line
+// printed says which.
 //
 // Prints its figures; asserts nothing about time.
 #include <unistd.h>
@@ -40,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "base/allocator.h"
 #include "bench_engine.h"
 #include "garcon/engine.h"
 #include "garcon/store.h"
@@ -215,12 +223,15 @@ std::string TempDb(int n) {
 
 int main(int argc, char** argv) {
   bool quick = false;
+  bool memory_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       quick = true;
+    } else if (arg == "--memory-only") {
+      memory_only = true;
     } else {
-      std::fprintf(stderr, "usage: engine_bench [--quick]\n");
+      std::fprintf(stderr, "usage: engine_bench [--quick] [--memory-only]\n");
       return 2;
     }
   }
@@ -234,6 +245,7 @@ int main(int argc, char** argv) {
       "engine_bench: %d calls per iteration (Start, PollDecision, Respond schedule, "
       "PollActivity, RespondActivity, PollDecision, Respond complete, Describe)\n",
       kCallsPerIteration);
+  std::printf("allocator: %s\n", garcon::AllocatorName().c_str());
   std::printf(
       "SQLite files are preloaded with synchronous=NORMAL, then reopened with "
       "synchronous=FULL for the FULL rows.\n");
@@ -260,6 +272,7 @@ int main(int argc, char** argv) {
       Preload(*engine, n);
       Print(Measure("memory-only", n, *engine, Seconds(t0), iterations));
     }
+    if (memory_only) continue;
     {
       auto engine = MakeEngine(garcon::store::OpenMemoryStore());
       Register(*engine);

@@ -23,7 +23,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# The garcon command's shared libraries, found by dpkg-shlibdeps...
+# The garcon command's shared libraries, found by dpkg-shlibdeps (mimalloc,
+# libmimalloc2.0, among them when the build linked it: GARCON_MIMALLOC)...
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # ...and what a program built against the library needs: the headers the
 # public headers include and, for static libraries, what they link.

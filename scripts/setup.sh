@@ -8,6 +8,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev libsqlite3-dev libboost-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libmimalloc-dev  # the allocator the garcon command links (docs/benchmarks.md)
   clang-14 libclang-rt-14-dev  # make fuzz: clang 14, libFuzzer and the sanitizer runtimes
   file dpkg-dev  # make package: CPack's .deb, dpkg-shlibdeps
   chromium  # the console test (tests/console): headless Chromium

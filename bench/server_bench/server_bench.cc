@@ -14,6 +14,10 @@
 // Everything stays on 127.0.0.1 and every loop is bounded in time.
 //
 // Usage: server_bench [--clients N] [--seconds S] [--polls N] [--samples N]
+//
+// server_bench runs on the C library's malloc; server_bench_mimalloc, the
+// same program, on mimalloc, as the garcon command does. The first line
+// printed says which.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -35,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/allocator.h"
 #include "garcon/engine.h"
 #include "garcon/server.h"
 
@@ -178,6 +183,7 @@ int main(int argc, char** argv) {
     if (flag == "--polls") polls = std::atoi(argv[i + 1]);
   }
   spdlog::set_level(spdlog::level::warn);
+  std::printf("allocator: %s\n", garcon::AllocatorName().c_str());
   // Each held poll is two sockets in this process (client and server side).
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);

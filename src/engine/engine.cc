@@ -571,12 +571,12 @@ std::optional<Result<Json>> EngineImpl::Poll(TaskKind kind, const Json& request,
 
 Result<Json> EngineImpl::StartTask(TaskKind kind, const QueuedTask& task,
                                    const PollParams& params) {
-  const Status stale = UnknownResource("stale task");
+  const auto stale = [] { return UnknownResource("stale task"); };
   RunState* run = FindRun(task.run_id);
-  if (run == nullptr || !run->open) return stale;
+  if (run == nullptr || !run->open) return stale();
   if (kind == TaskKind::kActivity) {
     auto it = run->activities.find(task.scheduled_event_id);
-    if (it == run->activities.end() || it->second.started_event_id != 0) return stale;
+    if (it == run->activities.end() || it->second.started_event_id != 0) return stale();
     return StartActivityTask(*run, it->second, params);
   }
   return StartDecisionTask(*run, task.scheduled_event_id, params);
@@ -638,33 +638,34 @@ Result<RunState*> EngineImpl::RequireOpenRun(const std::string& domain_name,
 }
 
 Result<RunState*> EngineImpl::RunForDecisionToken(const std::string& text) {
-  const Status unknown = UnknownResource("Unknown or expired decision task token");
+  // Built on failure only: the message is a heap string.
+  const auto unknown = [] { return UnknownResource("Unknown or expired decision task token"); };
   auto token = DecodeTaskToken(text);
-  if (!token || token->kind != TaskKind::kDecision) return unknown;
+  if (!token || token->kind != TaskKind::kDecision) return unknown();
   RunState* run = FindRun(token->run_id);
-  if (run == nullptr || !run->open) return unknown;
+  if (run == nullptr || !run->open) return unknown();
   const DecisionTaskState& decision = run->decision;
   if (decision.started_event_id == 0 || decision.started_event_id != token->started_event_id ||
       decision.scheduled_event_id != token->scheduled_event_id ||
       !SecretsEqual(decision.token_secret, token->secret)) {
-    return unknown;
+    return unknown();
   }
   return run;
 }
 
 Result<std::pair<RunState*, ActivityTaskState*>> EngineImpl::ActivityForToken(
     const std::string& text) {
-  const Status unknown = UnknownResource("Unknown or expired activity task token");
+  const auto unknown = [] { return UnknownResource("Unknown or expired activity task token"); };
   auto token = DecodeTaskToken(text);
-  if (!token || token->kind != TaskKind::kActivity) return unknown;
+  if (!token || token->kind != TaskKind::kActivity) return unknown();
   RunState* run = FindRun(token->run_id);
-  if (run == nullptr || !run->open) return unknown;
+  if (run == nullptr || !run->open) return unknown();
   auto it = run->activities.find(token->scheduled_event_id);
-  if (it == run->activities.end()) return unknown;
+  if (it == run->activities.end()) return unknown();
   ActivityTaskState& activity = it->second;
   if (activity.started_event_id == 0 || activity.started_event_id != token->started_event_id ||
       !SecretsEqual(activity.token_secret, token->secret)) {
-    return unknown;
+    return unknown();
   }
   return std::make_pair(run, &activity);
 }

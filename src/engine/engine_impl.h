@@ -134,8 +134,15 @@ class EngineImpl {
   // held_mu_ held: moves the answers whose batches are durable to `ready`.
   void ReleaseHeldLocked(std::vector<Completion>* ready);
   // mu_ held: takes a failure the journal reported, and drops closed runs
-  // whose close is durable.
+  // whose close is durable (keeping the latest in recent_closed_).
   void SyncJournalLocked();
+  // Keeps `run`, closed and durable, among the recently closed runs, unless
+  // its retention has passed.
+  void RememberClosed(RunState run);
+  // The recently closed run `execution` names in `domain`, or null.
+  const RunState* FindRecentClosed(const std::string& domain, const Json& execution) const;
+  // A retention sweep at now_: forgets the recently closed runs it purges.
+  void ForgetPurgedRecentClosed();
   // What changed in a run since the last batch.
   struct RunDirty {
     bool row = false;
@@ -328,6 +335,15 @@ class EngineImpl {
   // Closed runs still in memory, dropped once their close is durable.
   std::deque<std::pair<std::uint64_t, std::string>> closing_;
   std::vector<std::string> closed_now_;  // closed by the current batch
+  // The latest closed runs whose close is durable, as their rows hold them
+  // (no events; no open tasks, timers or children): DescribeWorkflowExecution
+  // of a run that just closed answers from here rather than from the store,
+  // which for the memory-only engine would first apply every batch waiting
+  // for its group. At most kRecentClosed, the oldest forgotten first; closed
+  // runs never change, and a retention sweep forgets those it purges.
+  static constexpr std::size_t kRecentClosed = 1024;
+  std::unordered_map<std::string, RunState> recent_closed_;  // by runId
+  std::deque<std::string> recent_closed_order_;              // oldest first
   std::size_t closed_runs_ = 0;          // closed runs in the store
   // A read the current handler asked to run on the store (see Defer).
   std::function<Result<Json>(store::Store&)> pending_read_;

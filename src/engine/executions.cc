@@ -206,6 +206,8 @@ Json HistoryResponse(EventPage page, const std::string& run_id, bool reverse) {
 Result<Json> EngineImpl::DescribeWorkflowExecution(const Json& request) {
   const std::string domain = StringOr(request, "domain");
   const Json& execution = Member(request, "execution");
+  // A run that closed lately (never in `runs_` too; its domain exists).
+  if (const RunState* closed = FindRecentClosed(domain, execution)) return DescribeJson(*closed);
   auto run = RequireExecution(domain, execution);
   if (run.ok()) return DescribeJson(**run);
   if (run.fault() != Fault::kUnknownResource || FindDomain(domain) == nullptr) return run.status();

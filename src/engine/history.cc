@@ -129,6 +129,8 @@ EventPage PageEvents(const std::vector<Json>& events, EventId first, EventId las
       PlanPage(static_cast<EventId>(events.size()), first, last, cursor, page_size, reverse);
   if (plan.empty) return page;
   page.next = plan.next;
+  auto& out = page.events.get_ref<Json::array_t&>();
+  out.reserve(static_cast<std::size_t>(reverse ? plan.from - plan.to + 1 : plan.to - plan.from + 1));
   if (!reverse) {
     for (EventId id = plan.from; id <= plan.to; ++id) page.events.push_back(events[id - 1]);
   } else {

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/json_text.h"
 #include "base/status_macros.h"
 #include "engine/durations.h"
 #include "engine/engine_impl.h"
@@ -337,7 +338,7 @@ store::RunRecord EngineImpl::RunRecordOf(const RunState& run) const {
     r.close_us = ObjectWriter::Micros(run.close_time.value_or(run.start_time));
     r.close_status = run.close_status;
   }
-  r.tags = Json(run.tags).dump();
+  r.tags = JsonText(Json(run.tags));
   r.state = RunStateText(run);
   return r;
 }
@@ -458,7 +459,9 @@ std::string EngineImpl::ActivityText(const ActivityTaskState& a) const {
 
 namespace {
 
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+// What Json::dump writes (invalid UTF-8 replaced), faster: events are
+// written on every close (docs/benchmarks.md).
+std::string Dump(const Json& j) { return JsonText(j); }
 
 }  // namespace
 
@@ -614,9 +617,80 @@ void EngineImpl::SyncJournalLocked() {
   if (!store_status_.ok()) return;  // closed runs stay: the store may not have them
   while (!closing_.empty() && closing_.front().first <= durable) {
     auto it = runs_.find(closing_.front().second);
-    if (it != runs_.end() && !it->second.open) runs_.erase(it);
+    if (it != runs_.end() && !it->second.open) {
+      RememberClosed(std::move(it->second));
+      runs_.erase(it);
+    }
     closing_.pop_front();
   }
+}
+
+namespace {
+
+// How long `domain` retains its closed runs.
+std::chrono::seconds Retention(const DomainState& domain) {
+  std::int64_t days = 0;
+  if (auto parsed = DurationSeconds(domain.retention_days)) days = *parsed;
+  return std::chrono::seconds(days * 86400);
+}
+
+}  // namespace
+
+void EngineImpl::RememberClosed(RunState run) {
+  const DomainState* domain = FindDomain(run.domain);
+  if (domain == nullptr || !run.close_time || *run.close_time + Retention(*domain) <= now_) return;
+  // What the store's row holds: a closed run has no open tasks, timers or
+  // children (CloseRun), and its events are not needed to describe it.
+  run.events.clear();
+  run.events.shrink_to_fit();
+  // The row's times are whole microseconds: answer as a read of it would.
+  auto micros = [](TimePoint t) {
+    return TimePoint(std::chrono::duration_cast<Duration>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch())));
+  };
+  run.start_time = micros(run.start_time);
+  run.close_time = micros(*run.close_time);
+  if (run.latest_activity_task_timestamp) {
+    run.latest_activity_task_timestamp = micros(*run.latest_activity_task_timestamp);
+  }
+  if (recent_closed_order_.size() >= kRecentClosed) {
+    recent_closed_.erase(recent_closed_order_.front());
+    recent_closed_order_.pop_front();
+  }
+  recent_closed_order_.push_back(run.run_id);
+  std::string run_id = run.run_id;
+  recent_closed_.insert_or_assign(std::move(run_id), std::move(run));
+}
+
+const RunState* EngineImpl::FindRecentClosed(const std::string& domain,
+                                             const Json& execution) const {
+  auto run_id = execution.find("runId");
+  if (run_id == execution.end() || !run_id->is_string()) return nullptr;
+  auto it = recent_closed_.find(run_id->get_ref<const std::string&>());
+  if (it == recent_closed_.end()) return nullptr;
+  const RunState& run = it->second;
+  auto workflow_id = execution.find("workflowId");
+  if (run.domain != domain || workflow_id == execution.end() || !workflow_id->is_string() ||
+      workflow_id->get_ref<const std::string&>() != run.workflow_id) {
+    return nullptr;
+  }
+  return &run;
+}
+
+void EngineImpl::ForgetPurgedRecentClosed() {
+  std::deque<std::string> kept;
+  for (std::string& run_id : recent_closed_order_) {
+    auto it = recent_closed_.find(run_id);
+    if (it == recent_closed_.end()) continue;
+    const DomainState* domain = FindDomain(it->second.domain);
+    // The sweep purges runs closed at or before now minus the retention.
+    if (domain == nullptr || *it->second.close_time <= now_ - Retention(*domain)) {
+      recent_closed_.erase(it);
+    } else {
+      kept.push_back(std::move(run_id));
+    }
+  }
+  recent_closed_order_.swap(kept);
 }
 
 void EngineImpl::Defer(Engine::Callback done, std::function<Result<Json>(store::Store&)> read) {
@@ -649,6 +723,7 @@ void EngineImpl::SweepRetention() {
   sweep_deadline_ = 0;
   sweep_at_.reset();
   sweeping_ = true;
+  ForgetPurgedRecentClosed();
   // Each domain's cutoff: closed at or before now minus its retention.
   std::vector<std::pair<std::string, std::int64_t>> domains;
   for (const auto& [name, domain] : domains_) {

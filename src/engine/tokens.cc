@@ -1,6 +1,7 @@
 #include "engine/tokens.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <array>
@@ -24,15 +25,67 @@ constexpr std::string_view kBase64Url =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kPageTokenPrefix = "gp1.";
 
-std::vector<unsigned char> RandomBytes(std::size_t n) {
-  std::vector<unsigned char> bytes(n);
-  if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1) {
-    // OpenSSL's generator failing is exceptional; fall back to the OS source.
-    std::random_device device;
-    for (auto& b : bytes) b = static_cast<unsigned char>(device());
+// Random bytes come from OpenSSL's generator a block at a time, kept per
+// thread: one RAND_bytes call (which takes its locks and runs its DRBG) per
+// dozens of ids and secrets rather than one each. Bytes are handed out once
+// and wiped from the block as they go; a forked child drops the block it
+// inherited (the fork generation changes), so it never repeats its parent's.
+std::atomic<unsigned> g_fork_generation{0};
+
+struct RandomPool {
+  std::array<unsigned char, 1024> bytes{};
+  std::size_t used = 1024;  // empty
+  unsigned generation = 0;
+};
+
+void FillRandom(unsigned char* out, std::size_t n) {
+  static const int registered = ::pthread_atfork(
+      nullptr, nullptr, [] { g_fork_generation.fetch_add(1, std::memory_order_relaxed); });
+  (void)registered;
+  thread_local RandomPool pool;
+  const unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != generation) {
+    std::fill(pool.bytes.begin(), pool.bytes.end(), 0);
+    pool.used = pool.bytes.size();
+    pool.generation = generation;
   }
+  while (n > 0) {
+    if (pool.used == pool.bytes.size()) {
+      if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
+        // OpenSSL's generator failing is exceptional; fall back to the OS source.
+        std::random_device device;
+        for (auto& b : pool.bytes) b = static_cast<unsigned char>(device());
+      }
+      pool.used = 0;
+    }
+    const std::size_t take = std::min(n, pool.bytes.size() - pool.used);
+    unsigned char* from = pool.bytes.data() + pool.used;
+    std::copy(from, from + take, out);
+    std::fill(from, from + take, 0);
+    pool.used += take;
+    out += take;
+    n -= take;
+  }
+}
+
+// N random bytes (no allocation: ids and secrets are made on every call).
+template <std::size_t N>
+std::array<unsigned char, N> RandomBytes() {
+  std::array<unsigned char, N> bytes;
+  FillRandom(bytes.data(), N);
   return bytes;
 }
+
+// kBase64Url's characters by value: their index, or -1.
+constexpr std::array<signed char, 256> Base64UrlIndex() {
+  std::array<signed char, 256> index{};
+  for (auto& i : index) i = -1;
+  for (std::size_t i = 0; i < kBase64Url.size(); ++i) {
+    index[static_cast<unsigned char>(kBase64Url[i])] = static_cast<signed char>(i);
+  }
+  return index;
+}
+constexpr std::array<signed char, 256> kBase64UrlIndex = Base64UrlIndex();
 
 bool ParseEventId(std::string_view text, std::int64_t* out) {
   if (text.empty()) return false;
@@ -66,7 +119,7 @@ std::string NewRunId() {
     next /= 62;
   }
   while (id.size() < 44) {
-    for (unsigned char b : RandomBytes(64)) {
+    for (unsigned char b : RandomBytes<64>()) {
       if (b < 248 && id.size() < 44) id.push_back(kAlphanumeric[b % 62]);
     }
   }
@@ -76,7 +129,8 @@ std::string NewRunId() {
 std::string NewSecret() {
   static constexpr std::string_view kHex = "0123456789abcdef";
   std::string out;
-  for (unsigned char b : RandomBytes(16)) {
+  out.reserve(32);
+  for (unsigned char b : RandomBytes<16>()) {
     out.push_back(kHex[b >> 4]);
     out.push_back(kHex[b & 15]);
   }
@@ -111,11 +165,12 @@ std::string Base64UrlEncode(std::string_view bytes) {
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
   std::string out;
+  out.reserve(text.size() * 3 / 4);
   unsigned buffer = 0;
   int bits = 0;
   for (char c : text) {
-    const auto pos = kBase64Url.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
+    const int pos = kBase64UrlIndex[static_cast<unsigned char>(c)];
+    if (pos < 0) return std::nullopt;
     buffer = (buffer << 6) | static_cast<unsigned>(pos);
     bits += 6;
     if (bits >= 8) {
@@ -130,9 +185,16 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
 
 std::string EncodeTaskToken(const TaskToken& token) {
   std::string plain;
+  plain.reserve(token.run_id.size() + token.secret.size() + 48);
   plain.push_back(static_cast<char>(token.kind));
-  plain += '|' + token.run_id + '|' + std::to_string(token.scheduled_event_id) + '|' +
-           std::to_string(token.started_event_id) + '|' + token.secret;
+  plain += '|';
+  plain += token.run_id;
+  plain += '|';
+  plain += std::to_string(token.scheduled_event_id);
+  plain += '|';
+  plain += std::to_string(token.started_event_id);
+  plain += '|';
+  plain += token.secret;
   return Base64UrlEncode(plain);
 }
 

@@ -105,6 +105,10 @@ class ThrottledLog {
   bool logged_ = false;
 };
 
+// The session whose Engine::CallAsync runs on this thread, if any: its
+// answer, when the engine gives it at once, needs no post.
+thread_local const void* t_calling_session = nullptr;
+
 bool IsPoll(std::string_view operation) {
   return operation == "PollForDecisionTask" || operation == "PollForActivityTask";
 }
@@ -529,21 +533,29 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(res), /*close=*/false);
   }
 
+  // A header's value ("" when absent); names are case-insensitive.
+  static std::string_view HeaderValue(const http::request<http::string_body>& req,
+                                      std::string_view name) {
+    auto it = req.find(beast::string_view(name.data(), name.size()));
+    if (it == req.end()) return {};
+    return std::string_view(it->value().data(), it->value().size());
+  }
+
   void HandleSwf(http::request<http::string_body>& req) {
     operation_ = "_unknown";
-    std::string_view target(req.target().data(), req.target().size());
-    const std::size_t q = target.find('?');
-    sigv4::Request signed_request;
-    signed_request.method = std::string(req.method_string());
-    signed_request.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) signed_request.query = std::string(target.substr(q + 1));
-    for (const auto& field : req) {
-      signed_request.headers.emplace_back(std::string(field.name_string()),
-                                          std::string(field.value()));
-    }
-    signed_request.body = std::move(req.body());
-
     if (!server_.options().credentials.empty()) {
+      // The signature covers the method, path, query, headers and body.
+      std::string_view target(req.target().data(), req.target().size());
+      const std::size_t q = target.find('?');
+      sigv4::Request signed_request;
+      signed_request.method = std::string(req.method_string());
+      signed_request.path = std::string(target.substr(0, q));
+      if (q != std::string_view::npos) signed_request.query = std::string(target.substr(q + 1));
+      for (const auto& field : req) {
+        signed_request.headers.emplace_back(std::string(field.name_string()),
+                                            std::string(field.value()));
+      }
+      signed_request.body = std::move(req.body());
       sigv4::VerifyOptions verify;
       verify.now = server_.options().clock->Now();
       verify.max_skew = server_.options().max_clock_skew;
@@ -554,19 +566,25 @@ class Session : public std::enable_shared_from_this<Session> {
         WriteFault(who.status());
         return;
       }
+      req.body() = std::move(signed_request.body);
     } else {
-      server_.LogAccessKey(
-          sigv4::AccessKeyIdOf(signed_request.Header("authorization").value_or("")));
+      // Unsigned use: the access key is logged once per key (the server's
+      // set), looked up only when this connection's key changes.
+      std::string access_key = sigv4::AccessKeyIdOf(HeaderValue(req, "Authorization"));
+      if (!access_key_logged_ || access_key != last_access_key_) {
+        server_.LogAccessKey(access_key);
+        last_access_key_ = std::move(access_key);
+        access_key_logged_ = true;
+      }
     }
 
-    Result<std::string> operation =
-        OperationFromTarget(signed_request.Header("x-amz-target").value_or(""));
+    Result<std::string> operation = OperationFromTarget(HeaderValue(req, "X-Amz-Target"));
     if (!operation.ok()) {
       WriteFault(operation.status());
       return;
     }
-    operation_ = *operation;
-    Result<Json> body = ParseRequestBody(signed_request.body);
+    operation_ = std::move(*operation);
+    Result<Json> body = ParseRequestBody(req.body());
     if (!body.ok()) {
       WriteFault(body.status());
       return;
@@ -581,22 +599,39 @@ class Session : public std::enable_shared_from_this<Session> {
     // its token (PendingCall's members go in reverse order), so an engine
     // thread dropping a callback never destroys a session after Stop.
     auto pending = std::make_shared<PendingCall>(&server_, shared_from_this());
+    immediate_.reset();
+    t_calling_session = this;
     try {
       call_id_ = server_.engine().CallAsync(operation_, *body, [pending](Result<Json> result) {
         std::shared_ptr<Session> self = pending->self;
+        if (t_calling_session == self.get()) {
+          // Answered within CallAsync, on this thread and strand: taken up
+          // when CallAsync returns, without a trip through the scheduler
+          // (which could hand it to another thread).
+          self->immediate_.emplace(std::move(result));
+          return;
+        }
         asio::post(self->stream_.get_executor(), [self, result = std::move(result)]() mutable {
           self->OnEngineResult(std::move(result));
         });
       });
     } catch (const std::exception& e) {
+      t_calling_session = nullptr;
       spdlog::error("{} {} threw: {}", request_id_, operation_, e.what());
       answered_ = true;
       WriteFault(InternalError("Internal error (request id " + request_id_ +
                                "); the server's log has the details"));
       return;
     }
-    // The answer, even an immediate one, runs after this handler (posted to
-    // this strand), so the poll is registered before it is released.
+    t_calling_session = nullptr;
+    if (immediate_) {
+      Result<Json> result = std::move(*immediate_);
+      immediate_.reset();
+      OnEngineResult(std::move(result));
+      return;
+    }
+    // An answer that comes later runs after this handler (posted to this
+    // strand), so the poll is registered before it is released.
     if (IsPoll(operation_)) {
       // A held poll keeps as little as possible: the request is done with.
       parser_.reset();
@@ -813,6 +848,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool watching_ = false;
   bool client_gone_ = false;
   std::atomic<bool> idle_{false};
+  // The engine's answer when it came within CallAsync (see HandleSwf).
+  std::optional<Result<Json>> immediate_;
+  // The access key id of this connection's last unsigned request, once logged.
+  std::string last_access_key_;
+  bool access_key_logged_ = false;
 };
 
 // --- HttpServerImpl --------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "base/json_text.h"
 #include "base/limits.h"
 #include "base/status_macros.h"
 #include "protocol/model.h"
@@ -57,7 +58,7 @@ std::string FaultType(Fault fault) {
 
 std::string FaultBody(const Status& status) {
   Json body = {{"__type", FaultType(status.fault())}, {"message", status.message()}};
-  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return JsonText(body);
 }
 
 std::string NewRequestId() {
@@ -184,7 +185,7 @@ Result<Json> ParseRequestBody(std::string_view body) {
 
 std::string ResponseBody(const Json& response) {
   if (response.is_null()) return "{}";
-  return response.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return JsonText(response);
 }
 
 // --- Metrics -------------------------------------------------------------------

@@ -63,6 +63,40 @@ TEST_F(Memory, ClosedRunsLeaveMemoryAndAreServedFromTheStore) {
             Fault::kUnknownResource);
 }
 
+// The latest closed runs are described from memory (without reading the
+// store); the answer is the one the store's row gives once the run is no
+// longer among them.
+TEST_F(Memory, ARecentlyClosedRunIsDescribedAsTheStoreHoldsIt) {
+  RegisterTypes();
+  clock_->Advance(std::chrono::nanoseconds(1234567));  // times that are not whole microseconds
+  const std::string run_id = Start("kept", {{"tagList", {"t1", "t2"}}});
+  EXPECT_TRUE(Decide(PollDecision(), ScheduleActivity("a")).ok());
+  const Json task = PollActivity();
+  clock_->Advance(std::chrono::nanoseconds(7654321));
+  EXPECT_TRUE(
+      Call("RespondActivityTaskCompleted", {{"taskToken", task["taskToken"]}, {"result", "r"}})
+          .ok());
+  EXPECT_TRUE(
+      Decide(PollDecision(), CompleteWorkflow(), {{"executionContext", "the context"}}).ok());
+  engine_->Flush();
+  Start("open-one");  // a later operation: the closed run has left the open runs
+  const Json recent = Describe("kept", run_id);
+  EXPECT_EQ(recent["executionInfo"]["closeStatus"], "COMPLETED");
+  EXPECT_EQ(recent["latestExecutionContext"], "the context");
+  EXPECT_EQ(recent["openCounts"]["openActivityTasks"], 0);
+  EXPECT_EQ(Call("DescribeWorkflowExecution",
+                 {{"domain", kDomain}, {"execution", {{"workflowId", "other"}, {"runId", run_id}}}})
+                .fault(),
+            Fault::kUnknownResource);
+  // More runs close than the engine keeps described in memory.
+  for (int i = 0; i < 1100; ++i) {
+    const std::string id = "later-" + std::to_string(i);
+    Start(id);
+    Ok("TerminateWorkflowExecution", {{"domain", kDomain}, {"workflowId", id}});
+  }
+  EXPECT_EQ(Describe("kept", run_id), recent);
+}
+
 TEST_F(Memory, ClosedListsPageThroughTheStoreNewestFirst) {
   RegisterTypes();
   std::vector<std::string> run_ids;

@@ -1,6 +1,8 @@
 // The engine's parts on their own: task queues, the timer queue, tokens,
 // durations and history paging.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/durations.h"
 #include "engine/history.h"
@@ -75,6 +77,36 @@ TEST(Tokens, RunIdsAndSecrets) {
             std::string::npos);
   EXPECT_NE(a, NewRunId());
   EXPECT_EQ(NewSecret().size(), 32u);
+}
+
+// Random bytes are drawn a block at a time: a forked child must not hand
+// out the rest of the block its parent holds.
+TEST(Tokens, AForkedChildDoesNotRepeatItsParentsSecrets) {
+  (void)NewSecret();  // the parent's block is drawn
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string secret = NewSecret();
+    const ssize_t written = ::write(fds[1], secret.data(), secret.size());
+    ::_exit(written == static_cast<ssize_t>(secret.size()) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  const std::string parent = NewSecret();
+  std::string from_child(32, '\0');
+  std::size_t got = 0;
+  while (got < from_child.size()) {
+    const ssize_t n = ::read(fds[0], from_child.data() + got, from_child.size() - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, 32u);
+  EXPECT_NE(from_child, parent);
 }
 
 TEST(Tokens, RunIdsSortInTheOrderTheyWereMade) {

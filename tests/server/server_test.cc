@@ -7,8 +7,10 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <thread>
 
 #include "garcon/engine.h"
@@ -688,6 +690,22 @@ TEST(WireTest, Bodies) {
   EXPECT_EQ(truncated.message().find("json.exception"), std::string::npos) << truncated.message();
   EXPECT_EQ(ResponseBody(Json()), "{}");
   EXPECT_EQ(ResponseBody(Json{{"a", std::string("\xff")}}), "{\"a\":\"\xef\xbf\xbd\"}");
+}
+
+// ResponseBody writes what Json::dump writes, byte for byte.
+TEST(WireTest, ResponseBodyIsJsonDump) {
+  const Json values = Json::array(
+      {Json::object(), Json::array(), nullptr, true, false, 0, -1, 42,
+       std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::uint64_t>::max(), 0.0,
+       -0.0, 0.1, 1767225600.123456, 1e300, -2.5e-300, 3.0, std::nan(""), "plain", "",
+       "quote \" backslash \\ slash /", std::string("nul \0 tab \t newline \n del \x7f", 31),
+       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "bad \xc3 utf-8 \xff\xfe",
+       Json{{"b", 1}, {"a", Json::array({1, "x", Json{{"\n", nullptr}}})}}});
+  for (const Json& value : values) {
+    const Json response{{"value", value}, {"list", Json::array({value, value})}};
+    EXPECT_EQ(ResponseBody(response), response.dump(-1, ' ', false, Json::error_handler_t::replace))
+        << response.dump(-1, ' ', true, Json::error_handler_t::replace);
+  }
 }
 
 TEST(WireTest, CredentialsFile) {

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/allocator.h"
 #include "garcon/engine.h"
 #include "garcon/server.h"
 #include "new_project.h"
@@ -98,6 +99,7 @@ int RunServer(const ServerArgs& args) {
               args.memory ? "memory" : ("SQLite " + args.db).c_str(),
               options.credentials.empty() ? ", signatures not checked" : ", SigV4 required");
   std::fflush(stdout);
+  spdlog::info("memory allocator: {}", garcon::AllocatorName());
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
