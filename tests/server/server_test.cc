@@ -698,7 +698,10 @@ TEST(WireTest, ResponseBodyIsJsonDump) {
       {Json::object(), Json::array(), nullptr, true, false, 0, -1, 42,
        std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::uint64_t>::max(), 0.0,
        -0.0, 0.1, 1767225600.123456, 1e300, -2.5e-300, 3.0, std::nan(""), "plain", "",
-       "quote \" backslash \\ slash /", std::string("nul \0 tab \t newline \n del \x7f", 31),
+       "quote \" backslash \\ slash /", [] {
+         static constexpr char kText[] = "nul \0 tab \t newline \n del \x7f";
+         return std::string(kText, sizeof kText - 1);  // the NUL inside included
+       }(),
        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "bad \xc3 utf-8 \xff\xfe",
        Json{{"b", 1}, {"a", Json::array({1, "x", Json{{"\n", nullptr}}})}}});
   for (const Json& value : values) {
