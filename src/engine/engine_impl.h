@@ -143,6 +143,9 @@ class EngineImpl {
   const RunState* FindRecentClosed(const std::string& domain, const Json& execution) const;
   // A retention sweep at now_: forgets the recently closed runs it purges.
   void ForgetPurgedRecentClosed();
+  // Whether a retention sweep now would purge closed `run` (or its domain
+  // is unknown, or it has not closed).
+  bool PastRetention(const RunState& run);
   // What changed in a run since the last batch.
   struct RunDirty {
     bool row = false;

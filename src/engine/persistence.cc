@@ -625,20 +625,14 @@ void EngineImpl::SyncJournalLocked() {
   }
 }
 
-namespace {
-
-// How long `domain` retains its closed runs.
-std::chrono::seconds Retention(const DomainState& domain) {
-  std::int64_t days = 0;
-  if (auto parsed = DurationSeconds(domain.retention_days)) days = *parsed;
-  return std::chrono::seconds(days * 86400);
+bool EngineImpl::PastRetention(const RunState& run) {
+  const DomainState* domain = FindDomain(run.domain);
+  // The sweep purges runs closed at or before now minus the retention.
+  return domain == nullptr || !run.close_time || *run.close_time + domain->Retention() <= now_;
 }
 
-}  // namespace
-
 void EngineImpl::RememberClosed(RunState run) {
-  const DomainState* domain = FindDomain(run.domain);
-  if (domain == nullptr || !run.close_time || *run.close_time + Retention(*domain) <= now_) return;
+  if (PastRetention(run)) return;
   // What the store's row holds: a closed run has no open tasks, timers or
   // children (CloseRun), and its events are not needed to describe it.
   run.events.clear();
@@ -682,9 +676,7 @@ void EngineImpl::ForgetPurgedRecentClosed() {
   for (std::string& run_id : recent_closed_order_) {
     auto it = recent_closed_.find(run_id);
     if (it == recent_closed_.end()) continue;
-    const DomainState* domain = FindDomain(it->second.domain);
-    // The sweep purges runs closed at or before now minus the retention.
-    if (domain == nullptr || *it->second.close_time <= now_ - Retention(*domain)) {
+    if (PastRetention(it->second)) {
       recent_closed_.erase(it);
     } else {
       kept.push_back(std::move(run_id));
@@ -726,11 +718,7 @@ void EngineImpl::SweepRetention() {
   ForgetPurgedRecentClosed();
   // Each domain's cutoff: closed at or before now minus its retention.
   std::vector<std::pair<std::string, std::int64_t>> domains;
-  for (const auto& [name, domain] : domains_) {
-    std::int64_t days = 0;
-    if (auto parsed = DurationSeconds(domain.retention_days)) days = *parsed;
-    domains.emplace_back(name, days * 86400);
-  }
+  for (const auto& [name, domain] : domains_) domains.emplace_back(name, domain.Retention().count());
   const TimePoint now = now_;
   journal_->Run([this, domains = std::move(domains), now](store::Store& store) {
     constexpr std::size_t kBatch = 500;

@@ -132,9 +132,7 @@ void EngineImpl::CloseRun(RunState& run, std::string_view close_status,
       domain->open_run_by_workflow_id.erase(it);
     }
     domain->open_by_start.erase(run.start_seq);
-    std::int64_t days = 0;
-    if (auto parsed = DurationSeconds(domain->retention_days)) days = *parsed;
-    ArmRetentionSweep(now_ + std::chrono::hours(24 * days));
+    ArmRetentionSweep(now_ + domain->Retention());
   }
   CancelDeadline(&run.execution_deadline);
   DequeueTask(TaskKind::kDecision, QueueKey(run.domain, run.decision.task_list),

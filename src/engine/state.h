@@ -3,6 +3,7 @@
 // about locking, queues or clocks beyond time stamps.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/durations.h"
 #include "engine/history.h"
 #include "engine/task_queue.h"
 #include "engine/timer_queue.h"
@@ -71,6 +73,10 @@ struct DomainState {
   std::optional<std::string> description;
   std::string retention_days;
   bool deprecated = false;
+  // How long closed runs are kept: retention_days (0 or NONE: not at all).
+  std::chrono::seconds Retention() const {
+    return std::chrono::seconds(DurationSeconds(retention_days).value_or(0) * 86400);
+  }
   std::vector<std::pair<std::string, std::string>> tags;  // (key, value)
   std::map<TypeKey, ActivityTypeState> activity_types;
   std::map<TypeKey, WorkflowTypeState> workflow_types;
