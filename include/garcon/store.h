@@ -175,8 +175,9 @@ class Store {
   virtual bool durable() const = 0;
 };
 
-// Keeps everything in memory (SQLite's in-memory database), lost when the
-// store is destroyed.
+// Keeps everything in memory (plain containers, with the SQLite store's
+// answers and orders), lost when the store is destroyed. An engine without a
+// store of the user's keeps its closed runs in one.
 std::shared_ptr<Store> OpenMemoryStore();
 
 struct SqliteOptions {

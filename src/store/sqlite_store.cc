@@ -1,4 +1,4 @@
-// The SQLite store: one file in WAL mode, or SQLite's in-memory database.
+// The SQLite store: one file in WAL mode.
 // Schema and format: docs/storage.md.
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -202,8 +202,8 @@ class FileLock {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::unique_ptr<FileLock> lock, bool durable)
-      : db_(db), lock_(std::move(lock)), durable_(durable) {}
+  SqliteStore(sqlite3* db, std::unique_ptr<FileLock> lock)
+      : db_(db), lock_(std::move(lock)) {}
   ~SqliteStore() override {
     statements_.clear();
     sqlite3_close(db_);
@@ -211,11 +211,9 @@ class SqliteStore final : public Store {
   }
 
   Status Init(const std::string& path, const SqliteOptions& options) {
-    if (durable_) {
-      RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
-      RETURN_IF_ERROR(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
-                                                    : "PRAGMA synchronous=NORMAL"));
-    }
+    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
+    RETURN_IF_ERROR(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                  : "PRAGMA synchronous=NORMAL"));
     sqlite3_busy_timeout(db_, 5000);
     // One transaction: a kill while a new file is created leaves either no
     // tables or all of them with the format version, never a file that a
@@ -227,10 +225,8 @@ class SqliteStore final : public Store {
                   std::to_string(kFormatVersion) + "')");
     });
     if (!created.ok()) return created;
-    if (durable_) {
-      // SQLite gives -wal and -shm the main file's mode; these exist now.
-      for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
-    }
+    // SQLite gives -wal and -shm the main file's mode; these exist now.
+    for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
     upsert_domain_ = Prepare(
         "INSERT INTO domains(name, value) VALUES(?1, ?2) "
         "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
@@ -459,7 +455,7 @@ class SqliteStore final : public Store {
         });
   }
 
-  bool durable() const override { return durable_; }
+  bool durable() const override { return true; }
 
  private:
   // Refuses a file of another format or that is not a Garcon store.
@@ -641,7 +637,6 @@ class SqliteStore final : public Store {
   std::recursive_mutex mu_;
   sqlite3* db_;
   std::unique_ptr<FileLock> lock_;
-  const bool durable_;
   std::vector<std::unique_ptr<Statement>> statements_;
   Statement* upsert_domain_ = nullptr;
   Statement* upsert_run_ = nullptr;
@@ -660,13 +655,11 @@ class SqliteStore final : public Store {
   Statement* delete_payload_ = nullptr;
 };
 
-Result<std::shared_ptr<Store>> Open(const std::string& path, bool durable,
-                                    const SqliteOptions& options) {
-  std::unique_ptr<FileLock> lock;
-  if (durable) {
-    lock = std::make_unique<FileLock>();
-    RETURN_IF_ERROR(lock->Acquire(path));
-  }
+}  // namespace
+
+Result<std::shared_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions options) {
+  auto lock = std::make_unique<FileLock>();
+  RETURN_IF_ERROR(lock->Acquire(path));
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -676,22 +669,9 @@ Result<std::shared_ptr<Store>> Open(const std::string& path, bool durable,
     sqlite3_close(db);
     return InternalError("store: cannot open " + path + ": " + message);
   }
-  auto store = std::make_shared<SqliteStore>(db, std::move(lock), durable);
+  auto store = std::make_shared<SqliteStore>(db, std::move(lock));
   RETURN_IF_ERROR(store->Init(path, options));
   return std::shared_ptr<Store>(std::move(store));
-}
-
-}  // namespace
-
-Result<std::shared_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOptions options) {
-  return Open(path, /*durable=*/true, options);
-}
-
-std::shared_ptr<Store> OpenMemoryStore() {
-  auto store = Open(":memory:", /*durable=*/false, SqliteOptions{});
-  // SQLite's in-memory database fails to open only when memory is exhausted.
-  if (!store.ok()) throw std::bad_alloc();
-  return *store;
 }
 
 }  // namespace garcon::store
