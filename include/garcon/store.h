@@ -131,6 +131,11 @@ class Store {
   // once durable (per the store's synchronous setting).
   virtual Status Apply(std::span<const Batch> batches) = 0;
   Status Apply(const Batch& batch) { return Apply(std::span<const Batch>(&batch, 1)); }
+  // As Apply, but the store may move from `batches` (left valid but
+  // unspecified). The engine's journal, which owns its batches, calls this.
+  virtual Status Consume(std::span<Batch> batches) {
+    return Apply(std::span<const Batch>(batches.data(), batches.size()));
+  }
 
   // Every domain record as (name, record), in name order.
   virtual Result<std::vector<std::pair<std::string, std::string>>> LoadDomains() = 0;

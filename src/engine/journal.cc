@@ -51,9 +51,10 @@ std::uint64_t Journal::Submit(store::Batch batch, Status* applied) {
   return seq;
 }
 
-Status Journal::Commit(std::span<const store::Batch> batches) {
+Status Journal::Commit(std::span<store::Batch> batches) {
   const auto started = std::chrono::steady_clock::now();
-  Status status = store_->Apply(batches);
+  // The batches are the journal's and dropped after: the store may take them.
+  Status status = store_->Consume(batches);
   commits_.fetch_add(1);
   commit_micros_.fetch_add(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -

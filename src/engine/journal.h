@@ -75,7 +75,7 @@ class Journal {
 
   void Main();
   // Applies `batches` in one transaction, counted and timed for stats.
-  Status Commit(std::span<const store::Batch> batches);
+  Status Commit(std::span<store::Batch> batches);
   // Not async: applies the batches waiting; `mu_` held.
   Status ApplyWaitingLocked();
   // Takes the leading job, or every batch up to the next job, from the queue

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "garcon/service.h"
@@ -57,10 +58,13 @@ struct RunEntry {
 struct DomainIndexes {
   TimeIndex closed_by_start;
   TimeIndex closed_by_close;
-  // Every run's start time (open or closed), for PurgePayloads' cutoff.
-  std::multiset<std::int64_t> starts;
-  // (workflowId) -> every run of the domain with it, open or closed.
-  std::unordered_map<std::string, std::set<const std::string*>> by_workflow;
+  // Open runs' start times; with closed_by_start, the earliest start of
+  // any run (PurgePayloads' cutoff). An engine without a store of the
+  // user's writes closed runs only, so this stays empty there.
+  std::multiset<std::int64_t> open_starts;
+  // (workflowId) -> the closed runs of the domain with it; the key views
+  // the run's own record, which is taken out of the index before it changes.
+  std::unordered_multimap<std::string_view, const std::string*> closed_by_workflow;
   // Payloads: (key) -> payload, and (put_us, key) in put order.
   std::unordered_map<std::string, Payload> payloads;
   std::set<std::pair<std::int64_t, std::string>> payloads_by_put;
@@ -80,8 +84,13 @@ std::vector<std::string> ParseTags(const std::string& text) {
 class MemoryStore final : public Store {
  public:
   Status Apply(std::span<const Batch> batches) override {
+    std::vector<Batch> copy(batches.begin(), batches.end());
+    return Consume(copy);
+  }
+
+  Status Consume(std::span<Batch> batches) override {
     std::lock_guard lock(mu_);
-    for (const Batch& b : batches) ApplyLocked(b);
+    for (Batch& b : batches) ApplyLocked(b);
     return Status::Ok();
   }
 
@@ -214,7 +223,10 @@ class MemoryStore final : public Store {
     if (d == domains_index_.end()) return result;
     DomainIndexes& index = d->second;
     std::int64_t cutoff = before_us;
-    if (!index.starts.empty()) cutoff = std::min(cutoff, *index.starts.begin());
+    if (!index.open_starts.empty()) cutoff = std::min(cutoff, *index.open_starts.begin());
+    if (!index.closed_by_start.empty()) {
+      cutoff = std::min(cutoff, index.closed_by_start.begin()->time);
+    }
     cutoff -= margin_us;
     while (!index.payloads_by_put.empty() && index.payloads_by_put.begin()->first < cutoff) {
       if (result.purged == limit) {
@@ -231,45 +243,59 @@ class MemoryStore final : public Store {
   bool durable() const override { return false; }
 
  private:
-  void ApplyLocked(const Batch& batch) {
-    for (const auto& domain : batch.domains) domains_[domain.first] = domain.second;
-    for (const RunRecord& r : batch.runs) UpsertRun(r);
-    for (const auto& run_state : batch.run_states) {
+  void ApplyLocked(Batch& batch) {
+    for (auto& domain : batch.domains) domains_[domain.first] = std::move(domain.second);
+    for (RunRecord& r : batch.runs) UpsertRun(std::move(r));
+    for (auto& run_state : batch.run_states) {
       const auto it = runs_.find(run_state.first);
-      if (it != runs_.end() && HasRow(it->second)) it->second.record.state = run_state.second;
+      if (it != runs_.end() && HasRow(it->second)) {
+        it->second.record.state = std::move(run_state.second);
+      }
     }
     for (const auto& run_id : batch.cleared_runs) {
       const auto it = runs_.find(run_id);
       if (it != runs_.end()) it->second.parts.clear();
     }
-    for (const Part& p : batch.parts) {
-      EntryFor(p.run_id).parts[{static_cast<int>(p.kind), p.key}] = p.value;
+    for (Part& p : batch.parts) {
+      EntryFor(p.run_id).parts[{static_cast<int>(p.kind), p.key}] = std::move(p.value);
     }
     for (const PartKey& p : batch.removed_parts) {
       const auto it = runs_.find(p.run_id);
       if (it != runs_.end()) it->second.parts.erase({static_cast<int>(p.kind), p.key});
     }
-    for (const Event& e : batch.events) {
-      auto& events = EntryFor(e.run_id).events;
+    RunEntry* entry = nullptr;
+    const std::string* entry_id = nullptr;
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+      Event& e = batch.events[i];
+      if (entry_id == nullptr || *entry_id != e.run_id) {
+        // A run's events come together: room for all of them at once.
+        entry = &EntryFor(e.run_id);
+        entry_id = &e.run_id;
+        std::size_t same = 1;
+        while (i + same < batch.events.size() && batch.events[i + same].run_id == e.run_id) ++same;
+        entry->events.reserve(entry->events.size() + same);
+      }
+      auto& events = entry->events;
       if (events.empty() || events.back().first < e.event_id) {
-        events.emplace_back(e.event_id, e.body);
+        events.emplace_back(e.event_id, std::move(e.body));
         continue;
       }
       auto at = std::lower_bound(
           events.begin(), events.end(), e.event_id,
           [](const auto& event, std::int64_t id) { return event.first < id; });
       if (at != events.end() && at->first == e.event_id) {
-        at->second = e.body;
+        at->second = std::move(e.body);
       } else {
-        events.emplace(at, e.event_id, e.body);
+        events.emplace(at, e.event_id, std::move(e.body));
       }
     }
-    for (const Payload& p : batch.payloads) {
+    for (Payload& p : batch.payloads) {
       DomainIndexes& index = domains_index_[p.domain];
       const auto found = index.payloads.find(p.key);
       if (found == index.payloads.end()) {
-        index.payloads.emplace(p.key, p);
         index.payloads_by_put.emplace(p.put_us, p.key);
+        std::string key = p.key;
+        index.payloads.emplace(std::move(key), std::move(p));
       } else if (p.put_us > found->second.put_us) {
         index.payloads_by_put.erase({found->second.put_us, p.key});
         found->second.put_us = p.put_us;
@@ -285,15 +311,15 @@ class MemoryStore final : public Store {
   // Whether the entry has a run row (an entry without one has an empty id).
   static bool HasRow(const RunEntry& entry) { return !entry.record.run_id.empty(); }
 
-  void UpsertRun(const RunRecord& r) {
+  void UpsertRun(RunRecord r) {
     const auto inserted = runs_.try_emplace(r.run_id);
     RunEntry& entry = inserted.first->second;
     const std::string* id = &inserted.first->first;
     const bool had_row = HasRow(entry);
     if (had_row) RemoveFromIndexes(*id, entry);
     if (!had_row || entry.record.tags != r.tags) entry.tags = ParseTags(r.tags);
-    entry.record = r;
-    if (r.open) {  // as the SQLite store reads an open run's NULL columns
+    entry.record = std::move(r);
+    if (entry.record.open) {  // as the SQLite store reads an open run's NULL columns
       entry.record.close_us = 0;
       entry.record.close_status.clear();
     }
@@ -303,9 +329,10 @@ class MemoryStore final : public Store {
   void AddToIndexes(const std::string& id, const RunEntry& entry) {
     const RunRecord& r = entry.record;
     DomainIndexes& index = domains_index_[r.domain];
-    index.starts.insert(r.start_us);
-    index.by_workflow[r.workflow_id].insert(&id);
-    if (!r.open) {
+    if (r.open) {
+      index.open_starts.insert(r.start_us);
+    } else {
+      index.closed_by_workflow.emplace(r.workflow_id, &id);
       index.closed_by_start.insert(IndexKey{r.start_us, r.start_seq, &id});
       index.closed_by_close.insert(IndexKey{r.close_us, r.start_seq, &id});
     }
@@ -314,14 +341,17 @@ class MemoryStore final : public Store {
   void RemoveFromIndexes(const std::string& id, const RunEntry& entry) {
     const RunRecord& r = entry.record;
     DomainIndexes& index = domains_index_[r.domain];
-    const auto start = index.starts.find(r.start_us);
-    if (start != index.starts.end()) index.starts.erase(start);
-    const auto workflow = index.by_workflow.find(r.workflow_id);
-    if (workflow != index.by_workflow.end()) {
-      workflow->second.erase(&id);
-      if (workflow->second.empty()) index.by_workflow.erase(workflow);
-    }
-    if (!r.open) {
+    if (r.open) {
+      const auto start = index.open_starts.find(r.start_us);
+      if (start != index.open_starts.end()) index.open_starts.erase(start);
+    } else {
+      const auto runs = index.closed_by_workflow.equal_range(r.workflow_id);
+      for (auto it = runs.first; it != runs.second; ++it) {
+        if (it->second == &id) {
+          index.closed_by_workflow.erase(it);
+          break;
+        }
+      }
       index.closed_by_start.erase(IndexKey{r.start_us, r.start_seq, &id});
       index.closed_by_close.erase(IndexKey{r.close_us, r.start_seq, &id});
     }
@@ -388,10 +418,10 @@ class MemoryStore final : public Store {
   template <typename Visit>
   void WalkWorkflow(const DomainIndexes& index, const ClosedQuery& q, std::int64_t latest,
                     Visit&& visit) const {
-    const auto runs = index.by_workflow.find(*q.workflow_id);
-    if (runs == index.by_workflow.end()) return;
+    const auto runs = index.closed_by_workflow.equal_range(*q.workflow_id);
     std::vector<std::pair<IndexKey, const RunEntry*>> found;
-    for (const std::string* id : runs->second) {
+    for (auto at = runs.first; at != runs.second; ++at) {
+      const std::string* id = at->second;
       const RunEntry& run = runs_.at(*id);
       const RunRecord& r = run.record;
       if (r.open) continue;
