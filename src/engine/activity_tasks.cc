@@ -31,11 +31,11 @@ Result<Json> EngineImpl::StartActivityTask(RunState& run, ActivityTaskState& act
   token.scheduled_event_id = activity.scheduled_event_id;
   token.started_event_id = activity.started_event_id;
   token.secret = activity.token_secret;
-  Json response{{"taskToken", EncodeTaskToken(token)},
-                {"activityId", activity.activity_id},
-                {"startedEventId", activity.started_event_id},
-                {"workflowExecution", ExecutionJson(run.workflow_id, run.run_id)},
-                {"activityType", TypeJson(activity.type.first, activity.type.second)}};
+  Json response = Object("taskToken", EncodeTaskToken(token),
+                         "activityId", activity.activity_id,
+                         "startedEventId", activity.started_event_id,
+                         "workflowExecution", ExecutionJson(run.workflow_id, run.run_id),
+                         "activityType", TypeJson(activity.type.first, activity.type.second));
   SetIf(response, "input", activity.input);
   return response;
 }
@@ -57,7 +57,7 @@ Result<Json> EngineImpl::RecordActivityTaskHeartbeat(const Json& request) {
   if (auto details = OptString(request, "details")) activity->heartbeat_details = *details;
   ArmHeartbeat(*run, *activity);
   TouchActivity(*run, activity->scheduled_event_id);
-  return Json{{"cancelRequested", activity->cancel_requested}};
+  return Object("cancelRequested", activity->cancel_requested);
 }
 
 Result<Json> EngineImpl::RespondActivityTaskCompleted(const Json& request) {
@@ -111,7 +111,7 @@ Result<Json> EngineImpl::CountPendingActivityTasks(const Json& request) {
   RETURN_IF_ERROR(RequireDomain(domain).status());
   auto it = activity_queues_.find(QueueKey(domain, *OptTaskList(request, "taskList")));
   const std::size_t count = it == activity_queues_.end() ? 0 : it->second.size();
-  return Json{{"count", count}, {"truncated", false}};
+  return Object("count", count, "truncated", false);
 }
 
 Result<Json> EngineImpl::CountPendingDecisionTasks(const Json& request) {
@@ -119,7 +119,7 @@ Result<Json> EngineImpl::CountPendingDecisionTasks(const Json& request) {
   RETURN_IF_ERROR(RequireDomain(domain).status());
   auto it = decision_queues_.find(QueueKey(domain, *OptTaskList(request, "taskList")));
   const std::size_t count = it == decision_queues_.end() ? 0 : it->second.size();
-  return Json{{"count", count}, {"truncated", false}};
+  return Object("count", count, "truncated", false);
 }
 
 }  // namespace garcon::engine

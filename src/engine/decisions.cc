@@ -131,21 +131,21 @@ Result<Json> EngineImpl::DecisionTaskResponse(const RunState& run, const std::st
                                               const PollParams& params) {
   EventPage page = PageEvents(run.events, first_event_id, started_event_id, cursor,
                               params.page_size, params.reverse);
-  Json response{{"taskToken", token},
-                {"startedEventId", started_event_id},
-                {"previousStartedEventId", previous_started_event_id},
-                {"workflowExecution", ExecutionJson(run.workflow_id, run.run_id)},
-                {"workflowType", TypeJson(run.type.first, run.type.second)},
-                {"events", std::move(page.events)}};
+  Json response = Object("taskToken", token,
+                         "startedEventId", started_event_id,
+                         "previousStartedEventId", previous_started_event_id,
+                         "workflowExecution", ExecutionJson(run.workflow_id, run.run_id),
+                         "workflowType", TypeJson(run.type.first, run.type.second),
+                         "events", std::move(page.events));
   if (page.next) {
-    response["nextPageToken"] = EncodePageToken("decision", Json{{"d", run.domain},
-                                                                 {"r", run.run_id},
-                                                                 {"t", token},
-                                                                 {"s", started_event_id},
-                                                                 {"p", previous_started_event_id},
-                                                                 {"f", first_event_id},
-                                                                 {"n", *page.next},
-                                                                 {"rv", params.reverse}});
+    response["nextPageToken"] = EncodePageToken("decision", Object("d", run.domain,
+                                                                   "r", run.run_id,
+                                                                   "t", token,
+                                                                   "s", started_event_id,
+                                                                   "p", previous_started_event_id,
+                                                                   "f", first_event_id,
+                                                                   "n", *page.next,
+                                                                   "rv", params.reverse));
   }
   return response;
 }
@@ -184,17 +184,22 @@ Result<Json> EngineImpl::DecisionPageFromToken(const Json& request) {
     if (!valid(count)) return corrupt;
     ASSIGN_OR_RETURN(EventPage page, PageStoredEvents(store, run_id, count, first, started, next,
                                                       params.page_size, params.reverse));
-    Json response{{"taskToken", token},
-                  {"startedEventId", started},
-                  {"previousStartedEventId", previous},
-                  {"workflowExecution", ExecutionJson(record->workflow_id, run_id)},
-                  {"workflowType", TypeJson(record->type_name, record->type_version)},
-                  {"events", std::move(page.events)}};
+    Json response = Object("taskToken", token,
+                           "startedEventId", started,
+                           "previousStartedEventId", previous,
+                           "workflowExecution", ExecutionJson(record->workflow_id, run_id),
+                           "workflowType", TypeJson(record->type_name, record->type_version),
+                           "events", std::move(page.events));
     if (page.next) {
       response["nextPageToken"] = EncodePageToken(
-          "decision", Json{{"d", domain}, {"r", run_id}, {"t", token}, {"s", started},
-                           {"p", previous}, {"f", first}, {"n", *page.next},
-                           {"rv", params.reverse}});
+          "decision", Object("d", domain,
+                             "r", run_id,
+                             "t", token,
+                             "s", started,
+                             "p", previous,
+                             "f", first,
+                             "n", *page.next,
+                             "rv", params.reverse));
     }
     return response;
   };
@@ -272,7 +277,7 @@ void EngineImpl::ApplyDecision(RunState& run, const Json& decision, DecisionCont
   } else if (type == "ContinueAsNewWorkflowExecution") {
     DecideContinueAsNew(run, attributes, context);
   } else if (type == "RecordMarker") {
-    Json event{{"markerName", StringOr(attributes, "markerName")}};
+    Json event = Object("markerName", StringOr(attributes, "markerName"));
     SetIf(event, "details", OptString(attributes, "details"));
     event["decisionTaskCompletedEventId"] = context.completed_event_id;
     AppendEvent(run, "MarkerRecorded", std::move(event));
@@ -290,10 +295,10 @@ void EngineImpl::ApplyDecision(RunState& run, const Json& decision, DecisionCont
     // No Lambda in the embedded engine: the decision fails as it does where
     // SWF has no Lambda service.
     AppendEvent(run, "ScheduleLambdaFunctionFailed",
-                Json{{"id", StringOr(attributes, "id")},
-                     {"name", StringOr(attributes, "name")},
-                     {"cause", "LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION"},
-                     {"decisionTaskCompletedEventId", context.completed_event_id}});
+                Object("id", StringOr(attributes, "id"),
+                       "name", StringOr(attributes, "name"),
+                       "cause", "LAMBDA_SERVICE_NOT_AVAILABLE_IN_REGION",
+                       "decisionTaskCompletedEventId", context.completed_event_id));
     NeedDecision(run);
   }
 }
@@ -305,10 +310,10 @@ void EngineImpl::DecideScheduleActivityTask(RunState& run, const Json& attribute
   const std::string activity_id = StringOr(attributes, "activityId");
   const auto fail = [&](std::string_view cause) {
     AppendEvent(run, "ScheduleActivityTaskFailed",
-                Json{{"activityType", TypeJson(key.first, key.second)},
-                     {"activityId", activity_id},
-                     {"cause", cause},
-                     {"decisionTaskCompletedEventId", context.completed_event_id}});
+                Object("activityType", TypeJson(key.first, key.second),
+                       "activityId", activity_id,
+                       "cause", cause,
+                       "decisionTaskCompletedEventId", context.completed_event_id));
     NeedDecision(run);
   };
   DomainState* domain = FindDomain(run.domain);
@@ -334,7 +339,7 @@ void EngineImpl::DecideScheduleActivityTask(RunState& run, const Json& attribute
   if (!heartbeat) return fail("DEFAULT_HEARTBEAT_TIMEOUT_UNDEFINED");
   const auto priority = OrDefault(attributes, "taskPriority", type.default_task_priority);
 
-  Json event{{"activityType", TypeJson(key.first, key.second)}, {"activityId", activity_id}};
+  Json event = Object("activityType", TypeJson(key.first, key.second), "activityId", activity_id);
   SetIf(event, "input", OptString(attributes, "input"));
   SetIf(event, "control", OptString(attributes, "control"));
   event["scheduleToStartTimeout"] = *schedule_to_start;
@@ -383,9 +388,9 @@ void EngineImpl::DecideRequestCancelActivityTask(RunState& run, const Json& attr
   auto id = run.activity_ids.find(activity_id);
   if (id == run.activity_ids.end()) {
     AppendEvent(run, "RequestCancelActivityTaskFailed",
-                Json{{"activityId", activity_id},
-                     {"cause", "ACTIVITY_ID_UNKNOWN"},
-                     {"decisionTaskCompletedEventId", context.completed_event_id}});
+                Object("activityId", activity_id,
+                       "cause", "ACTIVITY_ID_UNKNOWN",
+                       "decisionTaskCompletedEventId", context.completed_event_id));
     NeedDecision(run);
     return;
   }
@@ -393,17 +398,17 @@ void EngineImpl::DecideRequestCancelActivityTask(RunState& run, const Json& attr
   ActivityTaskState& activity = run.activities.at(scheduled);
   const EventId requested =
       AppendEvent(run, "ActivityTaskCancelRequested",
-                  Json{{"decisionTaskCompletedEventId", context.completed_event_id},
-                       {"activityId", activity_id}});
+                  Object("decisionTaskCompletedEventId", context.completed_event_id,
+                         "activityId", activity_id));
   activity.cancel_requested = true;
   activity.latest_cancel_requested_event_id = requested;
   TouchActivity(run, scheduled);
   if (activity.started_event_id == 0) {
     // Not handed to a worker yet: canceled at once.
     AppendEvent(run, "ActivityTaskCanceled",
-                Json{{"scheduledEventId", scheduled},
-                     {"startedEventId", 0},
-                     {"latestCancelRequestedEventId", requested}});
+                Object("scheduledEventId", scheduled,
+                       "startedEventId", 0,
+                       "latestCancelRequestedEventId", requested));
     CloseActivity(run, scheduled);
     NeedDecision(run);
   }
@@ -413,15 +418,15 @@ void EngineImpl::DecideStartTimer(RunState& run, const Json& attributes, Decisio
   const std::string timer_id = StringOr(attributes, "timerId");
   const auto fail = [&](std::string_view cause) {
     AppendEvent(run, "StartTimerFailed",
-                Json{{"timerId", timer_id},
-                     {"cause", cause},
-                     {"decisionTaskCompletedEventId", context.completed_event_id}});
+                Object("timerId", timer_id,
+                       "cause", cause,
+                       "decisionTaskCompletedEventId", context.completed_event_id));
     NeedDecision(run);
   };
   if (run.timers.count(timer_id) > 0) return fail("TIMER_ID_ALREADY_IN_USE");
   if (run.timers.size() >= kMaxOpenTimers) return fail("OPEN_TIMERS_LIMIT_EXCEEDED");
   const std::string fire_after = StringOr(attributes, "startToFireTimeout");
-  Json event{{"timerId", timer_id}};
+  Json event = Object("timerId", timer_id);
   SetIf(event, "control", OptString(attributes, "control"));
   event["startToFireTimeout"] = fire_after;
   event["decisionTaskCompletedEventId"] = context.completed_event_id;
@@ -444,9 +449,9 @@ void EngineImpl::DecideCancelTimer(RunState& run, const Json& attributes,
   auto it = run.timers.find(timer_id);
   if (it == run.timers.end()) {
     AppendEvent(run, "CancelTimerFailed",
-                Json{{"timerId", timer_id},
-                     {"cause", "TIMER_ID_UNKNOWN"},
-                     {"decisionTaskCompletedEventId", context.completed_event_id}});
+                Object("timerId", timer_id,
+                       "cause", "TIMER_ID_UNKNOWN",
+                       "decisionTaskCompletedEventId", context.completed_event_id));
     NeedDecision(run);
     return;
   }
@@ -455,9 +460,9 @@ void EngineImpl::DecideCancelTimer(RunState& run, const Json& attributes,
   run.timers.erase(it);
   TouchTimer(run, timer_id);
   AppendEvent(run, "TimerCanceled",
-              Json{{"timerId", timer_id},
-                   {"startedEventId", started},
-                   {"decisionTaskCompletedEventId", context.completed_event_id}});
+              Object("timerId", timer_id,
+                     "startedEventId", started,
+                     "decisionTaskCompletedEventId", context.completed_event_id));
 }
 
 void EngineImpl::DecideClose(RunState& run, std::string_view type, const Json& attributes,
@@ -466,8 +471,8 @@ void EngineImpl::DecideClose(RunState& run, std::string_view type, const Json& a
     // New events arrived since the task started (or decisions follow the
     // close): the decider must see them first.
     AppendEvent(run, std::string(type) + "Failed",
-                Json{{"cause", "UNHANDLED_DECISION"},
-                     {"decisionTaskCompletedEventId", context.completed_event_id}});
+                Object("cause", "UNHANDLED_DECISION",
+                       "decisionTaskCompletedEventId", context.completed_event_id));
     NeedDecision(run);
     return;
   }
@@ -503,7 +508,7 @@ void EngineImpl::DecideContinueAsNew(RunState& run, const Json& attributes,
   const auto fail = [&](std::string_view cause) {
     AppendEvent(
         run, "ContinueAsNewWorkflowExecutionFailed",
-        Json{{"cause", cause}, {"decisionTaskCompletedEventId", context.completed_event_id}});
+        Object("cause", cause, "decisionTaskCompletedEventId", context.completed_event_id));
     NeedDecision(run);
   };
   if (context.unhandled || !context.is_last) return fail("UNHANDLED_DECISION");
@@ -576,7 +581,7 @@ void EngineImpl::DecideSignalExternal(RunState& run, const Json& attributes,
   const std::string workflow_id = StringOr(attributes, "workflowId");
   const auto run_id = OptString(attributes, "runId");
   const auto control = OptString(attributes, "control");
-  Json event{{"workflowId", workflow_id}};
+  Json event = Object("workflowId", workflow_id);
   SetIf(event, "runId", run_id);
   event["signalName"] = StringOr(attributes, "signalName");
   SetIf(event, "input", OptString(attributes, "input"));
@@ -593,7 +598,7 @@ void EngineImpl::DecideSignalExternal(RunState& run, const Json& attributes,
     auto target = RequireOpenRun(domain, workflow_id, run_id.value_or(""));
     if (!target.ok()) {
       if (source == nullptr) return;
-      Json failed{{"workflowId", workflow_id}};
+      Json failed = Object("workflowId", workflow_id);
       SetIf(failed, "runId", run_id);
       failed["cause"] = "UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION";
       failed["initiatedEventId"] = initiated;
@@ -605,7 +610,7 @@ void EngineImpl::DecideSignalExternal(RunState& run, const Json& attributes,
     }
     RunState& target_run = **target;
     const std::string target_run_id = target_run.run_id;
-    Json signaled{{"signalName", signal_name}};
+    Json signaled = Object("signalName", signal_name);
     SetIf(signaled, "input", input);
     if (source != nullptr) {
       signaled["externalWorkflowExecution"] = ExecutionJson(source->workflow_id, source->run_id);
@@ -614,8 +619,8 @@ void EngineImpl::DecideSignalExternal(RunState& run, const Json& attributes,
     SignalRun(target_run, std::move(signaled));
     if (source == nullptr) return;
     AppendEvent(*source, "ExternalWorkflowExecutionSignaled",
-                Json{{"workflowExecution", ExecutionJson(workflow_id, target_run_id)},
-                     {"initiatedEventId", initiated}});
+                Object("workflowExecution", ExecutionJson(workflow_id, target_run_id),
+                       "initiatedEventId", initiated));
     NeedDecision(*source);
   });
 }
@@ -625,7 +630,7 @@ void EngineImpl::DecideRequestCancelExternal(RunState& run, const Json& attribut
   const std::string workflow_id = StringOr(attributes, "workflowId");
   const auto run_id = OptString(attributes, "runId");
   const auto control = OptString(attributes, "control");
-  Json event{{"workflowId", workflow_id}};
+  Json event = Object("workflowId", workflow_id);
   SetIf(event, "runId", run_id);
   event["decisionTaskCompletedEventId"] = context.completed_event_id;
   SetIf(event, "control", control);
@@ -638,7 +643,7 @@ void EngineImpl::DecideRequestCancelExternal(RunState& run, const Json& attribut
     auto target = RequireOpenRun(domain, workflow_id, run_id.value_or(""));
     if (!target.ok()) {
       if (source == nullptr) return;
-      Json failed{{"workflowId", workflow_id}};
+      Json failed = Object("workflowId", workflow_id);
       SetIf(failed, "runId", run_id);
       failed["cause"] = "UNKNOWN_EXTERNAL_WORKFLOW_EXECUTION";
       failed["initiatedEventId"] = initiated;
@@ -658,8 +663,8 @@ void EngineImpl::DecideRequestCancelExternal(RunState& run, const Json& attribut
     RequestCancelRun(target_run, std::move(requested));
     if (source == nullptr) return;
     AppendEvent(*source, "ExternalWorkflowExecutionCancelRequested",
-                Json{{"workflowExecution", ExecutionJson(workflow_id, target_run_id)},
-                     {"initiatedEventId", initiated}});
+                Object("workflowExecution", ExecutionJson(workflow_id, target_run_id),
+                       "initiatedEventId", initiated));
     NeedDecision(*source);
   });
 }
@@ -672,11 +677,11 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes, Decisio
   const EventId completed = context.completed_event_id;
   const auto failed_event = [key, workflow_id, control, completed](std::string_view cause,
                                                                    EventId initiated) {
-    Json failed{{"workflowType", TypeJson(key.first, key.second)},
-                {"cause", cause},
-                {"workflowId", workflow_id},
-                {"initiatedEventId", initiated},
-                {"decisionTaskCompletedEventId", completed}};
+    Json failed = Object("workflowType", TypeJson(key.first, key.second),
+                         "cause", cause,
+                         "workflowId", workflow_id,
+                         "initiatedEventId", initiated,
+                         "decisionTaskCompletedEventId", completed);
     SetIf(failed, "control", control);
     return failed;
   };
@@ -716,7 +721,7 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes, Decisio
   }
   const auto input = OptString(attributes, "input");
 
-  Json event{{"workflowId", workflow_id}, {"workflowType", TypeJson(key.first, key.second)}};
+  Json event = Object("workflowId", workflow_id, "workflowType", TypeJson(key.first, key.second));
   SetIf(event, "control", control);
   SetIf(event, "input", input);
   event["executionStartToCloseTimeout"] = child.execution_start_to_close_timeout;
@@ -764,9 +769,9 @@ void EngineImpl::DecideStartChild(RunState& run, const Json& attributes, Decisio
     TouchChild(*parent, initiated);
     state_it->second.started_event_id =
         AppendEvent(*parent, "ChildWorkflowExecutionStarted",
-                    Json{{"workflowExecution", ExecutionJson(created.workflow_id, created.run_id)},
-                         {"workflowType", TypeJson(child_type.first, child_type.second)},
-                         {"initiatedEventId", initiated}});
+                    Object("workflowExecution", ExecutionJson(created.workflow_id, created.run_id),
+                           "workflowType", TypeJson(child_type.first, child_type.second),
+                           "initiatedEventId", initiated));
     NeedDecision(*parent);
   });
 }

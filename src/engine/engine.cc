@@ -449,8 +449,8 @@ void EngineImpl::AnswerEmpty(Engine::Callback done, TaskKind kind) {
 
 Json EngineImpl::EmptyPoll(TaskKind kind) {
   if (kind == TaskKind::kDecision)
-    return Json{{"previousStartedEventId", 0}, {"startedEventId", 0}};
-  return Json{{"startedEventId", 0}};
+    return Object("previousStartedEventId", 0, "startedEventId", 0);
+  return Object("startedEventId", 0);
 }
 
 std::string EngineImpl::QueueKey(const std::string& domain, const std::string& task_list) {

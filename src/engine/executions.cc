@@ -87,14 +87,14 @@ Result<Json> EngineImpl::StartWorkflowExecution(const Json& request) {
     return Status(Fault::kLimitExceeded, "Too many open executions in domain " + domain->name);
   }
   RunState& created = CreateRun(*domain, std::move(run), OptString(request, "input"), std::nullopt);
-  return Json{{"runId", created.run_id}};
+  return Object("runId", created.run_id);
 }
 
 Result<Json> EngineImpl::SignalWorkflowExecution(const Json& request) {
   ASSIGN_OR_RETURN(RunState * run,
                    RequireOpenRun(StringOr(request, "domain"), StringOr(request, "workflowId"),
                                   StringOr(request, "runId")));
-  Json attributes{{"signalName", StringOr(request, "signalName")}};
+  Json attributes = Object("signalName", StringOr(request, "signalName"));
   SetIf(attributes, "input", OptString(request, "input"));
   SignalRun(*run, std::move(attributes));
   return Json::object();
@@ -119,11 +119,11 @@ Result<Json> EngineImpl::TerminateWorkflowExecution(const Json& request) {
 }
 
 Json EngineImpl::ExecutionInfo(const RunState& run) {
-  Json info{{"execution", ExecutionJson(run.workflow_id, run.run_id)},
-            {"workflowType", TypeJson(run.type.first, run.type.second)},
-            {"startTimestamp", Timestamp(run.start_time)},
-            {"executionStatus", run.open ? "OPEN" : "CLOSED"},
-            {"cancelRequested", run.cancel_requested}};
+  Json info = Object("execution", ExecutionJson(run.workflow_id, run.run_id),
+                     "workflowType", TypeJson(run.type.first, run.type.second),
+                     "startTimestamp", Timestamp(run.start_time),
+                     "executionStatus", run.open ? "OPEN" : "CLOSED",
+                     "cancelRequested", run.cancel_requested);
   if (!run.open) {
     info["closeTimestamp"] = Timestamp(*run.close_time);
     info["closeStatus"] = run.close_status;
@@ -134,22 +134,21 @@ Json EngineImpl::ExecutionInfo(const RunState& run) {
 }
 
 Json EngineImpl::DescribeJson(const RunState& run) {
-  Json configuration{{"taskStartToCloseTimeout", run.task_start_to_close_timeout},
-                     {"executionStartToCloseTimeout", run.execution_start_to_close_timeout},
-                     {"taskList", TaskListJson(run.task_list)},
-                     {"childPolicy", run.child_policy}};
+  Json configuration = Object("taskStartToCloseTimeout", run.task_start_to_close_timeout,
+                              "executionStartToCloseTimeout", run.execution_start_to_close_timeout,
+                              "taskList", TaskListJson(run.task_list),
+                              "childPolicy", run.child_policy);
   SetIf(configuration, "taskPriority", run.task_priority);
   SetIf(configuration, "lambdaRole", run.lambda_role);
   const bool decision_open =
       run.decision.scheduled_event_id != 0 || run.decision.started_event_id != 0;
-  Json detail{{"executionInfo", ExecutionInfo(run)},
-              {"executionConfiguration", std::move(configuration)},
-              {"openCounts",
-               {{"openActivityTasks", run.activities.size()},
-                {"openDecisionTasks", decision_open ? 1 : 0},
-                {"openTimers", run.timers.size()},
-                {"openChildWorkflowExecutions", run.children.size()},
-                {"openLambdaFunctions", 0}}}};
+  Json detail = Object("executionInfo", ExecutionInfo(run),
+                       "executionConfiguration", std::move(configuration),
+                       "openCounts", Object("openActivityTasks", run.activities.size(),
+                                            "openDecisionTasks", decision_open ? 1 : 0,
+                                            "openTimers", run.timers.size(),
+                                            "openChildWorkflowExecutions", run.children.size(),
+                                            "openLambdaFunctions", 0));
   if (run.latest_activity_task_timestamp) {
     detail["latestActivityTaskTimestamp"] = Timestamp(*run.latest_activity_task_timestamp);
   }
@@ -193,10 +192,10 @@ Result<std::optional<EventId>> HistoryCursor(const Json& request, const std::str
 }
 
 Json HistoryResponse(EventPage page, const std::string& run_id, bool reverse) {
-  Json response{{"events", std::move(page.events)}};
+  Json response = Object("events", std::move(page.events));
   if (page.next) {
     response["nextPageToken"] =
-        EncodePageToken("history", Json{{"r", run_id}, {"n", *page.next}, {"rv", reverse}});
+        EncodePageToken("history", Object("r", run_id, "n", *page.next, "rv", reverse));
   }
   return response;
 }
@@ -371,15 +370,15 @@ Result<Json> EngineImpl::ListOpenWorkflowExecutions(const Json& request) {
   const std::size_t end = std::min(runs.size(), offset + size);
   Json infos = Json::array();
   for (std::size_t i = offset; i < end; ++i) infos.push_back(ExecutionInfo(*runs[i]));
-  Json response{{"executionInfos", std::move(infos)}};
+  Json response = Object("executionInfos", std::move(infos));
   if (end < runs.size())
-    response["nextPageToken"] = EncodePageToken("executions", Json{{"o", end}});
+    response["nextPageToken"] = EncodePageToken("executions", Object("o", end));
   return response;
 }
 
 Result<Json> EngineImpl::CountOpenWorkflowExecutions(const Json& request) {
   ASSIGN_OR_RETURN(auto runs, FilterOpenExecutions(request));
-  return Json{{"count", runs.size()}, {"truncated", false}};
+  return Object("count", runs.size(), "truncated", false);
 }
 
 Result<Json> EngineImpl::ListClosedWorkflowExecutions(const Json& request) {
@@ -400,12 +399,12 @@ Result<Json> EngineImpl::ListClosedWorkflowExecutions(const Json& request) {
     if (more) records.pop_back();
     Json infos = Json::array();
     for (const auto& record : records) infos.push_back(ExecutionInfo(RunFromRecord(record)));
-    Json response{{"executionInfos", std::move(infos)}};
+    Json response = Object("executionInfos", std::move(infos));
     if (more) {
       const auto& last = records.back();
       response["nextPageToken"] = EncodePageToken(
           "closed",
-          Json{{"t", query.by_close_time ? last.close_us : last.start_us}, {"s", last.start_seq}});
+          Object("t", query.by_close_time ? last.close_us : last.start_us, "s", last.start_seq));
     }
     return response;
   };
@@ -416,7 +415,7 @@ Result<Json> EngineImpl::CountClosedWorkflowExecutions(const Json& request) {
   ASSIGN_OR_RETURN(store::ClosedQuery query, ClosedQueryOf(request));
   pending_read_ = [query](store::Store& store) -> Result<Json> {
     ASSIGN_OR_RETURN(std::size_t count, store.CountClosed(query));
-    return Json{{"count", count}, {"truncated", false}};
+    return Object("count", count, "truncated", false);
   };
   return Json::object();
 }

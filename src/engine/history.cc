@@ -36,14 +36,14 @@ Json MakeEvent(EventId id, TimePoint timestamp, std::string_view type, Json attr
 }
 
 Json ExecutionJson(const std::string& workflow_id, const std::string& run_id) {
-  return Json{{"workflowId", workflow_id}, {"runId", run_id}};
+  return Object("workflowId", workflow_id, "runId", run_id);
 }
 
 Json TypeJson(const std::string& name, const std::string& version) {
-  return Json{{"name", name}, {"version", version}};
+  return Object("name", name, "version", version);
 }
 
-Json TaskListJson(const std::string& name) { return Json{{"name", name}}; }
+Json TaskListJson(const std::string& name) { return Object("name", name); }
 
 const Json& Member(const Json& object, const char* key) {
   static const Json kNull;

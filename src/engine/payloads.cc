@@ -60,7 +60,7 @@ Result<Json> EngineImpl::PutPayload(const Json& request) {
   payload.put_us =
       std::chrono::duration_cast<std::chrono::microseconds>(now_.time_since_epoch()).count();
   pending_payloads_.push_back(std::move(payload));
-  return Json{{"key", std::move(key)}};
+  return Object("key", std::move(key));
 }
 
 Result<Json> EngineImpl::GetPayload(const Json& request) {
@@ -75,7 +75,7 @@ Result<Json> EngineImpl::GetPayload(const Json& request) {
   pending_read_ = [domain, key](store::Store& store) -> Result<Json> {
     ASSIGN_OR_RETURN(auto body, store.ReadPayload(domain, key));
     if (!body) return UnknownResource("Unknown payload: " + key + " in domain " + domain);
-    return Json{{"data", std::move(*body)}};
+    return Object("data", std::move(*body));
   };
   return Json::object();
 }

@@ -533,11 +533,11 @@ void EngineImpl::PersistLocked() {
       } else {
         const ChildState& c = it->second;
         batch.parts.push_back({run_id, store::PartKind::kChild, key,
-                               Dump(Json{{"initiated", c.initiated_event_id},
-                                         {"started", c.started_event_id},
-                                         {"workflowId", c.workflow_id},
-                                         {"runId", c.run_id},
-                                         {"type", TypeKeyJson(c.type)}})});
+                               Dump(Object("initiated", c.initiated_event_id,
+                                           "started", c.started_event_id,
+                                           "workflowId", c.workflow_id,
+                                           "runId", c.run_id,
+                                           "type", TypeKeyJson(c.type)))});
       }
     }
     if (dirty.context && run->latest_execution_context) {

@@ -56,7 +56,7 @@ Result<Json> PageOf(const std::vector<T>& items, const Json& request, std::strin
   Json list = Json::array();
   for (std::size_t i = offset; i < end; ++i) list.push_back(render(items[i]));
   Json response{{result_key, std::move(list)}};
-  if (end < items.size()) response["nextPageToken"] = EncodePageToken(kind, Json{{"o", end}});
+  if (end < items.size()) response["nextPageToken"] = EncodePageToken(kind, Object("o", end));
   return response;
 }
 
@@ -71,7 +71,8 @@ Json TypeInfo(const TypeState& type, const char* type_key) {
 }
 
 Json DomainInfo(const DomainState& domain) {
-  Json info{{"name", domain.name}, {"status", domain.deprecated ? "DEPRECATED" : "REGISTERED"}};
+  Json info = Object("name", domain.name,
+                     "status", domain.deprecated ? "DEPRECATED" : "REGISTERED");
   SetIf(info, "description", domain.description);
   info["arn"] = DomainArn(domain.name);
   return info;
@@ -270,7 +271,7 @@ Result<Json> EngineImpl::DescribeActivityType(const Json& request) {
         type.default_task_schedule_to_start_timeout);
   SetIf(configuration, "defaultTaskScheduleToCloseTimeout",
         type.default_task_schedule_to_close_timeout);
-  return Json{{"typeInfo", TypeInfo(type, "activityType")}, {"configuration", configuration}};
+  return Object("typeInfo", TypeInfo(type, "activityType"), "configuration", configuration);
 }
 
 Result<Json> EngineImpl::DescribeWorkflowType(const Json& request) {
@@ -290,7 +291,7 @@ Result<Json> EngineImpl::DescribeWorkflowType(const Json& request) {
   SetIf(configuration, "defaultTaskPriority", type.default_task_priority);
   SetIf(configuration, "defaultChildPolicy", type.default_child_policy);
   SetIf(configuration, "defaultLambdaRole", type.default_lambda_role);
-  return Json{{"typeInfo", TypeInfo(type, "workflowType")}, {"configuration", configuration}};
+  return Object("typeInfo", TypeInfo(type, "workflowType"), "configuration", configuration);
 }
 
 Result<Json> EngineImpl::ListActivityTypes(const Json& request) {
@@ -421,8 +422,8 @@ Result<Json> EngineImpl::ListTagsForResource(const Json& request) {
   ASSIGN_OR_RETURN(DomainState * domain, DomainForArn(StringOr(request, "resourceArn")));
   Json tags = Json::array();
   for (const auto& [key, value] : domain->tags)
-    tags.push_back(Json{{"key", key}, {"value", value}});
-  return Json{{"tags", std::move(tags)}};
+    tags.push_back(Object("key", key, "value", value));
+  return Object("tags", std::move(tags));
 }
 
 }  // namespace garcon::engine

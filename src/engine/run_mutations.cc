@@ -45,8 +45,8 @@ void EngineImpl::ScheduleDecisionTask(RunState& run) {
   const std::string task_list = run.decision_task_list_override.value_or(run.task_list);
   const std::optional<std::string> schedule_to_start =
       run.decision_task_list_override ? run.decision_task_list_timeout : std::nullopt;
-  Json attributes{{"taskList", TaskListJson(task_list)},
-                  {"startToCloseTimeout", run.task_start_to_close_timeout}};
+  Json attributes = Object("taskList", TaskListJson(task_list),
+                           "startToCloseTimeout", run.task_start_to_close_timeout);
   SetIf(attributes, "taskPriority", run.task_priority);
   SetIf(attributes, "scheduleToStartTimeout", schedule_to_start);
   const EventId scheduled = AppendEvent(run, "DecisionTaskScheduled", std::move(attributes));
@@ -162,7 +162,7 @@ void EngineImpl::CloseRun(RunState& run, std::string_view close_status,
       if (*child_policy == "TERMINATE") {
         TerminateRun(*child_run, std::nullopt, std::nullopt, std::nullopt, "CHILD_POLICY_APPLIED");
       } else if (*child_policy == "REQUEST_CANCEL") {
-        RequestCancelRun(*child_run, Json{{"cause", "CHILD_POLICY_APPLIED"}});
+        RequestCancelRun(*child_run, Object("cause", "CHILD_POLICY_APPLIED"));
       }
     }
   }
@@ -270,9 +270,9 @@ void EngineImpl::OnActivityTimeout(const Deadline& deadline) {
     default:
       return;
   }
-  Json attributes{{"timeoutType", timeout_type},
-                  {"scheduledEventId", activity.scheduled_event_id},
-                  {"startedEventId", activity.started_event_id}};
+  Json attributes = Object("timeoutType", timeout_type,
+                           "scheduledEventId", activity.scheduled_event_id,
+                           "startedEventId", activity.started_event_id);
   SetIf(attributes, "details", activity.heartbeat_details);
   AppendEvent(*run, "ActivityTaskTimedOut", std::move(attributes));
   CloseActivity(*run, deadline.event_id);
@@ -295,9 +295,9 @@ void EngineImpl::OnDecisionTimeout(const Deadline& deadline) {
     timeout_type = "START_TO_CLOSE";
   }
   AppendEvent(*run, "DecisionTaskTimedOut",
-              Json{{"timeoutType", timeout_type},
-                   {"scheduledEventId", decision.scheduled_event_id},
-                   {"startedEventId", decision.started_event_id}});
+              Object("timeoutType", timeout_type,
+                     "scheduledEventId", decision.scheduled_event_id,
+                     "startedEventId", decision.started_event_id));
   // A temporary task list override ends with its first timeout.
   if (run->decision_task_list_timeout) {
     run->decision_task_list_override.reset();
@@ -312,8 +312,8 @@ void EngineImpl::OnExecutionTimeout(const Deadline& deadline) {
   if (run == nullptr || !run->open) return;
   run->execution_deadline = 0;
   AppendEvent(*run, "WorkflowExecutionTimedOut",
-              Json{{"timeoutType", "START_TO_CLOSE"}, {"childPolicy", run->child_policy}});
-  CloseRun(*run, "TIMED_OUT", run->child_policy, Json{{"timeoutType", "START_TO_CLOSE"}});
+              Object("timeoutType", "START_TO_CLOSE", "childPolicy", run->child_policy));
+  CloseRun(*run, "TIMED_OUT", run->child_policy, Object("timeoutType", "START_TO_CLOSE"));
 }
 
 void EngineImpl::OnTimerFired(const Deadline& deadline) {
@@ -324,7 +324,7 @@ void EngineImpl::OnTimerFired(const Deadline& deadline) {
   const EventId started = it->second.started_event_id;
   run->timers.erase(it);
   TouchTimer(*run, deadline.name);
-  AppendEvent(*run, "TimerFired", Json{{"timerId", deadline.name}, {"startedEventId", started}});
+  AppendEvent(*run, "TimerFired", Object("timerId", deadline.name, "startedEventId", started));
   NeedDecision(*run);
 }
 
