@@ -93,21 +93,25 @@ def main():
         mimalloc = path + "_mimalloc"
         return mimalloc if os.path.exists(mimalloc) else None
 
+    # (N, us/call with the driver's request building, time inside Engine::Call)
     def memory_rows(text):
-        return re.findall(r"^memory-only\s+(\d+)\s+\d+\s+[\d.]+\s+\d+\s+\d+\s+([\d.]+)", text, re.MULTILINE)
+        return re.findall(r"^memory-only\s+(\d+)\s+\d+\s+[\d.]+\s+\d+\s+\d+\s+([\d.]+)\s+[\d.]+\s+([\d.]+)",
+                          text, re.MULTILINE)
 
     engine_path = os.path.join(b, "bench", "engine_bench")
     engine = run([engine_path, *quick])
     mem_rows = memory_rows(engine)
     if mem_rows:
         lo, hi = mem_rows[0], mem_rows[-1]
-        row("engine us/call, memory-only mix (malloc)", f"{float(lo[1]):.1f} us",
-            f"at {int(hi[0]):,} stored: {float(hi[1]):.1f} us", "<= 5 us", float(lo[1]) <= 5)
+        row("engine us/call inside Engine::Call, memory-only mix (malloc)", f"{float(lo[2]):.1f} us",
+            f"with the driver: {float(lo[1]):.1f} us; at {int(hi[0]):,} stored: {float(hi[2]):.1f} us",
+            "<= 5 us", float(lo[2]) <= 5)
     if twin(engine_path):
         mi_rows = memory_rows(run([twin(engine_path), *quick, "--memory-only"]))
         if mi_rows and mem_rows:
-            row("engine us/call, memory-only mix (mimalloc)", f"{float(mi_rows[0][1]):.1f} us",
-                f"malloc {float(mem_rows[0][1]):.1f} us", "<= 5 us", float(mi_rows[0][1]) <= 5)
+            row("engine us/call inside Engine::Call, memory-only mix (mimalloc)", f"{float(mi_rows[0][2]):.1f} us",
+                f"with the driver: {float(mi_rows[0][1]):.1f} us; malloc {float(mem_rows[0][2]):.1f} us",
+                "<= 5 us", float(mi_rows[0][2]) <= 5)
     sqlite_ratio = number(r"^\s+sqlite FULL\s+[\d.]+ us ->\s+[\d.]+ us\s+ratio ([\d.]+)", engine)
     if sqlite_ratio is not None:
         row("per-call cost, many stored runs / few (SQLite FULL)", f"{sqlite_ratio:.2f}", "", "<= 1.3", sqlite_ratio <= 1.3)
