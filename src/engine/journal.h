@@ -5,7 +5,7 @@
 // own commits every batch waiting, many per transaction and fsync (group
 // commit), and reports each durable sequence number through `on_durable`;
 // nothing here ever runs under the engine's lock. With a store that is not
-// durable (SQLite in memory: the closed runs of an engine without a store of
+// durable (the memory store: the closed runs of an engine without a store of
 // the user's), batches are applied by the callers, many per transaction: a
 // batch waits (kGroup at most) until the group is full or until a job (a
 // read of the store) or Flush needs everything submitted before it. Nothing
