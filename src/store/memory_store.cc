@@ -273,7 +273,11 @@ class MemoryStore final : public Store {
         entry_id = &e.run_id;
         std::size_t same = 1;
         while (i + same < batch.events.size() && batch.events[i + same].run_id == e.run_id) ++same;
-        entry->events.reserve(entry->events.size() + same);
+        // Geometric growth still: a run gets a few events per call.
+        auto& events = entry->events;
+        if (events.size() + same > events.capacity()) {
+          events.reserve(std::max(events.size() + same, 2 * events.capacity()));
+        }
       }
       auto& events = entry->events;
       if (events.empty() || events.back().first < e.event_id) {
