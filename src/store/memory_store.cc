@@ -264,19 +264,17 @@ class MemoryStore final : public Store {
       if (it != runs_.end()) it->second.parts.erase({static_cast<int>(p.kind), p.key});
     }
     RunEntry* entry = nullptr;
-    const std::string* entry_id = nullptr;
     for (std::size_t i = 0; i < batch.events.size(); ++i) {
       Event& e = batch.events[i];
-      if (entry_id == nullptr || *entry_id != e.run_id) {
-        // A run's events come together: room for all of them at once.
+      if (i == 0 || batch.events[i - 1].run_id != e.run_id) {
+        // A run's events come together: room for all of them at once,
+        // growing geometrically still (a run gets a few events per call).
         entry = &EntryFor(e.run_id);
-        entry_id = &e.run_id;
         std::size_t same = 1;
         while (i + same < batch.events.size() && batch.events[i + same].run_id == e.run_id) ++same;
-        // Geometric growth still: a run gets a few events per call.
-        auto& events = entry->events;
-        if (events.size() + same > events.capacity()) {
-          events.reserve(std::max(events.size() + same, 2 * events.capacity()));
+        const std::size_t needed = entry->events.size() + same;
+        if (needed > entry->events.capacity()) {
+          entry->events.reserve(std::max(needed, 2 * entry->events.capacity()));
         }
       }
       auto& events = entry->events;
@@ -426,9 +424,8 @@ class MemoryStore final : public Store {
     std::vector<std::pair<IndexKey, const RunEntry*>> found;
     for (auto at = runs.first; at != runs.second; ++at) {
       const std::string* id = at->second;
-      const RunEntry& run = runs_.at(*id);
+      const RunEntry& run = runs_.at(*id);  // closed: only closed runs are indexed
       const RunRecord& r = run.record;
-      if (r.open) continue;
       const IndexKey key{q.by_close_time ? r.close_us : r.start_us, r.start_seq, id};
       if (key.time < q.oldest_us || key.time > latest) continue;
       if (q.after) {
