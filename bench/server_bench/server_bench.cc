@@ -14,6 +14,7 @@
 // Everything stays on 127.0.0.1 and every loop is bounded in time.
 //
 // Usage: server_bench [--clients N] [--seconds S] [--polls N] [--samples N]
+//                     [--mix-only 1]   (section 3 alone, to profile it)
 //
 // server_bench runs on the C library's malloc; server_bench_mimalloc, the
 // same program, on mimalloc, as the garcon command does. The first line
@@ -175,12 +176,14 @@ int main(int argc, char** argv) {
   double seconds = 3;
   int polls = 1000;
   int samples = 2000;
+  bool mix_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--samples") samples = std::atoi(argv[i + 1]);
     if (flag == "--clients") clients = std::atoi(argv[i + 1]);
     if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
     if (flag == "--polls") polls = std::atoi(argv[i + 1]);
+    if (flag == "--mix-only") mix_only = std::atoi(argv[i + 1]) != 0;
   }
   spdlog::set_level(spdlog::level::warn);
   std::printf("allocator: %s\n", garcon::AllocatorName().c_str());
@@ -202,63 +205,64 @@ int main(int argc, char** argv) {
   (void)engine.Call("RegisterDomain",
                     {{"name", "bench"}, {"workflowExecutionRetentionPeriodInDays", "1"}});
 
-  // 1. Calls per second: GET /health (the HTTP layer alone), then
-  // DescribeDomain (HTTP + JSON + the engine).
+  (void)engine.Call("RegisterWorkflowType", {{"domain", "bench"}, {"name", "wf"}, {"version", "1"}});
   const std::string describe = Request("DescribeDomain", R"({"name":"bench"})");
-  const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-  for (const auto& [name, request] :
-       {std::pair<std::string, std::string>{"GET /health", health}, {"DescribeDomain", describe}}) {
-    const std::string& req = request;
-    const Rate rate = ManyClients(server.port(), clients, seconds,
-                                  [&](int, long, int fd, std::string& buffer) -> long {
-                                    return SendAll(fd, req) && ReadResponse(fd, buffer) == 200;
-                                  });
-    std::printf(
-        "calls: %ld %s in %.2f s over %d keep-alive connections: %.0f calls/s "
-        "(%ld failures)\n",
-        rate.calls, name.c_str(), rate.seconds, clients, rate.per_second(), rate.failures);
-  }
-
-  // 2. Idle long polls.
-  (void)engine.Call("RegisterWorkflowType",
-                    {{"domain", "bench"}, {"name", "wf"}, {"version", "1"}});
-  const long rss_before = StatusField("VmRSS:");
-  const long threads_before = StatusField("Threads:");
-  std::vector<int> pollers;
-  const std::string poll =
-      Request("PollForDecisionTask", R"({"domain":"bench","taskList":{"name":"idle"}})");
-  for (int i = 0; i < polls; ++i) {
-    int fd = Connect(server.port());
-    if (fd < 0 || !SendAll(fd, poll)) {
-      std::fprintf(stderr, "could not open poll %d (file descriptor limit?)\n", i);
-      if (fd >= 0) ::close(fd);
-      break;
+  if (!mix_only) {
+    // 1. Calls per second: GET /health (the HTTP layer alone), then
+    // DescribeDomain (HTTP + JSON + the engine).
+    const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    for (const auto& [name, request] :
+         {std::pair<std::string, std::string>{"GET /health", health}, {"DescribeDomain", describe}}) {
+      const std::string& req = request;
+      const Rate rate = ManyClients(server.port(), clients, seconds,
+                                    [&](int, long, int fd, std::string& buffer) -> long {
+                                      return SendAll(fd, req) && ReadResponse(fd, buffer) == 200;
+                                    });
+      std::printf(
+          "calls: %ld %s in %.2f s over %d keep-alive connections: %.0f calls/s "
+          "(%ld failures)\n",
+          rate.calls, name.c_str(), rate.seconds, clients, rate.per_second(), rate.failures);
     }
-    pollers.push_back(fd);
+
+    // 2. Idle long polls.
+    const long rss_before = StatusField("VmRSS:");
+    const long threads_before = StatusField("Threads:");
+    std::vector<int> pollers;
+    const std::string poll =
+        Request("PollForDecisionTask", R"({"domain":"bench","taskList":{"name":"idle"}})");
+    for (int i = 0; i < polls; ++i) {
+      int fd = Connect(server.port());
+      if (fd < 0 || !SendAll(fd, poll)) {
+        std::fprintf(stderr, "could not open poll %d (file descriptor limit?)\n", i);
+        if (fd >= 0) ::close(fd);
+        break;
+      }
+      pollers.push_back(fd);
+    }
+    const auto wait_until = Clock::now() + std::chrono::seconds(30);
+    while (engine.GetStats().poll_waiters < pollers.size() && Clock::now() < wait_until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const std::size_t held = engine.GetStats().poll_waiters;
+    const long rss_after = StatusField("VmRSS:");
+    const double cpu_before = CpuSeconds();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const double idle_cpu = CpuSeconds() - cpu_before;
+    std::printf(
+        "idle polls: %zu held; resident memory %+ld KiB (%.1f KiB per poll, client "
+        "sockets of this process included); threads %ld -> %ld; CPU while held: %.3f s "
+        "per s\n",
+        held, rss_after - rss_before,
+        held ? static_cast<double>(rss_after - rss_before) / static_cast<double>(held) : 0.0,
+        threads_before, StatusField("Threads:"), idle_cpu);
+    for (int fd : pollers) ::close(fd);
+    const auto drain_until = Clock::now() + std::chrono::seconds(30);
+    while (engine.GetStats().poll_waiters > 0 && Clock::now() < drain_until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::printf("after the clients closed: %zu polls still held by the engine\n",
+                engine.GetStats().poll_waiters);
   }
-  const auto wait_until = Clock::now() + std::chrono::seconds(30);
-  while (engine.GetStats().poll_waiters < pollers.size() && Clock::now() < wait_until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  const std::size_t held = engine.GetStats().poll_waiters;
-  const long rss_after = StatusField("VmRSS:");
-  const double cpu_before = CpuSeconds();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  const double idle_cpu = CpuSeconds() - cpu_before;
-  std::printf(
-      "idle polls: %zu held; resident memory %+ld KiB (%.1f KiB per poll, client "
-      "sockets of this process included); threads %ld -> %ld; CPU while held: %.3f s "
-      "per s\n",
-      held, rss_after - rss_before,
-      held ? static_cast<double>(rss_after - rss_before) / static_cast<double>(held) : 0.0,
-      threads_before, StatusField("Threads:"), idle_cpu);
-  for (int fd : pollers) ::close(fd);
-  const auto drain_until = Clock::now() + std::chrono::seconds(30);
-  while (engine.GetStats().poll_waiters > 0 && Clock::now() < drain_until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  std::printf("after the clients closed: %zu polls still held by the engine\n",
-              engine.GetStats().poll_waiters);
 
   // 3. The start/poll/respond mix, each client on its own task lists.
   {
@@ -322,7 +326,7 @@ int main(int argc, char** argv) {
   }
 
   // 4. Schedule-to-start of a held poll, beside a plain round trip.
-  {
+  if (!mix_only) {
     const int starter = Connect(server.port());
     const int poller = Connect(server.port());
     std::string starter_buffer, poller_buffer;

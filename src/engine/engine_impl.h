@@ -298,6 +298,8 @@ class EngineImpl {
   const EngineOptions options_;
   const std::shared_ptr<Clock> clock_;
   mutable std::mutex mu_;
+  // Callers spinning for `mu_` (engine.cc, LockForCall): one at a time.
+  std::atomic<int> lock_spinners_{0};
   std::condition_variable timer_cv_;
   bool stopping_ = false;
   bool shutdown_ = false;
