@@ -117,7 +117,8 @@ def main():
         row("per-call cost, many stored runs / few (SQLite FULL)", f"{sqlite_ratio:.2f}", "", "<= 1.3", sqlite_ratio <= 1.3)
 
     decider = run([os.path.join(b, "bench", "decider_replay_bench")])
-    for label in ("1,000 activities in series", "fan-out 3,300, MaxConcurrent 100"):
+    for label in ("1,000 activities in series", "3,300 activities in series",
+                  "fan-out 2,000, MaxConcurrent 100"):
         match = re.search(re.escape(label) + r"\s+(\d+)\s+\d+\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", decider)
         if match:
             events, full, recompute, incremental = match.groups()

@@ -52,6 +52,9 @@ struct FlowTest::Impl {
     for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
   }
 
+  // Per flow, the index of the activity whose task a step handled last.
+  std::vector<std::size_t> last_found;
+
   // A signal or a cancel request the test sends at a fake time.
   struct PendingEvent {
     enum class Kind { kSignal, kCancel };
@@ -131,31 +134,59 @@ struct FlowTest::Impl {
     return true;
   }
 
-  // Handles one decision task or activity task if one is queued anywhere.
+  // Handles one decision task or activity task if one is queued anywhere:
+  // for each flow in turn, its decision task first, then its activities in
+  // the flow's order.
   bool Step(std::vector<std::unique_ptr<Decider>>& deciders,
             std::vector<std::unique_ptr<ActivityWorker>>& workers) {
+    // The engine's totals say whether any task is queued at all, so that an
+    // idle step asks nothing per activity. (Deadlines first, as a call
+    // would fire them: one may queue a task.)
+    engine->FireDueTimers();
+    const engine::Engine::Stats queued = engine->GetStats();
+    if (queued.queued_decision_tasks == 0 && queued.queued_activity_tasks == 0) return false;
+    last_found.resize(flows.size(), 0);
     for (std::size_t i = 0; i < flows.size(); ++i) {
       const Flow& f = *flows[i];
-      const Json count = Must(*engine, "CountPendingDecisionTasks",
-                              {{"domain", f.domain()}, {"taskList", {{"name", f.task_list()}}}});
-      if (count.value("count", 0) > 0) {
-        Result<bool> handled = deciders[i]->PollOnce();
-        if (!handled.ok()) throw std::runtime_error("FlowTest: decider: " + handled.status().ToString());
-        return true;
+      if (queued.queued_decision_tasks > 0) {
+        const Json count = Must(*engine, "CountPendingDecisionTasks",
+                                {{"domain", f.domain()}, {"taskList", {{"name", f.task_list()}}}});
+        if (count.value("count", 0) > 0) {
+          Result<bool> handled = deciders[i]->PollOnce();
+          if (!handled.ok()) throw std::runtime_error("FlowTest: decider: " + handled.status().ToString());
+          return true;
+        }
       }
-      for (const auto& a : f.activities()) {
+      if (queued.queued_activity_tasks == 0) continue;
+      // With a single task queued in all, the flow's order cannot matter:
+      // the search starts at the activity whose task was found last (the
+      // next one of a serial flow, a fan-out's own), so that a step does not
+      // cost a call per activity of a flow of thousands.
+      const auto& activities = f.activities();
+      const std::size_t n = activities.size();
+      const std::size_t first =
+          queued.queued_activity_tasks == 1 && last_found[i] < n ? last_found[i] : 0;
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t at = (first + k) % n;
+        const auto& a = activities[at];
         if (a->child()) continue;
         const Json pending = Must(*engine, "CountPendingActivityTasks",
                                   {{"domain", f.domain()}, {"taskList", {{"name", a->task_list()}}}});
         if (pending.value("count", 0) == 0) continue;
         if (auto fake = fakes.find(a.get()); fake != fakes.end()) {
-          if (RunFake(*a, fake->second)) return true;
+          if (RunFake(*a, fake->second)) {
+            last_found[i] = at;
+            return true;
+          }
           continue;
         }
         if (a->external()) continue;  // nobody runs it: it waits for its timeout
         Result<bool> handled = workers[i]->PollOnce(*a);
         if (!handled.ok()) throw std::runtime_error("FlowTest: worker: " + handled.status().ToString());
-        if (*handled) return true;
+        if (*handled) {
+          last_found[i] = at;
+          return true;
+        }
       }
     }
     return false;
