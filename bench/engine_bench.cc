@@ -359,8 +359,9 @@ int main(int argc, char** argv) {
     };
     const double a = median(small_us);
     const double b = median(large_us);
-    std::printf("  %-15s %6.1f us -> %6.1f us   ratio %.2f   (interleaved: the two files in turns)\n",
-                "sqlite FULL", a, b, b / a);
+    std::printf(
+        "  %-15s %6.1f us -> %6.1f us   ratio %.2f   (interleaved: the two files in turns)\n",
+        "sqlite FULL", a, b, b / a);
     small.reset();
     large.reset();
     RemoveDb(TempDb(lo));

@@ -205,14 +205,15 @@ int main(int argc, char** argv) {
   (void)engine.Call("RegisterDomain",
                     {{"name", "bench"}, {"workflowExecutionRetentionPeriodInDays", "1"}});
 
-  (void)engine.Call("RegisterWorkflowType", {{"domain", "bench"}, {"name", "wf"}, {"version", "1"}});
+  (void)engine.Call("RegisterWorkflowType",
+                    {{"domain", "bench"}, {"name", "wf"}, {"version", "1"}});
   const std::string describe = Request("DescribeDomain", R"({"name":"bench"})");
   if (!mix_only) {
     // 1. Calls per second: GET /health (the HTTP layer alone), then
     // DescribeDomain (HTTP + JSON + the engine).
     const std::string health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    for (const auto& [name, request] :
-         {std::pair<std::string, std::string>{"GET /health", health}, {"DescribeDomain", describe}}) {
+    for (const auto& [name, request] : {std::pair<std::string, std::string>{"GET /health", health},
+                                        {"DescribeDomain", describe}}) {
       const std::string& req = request;
       const Rate rate = ManyClients(server.port(), clients, seconds,
                                     [&](int, long, int fd, std::string& buffer) -> long {

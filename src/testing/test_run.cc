@@ -153,7 +153,9 @@ struct FlowTest::Impl {
                                 {{"domain", f.domain()}, {"taskList", {{"name", f.task_list()}}}});
         if (count.value("count", 0) > 0) {
           Result<bool> handled = deciders[i]->PollOnce();
-          if (!handled.ok()) throw std::runtime_error("FlowTest: decider: " + handled.status().ToString());
+          if (!handled.ok()) {
+            throw std::runtime_error("FlowTest: decider: " + handled.status().ToString());
+          }
           return true;
         }
       }
@@ -170,8 +172,9 @@ struct FlowTest::Impl {
         const std::size_t at = (first + k) % n;
         const auto& a = activities[at];
         if (a->child()) continue;
-        const Json pending = Must(*engine, "CountPendingActivityTasks",
-                                  {{"domain", f.domain()}, {"taskList", {{"name", a->task_list()}}}});
+        const Json pending =
+            Must(*engine, "CountPendingActivityTasks",
+                 {{"domain", f.domain()}, {"taskList", {{"name", a->task_list()}}}});
         if (pending.value("count", 0) == 0) continue;
         if (auto fake = fakes.find(a.get()); fake != fakes.end()) {
           if (RunFake(*a, fake->second)) {
@@ -182,7 +185,9 @@ struct FlowTest::Impl {
         }
         if (a->external()) continue;  // nobody runs it: it waits for its timeout
         Result<bool> handled = workers[i]->PollOnce(*a);
-        if (!handled.ok()) throw std::runtime_error("FlowTest: worker: " + handled.status().ToString());
+        if (!handled.ok()) {
+          throw std::runtime_error("FlowTest: worker: " + handled.status().ToString());
+        }
         if (*handled) {
           last_found[i] = at;
           return true;
