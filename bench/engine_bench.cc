@@ -95,6 +95,12 @@ constexpr int kCallsPerIteration = 8;
 constexpr std::array<const char*, kCallsPerIteration> kMixNames = {
     "Start", "PollDec", "Schedule", "PollAct", "ActDone", "PollDec", "Complete", "Describe"};
 
+// The median of `v` (the upper one of an even count); `v` not empty.
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 struct MixResult {
   int iterations = 0;
   double seconds = 0;
@@ -104,9 +110,7 @@ struct MixResult {
   std::array<double, kCallsPerIteration> per_op_seconds{};
   double mean_us_per_call() const { return seconds / (iterations * kCallsPerIteration) * 1e6; }
   double us_per_call() const {
-    std::vector<double> v = chunk_us_per_call;
-    std::sort(v.begin(), v.end());
-    return v.empty() ? mean_us_per_call() : v[v.size() / 2];
+    return chunk_us_per_call.empty() ? mean_us_per_call() : Median(chunk_us_per_call);
   }
   double calls_per_second() const { return 1e6 / us_per_call(); }
   // Inside Engine::Call only: without building the requests (the driver's
@@ -353,12 +357,8 @@ int main(int argc, char** argv) {
       small_us.push_back(RunMix(*small, prefix, turn, 0).mean_us_per_call());
       large_us.push_back(RunMix(*large, prefix, turn, 0).mean_us_per_call());
     }
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      return v[v.size() / 2];
-    };
-    const double a = median(small_us);
-    const double b = median(large_us);
+    const double a = Median(small_us);
+    const double b = Median(large_us);
     std::printf(
         "  %-15s %6.1f us -> %6.1f us   ratio %.2f   (interleaved: the two files in turns)\n",
         "sqlite FULL", a, b, b / a);

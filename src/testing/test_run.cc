@@ -50,6 +50,7 @@ struct FlowTest::Impl {
     service = std::make_unique<payload::PayloadService>(*engine, nullptr, flow.domain());
     flows.push_back(&flow);
     for (const Flow* child : flow.ChildFlows()) flows.push_back(child);
+    last_found.assign(flows.size(), 0);
   }
 
   // Per flow, the index of the activity whose task a step handled last.
@@ -145,7 +146,6 @@ struct FlowTest::Impl {
     engine->FireDueTimers();
     const engine::Engine::Stats queued = engine->GetStats();
     if (queued.queued_decision_tasks == 0 && queued.queued_activity_tasks == 0) return false;
-    last_found.resize(flows.size(), 0);
     for (std::size_t i = 0; i < flows.size(); ++i) {
       const Flow& f = *flows[i];
       if (queued.queued_decision_tasks > 0) {
