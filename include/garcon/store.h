@@ -193,7 +193,7 @@ struct SqliteOptions {
 };
 
 // One SQLite file in WAL mode, created if missing, mode 0600 (with its -wal
-// and -shm files). The store holds an exclusive lock on the file for its
+// file; no -shm). The store holds an exclusive lock on the file for its
 // life: a second opener, in this process or another, fails at once naming
 // the file. Fails with kInternalFailure and a message when the file cannot
 // be opened, is held, is not a Garcon store, or has another format version.

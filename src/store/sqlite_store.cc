@@ -15,6 +15,7 @@
 
 #include "base/status_macros.h"
 #include "garcon/store.h"
+#include "store/wal_vfs.h"
 
 namespace garcon::store {
 namespace {
@@ -211,6 +212,11 @@ class SqliteStore final : public Store {
   }
 
   Status Init(const std::string& path, const SqliteOptions& options) {
+    // The file has one owner (FileLock): SQLite's locks are taken once, not
+    // per transaction, and the WAL's index is kept in this process's memory
+    // rather than in a shared -shm file. Before journal_mode, so that no
+    // -shm is ever made (docs/storage.md, "Commits").
+    RETURN_IF_ERROR(Exec("PRAGMA locking_mode=EXCLUSIVE"));
     RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                                   : "PRAGMA synchronous=NORMAL"));
@@ -225,7 +231,8 @@ class SqliteStore final : public Store {
                   std::to_string(kFormatVersion) + "')");
     });
     if (!created.ok()) return created;
-    // SQLite gives -wal and -shm the main file's mode; these exist now.
+    // SQLite gives -wal the main file's mode; it exists now. (A -shm left by
+    // an earlier version, which used one, is restricted too.)
     for (const char* suffix : {"-wal", "-shm"}) ::chmod((path + suffix).c_str(), 0600);
     upsert_domain_ = Prepare(
         "INSERT INTO domains(name, value) VALUES(?1, ?2) "
@@ -679,9 +686,11 @@ Result<std::shared_ptr<Store>> OpenSqliteStore(const std::string& path, SqliteOp
   auto lock = std::make_unique<FileLock>();
   RETURN_IF_ERROR(lock->Acquire(path));
   sqlite3* db = nullptr;
+  // Under FULL, each commit's WAL frames go to the file in one write
+  // (wal_vfs.h); under NORMAL, SQLite's own VFS.
   const int rc = sqlite3_open_v2(path.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+                                 options.synchronous_full ? WalVfsName() : nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);

@@ -1,6 +1,7 @@
 """One owner per data file: while `garcon server --db FILE` runs, a second
 server and a flow's `run --db FILE` are refused at once with a message naming
-the file; the files (main, -wal, -shm) are readable by their owner only."""
+the file; the files (main, -wal) are readable by their owner only, and there
+is no -shm file (the server's connection holds the file exclusively)."""
 import os
 import stat
 import subprocess
@@ -29,9 +30,10 @@ class StoreOwnerTest(unittest.TestCase):
                 self.assertIn(db, run.stderr)
                 self.assertIn("in use", run.stderr)
 
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal"):
                 mode = stat.S_IMODE(os.stat(db + suffix).st_mode)
                 self.assertEqual(mode, 0o600, f"{db}{suffix} has mode {oct(mode)}")
+            self.assertFalse(os.path.exists(db + "-shm"))
 
 
 if __name__ == "__main__":
