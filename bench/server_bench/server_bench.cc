@@ -15,6 +15,8 @@
 //
 // Usage: server_bench [--clients N] [--seconds S] [--polls N] [--samples N]
 //                     [--mix-only 1]   (section 3 alone, to profile it)
+//                     [--threads N]    (the server's I/O threads; default as
+//                                       garcon server's: half the cores)
 //
 // server_bench runs on the C library's malloc; server_bench_mimalloc, the
 // same program, on mimalloc, as the garcon command does. The first line
@@ -177,6 +179,7 @@ int main(int argc, char** argv) {
   int polls = 1000;
   int samples = 2000;
   bool mix_only = false;
+  int threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--samples") samples = std::atoi(argv[i + 1]);
@@ -184,6 +187,7 @@ int main(int argc, char** argv) {
     if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
     if (flag == "--polls") polls = std::atoi(argv[i + 1]);
     if (flag == "--mix-only") mix_only = std::atoi(argv[i + 1]) != 0;
+    if (flag == "--threads") threads = std::atoi(argv[i + 1]);
   }
   spdlog::set_level(spdlog::level::warn);
   std::printf("allocator: %s\n", garcon::AllocatorName().c_str());
@@ -196,12 +200,14 @@ int main(int argc, char** argv) {
   garcon::engine::Engine engine;
   garcon::server::ServerOptions options;
   options.port = 0;
-  options.threads = 2;
+  options.threads = threads;  // 0: the server's default, half the cores
   garcon::server::HttpServer server(engine, options);
   if (auto s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }
+  std::printf("server I/O threads: %d\n", server.threads());
+
   (void)engine.Call("RegisterDomain",
                     {{"name", "bench"}, {"workflowExecutionRetentionPeriodInDays", "1"}});
 

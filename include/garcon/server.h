@@ -22,8 +22,13 @@ struct ServerOptions {
   std::string bind_address = "127.0.0.1";
   // 0 picks a free port; HttpServer::port() tells which.
   std::uint16_t port = 7800;
-  // I/O threads. Long polls hold no thread, so a few serve thousands.
-  int threads = 2;
+  // I/O threads; 0 (or less): half the machine's cores, at least one. Long
+  // polls hold no thread, so a few serve thousands. The engine runs one
+  // call at a time, so more threads only parse and write HTTP and JSON in
+  // parallel, and each costs wake-ups across cores and contention for the
+  // engine's lock: on 2 cores one thread served 1.2-1.5x the calls of two
+  // (docs/benchmarks.md, "Sixth round").
+  int threads = 0;
   // Access key id -> secret. When not empty, every request's SigV4 signature
   // is verified; when empty, any signature (or none) is accepted and the
   // access key id is logged.
@@ -86,6 +91,9 @@ class HttpServer {
 
   // The bound port (after Start), e.g. the one picked for port 0.
   std::uint16_t port() const;
+
+  // The number of I/O threads (ServerOptions::threads, 0 resolved).
+  int threads() const;
 
   // The /metrics text (Prometheus exposition format).
   std::string MetricsText() const;

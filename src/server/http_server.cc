@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -126,13 +127,16 @@ class HttpServerImpl {
   HttpServerImpl(engine::Engine& engine, ServerOptions options)
       : engine_(engine), options_(std::move(options)) {
     if (!options_.clock) options_.clock = SystemClockInstance();
-    if (options_.threads < 1) options_.threads = 1;
+    if (options_.threads < 1) {
+      options_.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
+    }
   }
   ~HttpServerImpl() { Stop(); }
 
   Status Start();
   void Stop();
   std::uint16_t port() const { return port_.load(); }
+  int threads() const { return options_.threads; }
   std::string MetricsText() const { return metrics_.Text(engine_.GetStats()); }
 
   // --- used by sessions ---
@@ -911,7 +915,8 @@ Status HttpServerImpl::Start() {
       }
     });
   }
-  spdlog::info("garcon server listening on {}:{}", options_.bind_address, port_.load());
+  spdlog::info("garcon server listening on {}:{} ({} I/O thread{})", options_.bind_address,
+               port_.load(), options_.threads, options_.threads == 1 ? "" : "s");
   return Status::Ok();
 }
 
@@ -1074,6 +1079,7 @@ HttpServer::~HttpServer() = default;
 Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 std::uint16_t HttpServer::port() const { return impl_->port(); }
+int HttpServer::threads() const { return impl_->threads(); }
 std::string HttpServer::MetricsText() const { return impl_->MetricsText(); }
 
 // --- credentials files ---------------------------------------------------------------

@@ -36,7 +36,7 @@ struct ServerArgs {
   std::string db = "garcon.db";
   std::string credentials;
   bool insecure = false;
-  int threads = 2;
+  int threads = 0;
   std::size_t max_connections = 1000;
   double poll_timeout = 60;
 };
@@ -147,8 +147,8 @@ int main(int argc, char** argv) {
                    "Open connections at most; past it idle ones make room, else 503")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
-  server->add_option("--threads", args.threads, "I/O threads")
-      ->check(CLI::Range(1, 256))
+  server->add_option("--threads", args.threads, "I/O threads (0: half the cores, at least 1)")
+      ->check(CLI::Range(0, 256))
       ->capture_default_str();
   server
       ->add_option("--poll-timeout", args.poll_timeout,
