@@ -59,7 +59,7 @@ fuzz: fuzz-build
 #   whole suite (the Python suites and the console test drive its `garcon`
 #   binary: the console's files served under ASan), every past
 #   fuzz finding, then each fuzzer for CI_FUZZ_SECONDS.
-CI_FUZZ_SECONDS ?= 45
+CI_FUZZ_SECONDS ?= 30
 TSAN_EXCLUDE ?= conformance|distributed|^cli$$|^console$$|server_soak|client_signing|CrashTest
 ci-sanitizers: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGARCON_SANITIZE=thread -DGARCON_BUILD_BENCH=OFF
