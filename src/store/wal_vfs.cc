@@ -147,52 +147,13 @@ int WalDeviceCharacteristics(sqlite3_file* f) {
   return Wal(f)->real->pMethods->xDeviceCharacteristics(Wal(f)->real);
 }
 
-// SQLite maps shared memory and memory-maps through the database file, not
-// the WAL; these forward for completeness (version 3 methods).
-int WalShmMap(sqlite3_file* f, int page, int page_size, int extend, void volatile** out) {
-  sqlite3_file* real = Wal(f)->real;
-  if (real->pMethods->iVersion < 2 || real->pMethods->xShmMap == nullptr) return SQLITE_IOERR;
-  return real->pMethods->xShmMap(real, page, page_size, extend, out);
-}
-
-int WalShmLock(sqlite3_file* f, int offset, int n, int flags) {
-  sqlite3_file* real = Wal(f)->real;
-  if (real->pMethods->iVersion < 2 || real->pMethods->xShmLock == nullptr) return SQLITE_IOERR;
-  return real->pMethods->xShmLock(real, offset, n, flags);
-}
-
-void WalShmBarrier(sqlite3_file* f) {
-  sqlite3_file* real = Wal(f)->real;
-  if (real->pMethods->iVersion >= 2 && real->pMethods->xShmBarrier != nullptr) {
-    real->pMethods->xShmBarrier(real);
-  }
-}
-
-int WalShmUnmap(sqlite3_file* f, int delete_flag) {
-  sqlite3_file* real = Wal(f)->real;
-  if (real->pMethods->iVersion < 2 || real->pMethods->xShmUnmap == nullptr) return SQLITE_OK;
-  return real->pMethods->xShmUnmap(real, delete_flag);
-}
-
-int WalFetch(sqlite3_file* f, sqlite3_int64 offset, int amount, void** out) {
-  WalFile* w = Wal(f);
-  *out = nullptr;
-  if (const int rc = Flush(w); rc != SQLITE_OK) return rc;
-  if (w->real->pMethods->iVersion < 3 || w->real->pMethods->xFetch == nullptr) return SQLITE_OK;
-  return w->real->pMethods->xFetch(w->real, offset, amount, out);
-}
-
-int WalUnfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
-  sqlite3_file* real = Wal(f)->real;
-  if (real->pMethods->iVersion < 3 || real->pMethods->xUnfetch == nullptr) return SQLITE_OK;
-  return real->pMethods->xUnfetch(real, offset, p);
-}
-
+// Version 1: SQLite maps shared memory (xShm*) and memory-maps pages
+// (xFetch) through the database file only, never through its WAL.
 const sqlite3_io_methods kWalMethods = {
-    3,           WalClose,     WalRead,    WalWrite,      WalTruncate,    WalSync,
+    1,           WalClose,     WalRead,    WalWrite,      WalTruncate,    WalSync,
     WalFileSize, WalLock,      WalUnlock,  WalCheckReservedLock,
-    WalFileControl, WalSectorSize, WalDeviceCharacteristics, WalShmMap, WalShmLock,
-    WalShmBarrier, WalShmUnmap, WalFetch, WalUnfetch,
+    WalFileControl, WalSectorSize, WalDeviceCharacteristics,
+    nullptr,     nullptr,      nullptr,    nullptr,       nullptr,        nullptr,
 };
 
 // The VFS: opening a WAL file wraps it; everything else is the base's.
