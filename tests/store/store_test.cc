@@ -11,19 +11,10 @@
 #include <fstream>
 
 #include "garcon/store.h"
+#include "store/temp_db.h"
 
 namespace garcon::store {
 namespace {
-
-std::string TempPath(const std::string& name) {
-  std::string file = name + "-" + std::to_string(getpid()) + ".db";
-  for (char& c : file) c = c == '/' ? '_' : c;
-  return (std::filesystem::temp_directory_path() / file).string();
-}
-
-void RemoveDb(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-}
 
 RunRecord Row(const std::string& id, std::int64_t start_us, std::uint64_t seq, bool open,
               std::int64_t close_us = 0, const std::string& status = "") {

@@ -9,24 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <string>
 
 #include "garcon/store.h"
+#include "store/temp_db.h"
 
 namespace garcon::store {
 namespace {
-
-std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          (name + "-" + std::to_string(getpid()) + ".db"))
-      .string();
-}
-
-void RemoveDb(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
-}
 
 // A connection through the VFS, as the SQLite store opens one under FULL.
 class Db {
