@@ -202,11 +202,17 @@ void Preload(Engine& engine, long closed, long open, long* serial) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--open") == 0) return OpenOnly(argv[2]);
-  if (argc >= 3 && std::strcmp(argv[1], "--clients") == 0) {
+  if (argc >= 3 && std::strcmp(argv[1], "--clients") == 0 && std::atoi(argv[2]) >= 1) {
     return ClientsOnly(std::atoi(argv[2]), argc > 3 ? std::atof(argv[3]) : 5.0,
                        argc > 4 && std::strcmp(argv[4], "memory") == 0);
   }
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  if (argc > 2 || (argc == 2 && !quick)) {
+    std::fprintf(stderr,
+                 "usage: durable_bench [--quick] | --clients N [SECONDS [memory]] | "
+                 "--open FILE\n");
+    return 2;
+  }
   const std::string dir = std::filesystem::temp_directory_path().string();
   const std::string path = dir + "/garcon-durable-bench-" + std::to_string(getpid()) + ".db";
   const double seconds = quick ? 1.0 : 3.0;
