@@ -13,6 +13,7 @@
 #include "garcon/flow.h"
 #include "garcon/payloads.h"
 #include "garcon/service.h"
+#include "garcon/worker.h"
 
 namespace garcon {
 
@@ -31,7 +32,7 @@ struct RunOptions {
   // Show a progress line (for terminals).
   bool progress = false;
   // Poll loops per activity (WorkerOptions::pollers).
-  int pollers = 4;
+  int pollers = kDefaultPollers;
   // Called once the execution has closed, before the decider and worker
   // threads are joined: it must make their pending long polls return (e.g.
   // Engine::Shutdown). Without it, joining may wait for a poll timeout.

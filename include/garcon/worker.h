@@ -15,6 +15,13 @@
 
 namespace garcon {
 
+// Poll loops per activity unless told otherwise. On a durable engine each
+// loop waits for a commit twice a task (its answer, then its next task), so
+// more loops share each commit: a fan-out of 1,000 on SQLite FULL took 0.89 s
+// with 8 loops, 1.22 s with 4 and 0.64 s with 16, while in memory 8 was the
+// fastest of the three (docs/benchmarks.md, "Poll loops per activity").
+inline constexpr int kDefaultPollers = 8;
+
 struct WorkerOptions {
   std::string identity;  // recorded in ActivityTaskStarted; defaults to host:pid
   // Activities to serve, by short or full name; empty = every activity that
@@ -27,7 +34,7 @@ struct WorkerOptions {
   // Poll loops per activity: up to this many of its tasks run at once (the
   // instances of a generator, typically), so its tasks must be safe to run
   // in parallel with each other. 1 runs them one at a time.
-  int pollers = 4;
+  int pollers = kDefaultPollers;
   // Appended to each activity's task list: this worker polls
   // `{activity.task_list()}{task_list_tag}` (RunFlow's private lists).
   std::string task_list_tag;

@@ -78,7 +78,7 @@ struct Args {
   std::string db;
   app::RemoteOptions remote;
   std::vector<std::string> activities;
-  int pollers = 4;
+  int pollers = kDefaultPollers;
   std::string signal_workflow_id;
   std::string signal_name;
   std::string run_id;
