@@ -202,8 +202,10 @@ void Preload(Engine& engine, long closed, long open, long* serial) {
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--open") == 0) return OpenOnly(argv[2]);
-  if (argc >= 3 && std::strcmp(argv[1], "--clients") == 0 && std::atoi(argv[2]) >= 1) {
-    return ClientsOnly(std::atoi(argv[2]), argc > 3 ? std::atof(argv[3]) : 5.0,
+  const int only_clients =
+      argc >= 3 && std::strcmp(argv[1], "--clients") == 0 ? std::atoi(argv[2]) : 0;
+  if (only_clients >= 1) {
+    return ClientsOnly(only_clients, argc > 3 ? std::atof(argv[3]) : 5.0,
                        argc > 4 && std::strcmp(argv[4], "memory") == 0);
   }
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;

@@ -17,9 +17,9 @@ namespace garcon {
 
 // Poll loops per activity unless told otherwise. On a durable engine each
 // loop waits for a commit twice a task (its answer, then its next task), so
-// more loops share each commit: a fan-out of 1,000 on SQLite FULL took 0.89 s
-// with 8 loops, 1.22 s with 4 and 0.64 s with 16, while in memory 8 was the
-// fastest of the three (docs/benchmarks.md, "Poll loops per activity").
+// more loops share each commit: durable runs take 0.6-0.75x the time they
+// took with 4, memory runs about the same (docs/benchmarks.md, "Poll loops
+// per activity").
 inline constexpr int kDefaultPollers = 8;
 
 struct WorkerOptions {
