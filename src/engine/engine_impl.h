@@ -136,9 +136,14 @@ class EngineImpl {
   // mu_ held: takes a failure the journal reported, and drops closed runs
   // whose close is durable (keeping the latest in recent_closed_).
   void SyncJournalLocked();
-  // Keeps `run`, closed and durable, among the recently closed runs, unless
-  // its retention has passed.
-  void RememberClosed(RunState run);
+  // The node of runs_ (and recent_closed_) holding one run.
+  using RunNode = std::unordered_map<std::string, RunState>::node_type;
+  // Keeps the run in `node` (taken out of runs_), closed and durable, among
+  // the recently closed runs, unless its retention has passed. The node
+  // moves between the maps and the one it evicts is kept for the next run
+  // (spare_run_), so a run's state, about a kilobyte, is not allocated and
+  // copied again at its close and at the next start.
+  void RememberClosed(RunNode node);
   // The recently closed run `execution` names in `domain`, or null.
   const RunState* FindRecentClosed(const std::string& domain, const Json& execution) const;
   // A retention sweep at now_: forgets the recently closed runs it purges.
@@ -349,6 +354,7 @@ class EngineImpl {
   static constexpr std::size_t kRecentClosed = 1024;
   std::unordered_map<std::string, RunState> recent_closed_;  // by runId
   std::deque<std::string> recent_closed_order_;              // oldest first
+  RunNode spare_run_;  // a node recent_closed_ evicted, for CreateRun
   std::size_t closed_runs_ = 0;          // closed runs in the store
   // A read the current handler asked to run on the store (see Defer).
   std::function<Result<Json>(store::Store&)> pending_read_;

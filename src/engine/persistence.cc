@@ -617,10 +617,7 @@ void EngineImpl::SyncJournalLocked() {
   if (!store_status_.ok()) return;  // closed runs stay: the store may not have them
   while (!closing_.empty() && closing_.front().first <= durable) {
     auto it = runs_.find(closing_.front().second);
-    if (it != runs_.end() && !it->second.open) {
-      RememberClosed(std::move(it->second));
-      runs_.erase(it);
-    }
+    if (it != runs_.end() && !it->second.open) RememberClosed(runs_.extract(it));
     closing_.pop_front();
   }
 }
@@ -631,8 +628,12 @@ bool EngineImpl::PastRetention(const RunState& run) {
   return domain == nullptr || !run.close_time || *run.close_time + domain->Retention() <= now_;
 }
 
-void EngineImpl::RememberClosed(RunState run) {
-  if (PastRetention(run)) return;
+void EngineImpl::RememberClosed(RunNode node) {
+  RunState& run = node.mapped();
+  if (PastRetention(run)) {
+    spare_run_ = std::move(node);
+    return;
+  }
   // What the store's row holds: a closed run has no open tasks, timers or
   // children (CloseRun), and its events are not needed to describe it.
   run.events.clear();
@@ -648,12 +649,14 @@ void EngineImpl::RememberClosed(RunState run) {
     run.latest_activity_task_timestamp = micros(*run.latest_activity_task_timestamp);
   }
   if (recent_closed_order_.size() >= kRecentClosed) {
-    recent_closed_.erase(recent_closed_order_.front());
+    auto oldest = recent_closed_.find(recent_closed_order_.front());
+    if (oldest != recent_closed_.end()) spare_run_ = recent_closed_.extract(oldest);
     recent_closed_order_.pop_front();
   }
   recent_closed_order_.push_back(run.run_id);
-  std::string run_id = run.run_id;
-  recent_closed_.insert_or_assign(std::move(run_id), std::move(run));
+  // A run closes once: its id is not among the recently closed already.
+  recent_closed_.erase(run.run_id);
+  recent_closed_.insert(std::move(node));
 }
 
 const RunState* EngineImpl::FindRecentClosed(const std::string& domain,

@@ -81,7 +81,16 @@ RunState& EngineImpl::CreateRun(DomainState& domain, RunState config,
   config.start_seq = ++run_seq_;
   config.open = true;
   const std::string run_id = config.run_id;
-  RunState& run = runs_.emplace(run_id, std::move(config)).first->second;
+  RunState* created = nullptr;
+  if (spare_run_.empty()) {
+    created = &runs_.emplace(run_id, std::move(config)).first->second;
+  } else {
+    // The node a closed run left (RememberClosed): no allocation.
+    spare_run_.key() = run_id;
+    spare_run_.mapped() = std::move(config);
+    created = &runs_.insert(std::move(spare_run_)).position->second;
+  }
+  RunState& run = *created;
   domain.open_run_by_workflow_id[run.workflow_id] = run_id;
   domain.open_by_start.emplace(run.start_seq, run_id);
   ++open_runs_;

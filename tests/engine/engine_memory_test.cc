@@ -97,6 +97,39 @@ TEST_F(Memory, ARecentlyClosedRunIsDescribedAsTheStoreHoldsIt) {
   EXPECT_EQ(Describe("kept", run_id), recent);
 }
 
+// Past the recently closed runs the engine keeps, a new run takes the
+// memory an evicted one held: nothing of the old run shows in the new one.
+TEST_F(Memory, ARunStartedAfterManyClosesCarriesNothingOfAnEarlierRun) {
+  RegisterTypes();
+  for (int i = 0; i < 1030; ++i) {
+    const std::string id = "tagged-" + std::to_string(i);
+    Start(id, {{"tagList", {"old-tag"}}, {"input", "old input"}});
+    EXPECT_TRUE(
+        Decide(PollDecision(), ScheduleActivity("a"), {{"executionContext", "old context"}}).ok());
+    Ok("TerminateWorkflowExecution", {{"domain", kDomain}, {"workflowId", id}});
+  }
+  engine_->Flush();
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "fresh-" + std::to_string(i);
+    const std::string run_id = Start(id);
+    const Json described = Describe(id, run_id);
+    EXPECT_EQ(described["executionInfo"]["executionStatus"], "OPEN");
+    EXPECT_EQ(described["executionInfo"]["execution"]["runId"], run_id);
+    EXPECT_FALSE(described["executionInfo"].contains("tagList")) << described.dump();
+    EXPECT_FALSE(described["executionInfo"].contains("closeStatus")) << described.dump();
+    EXPECT_FALSE(described.contains("latestExecutionContext")) << described.dump();
+    EXPECT_EQ(described["openCounts"]["openActivityTasks"], 0);
+    EXPECT_EQ(described["openCounts"]["openDecisionTasks"], 1);
+    const Json events = History(id, run_id);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_FALSE(events[0]["workflowExecutionStartedEventAttributes"].contains("input"));
+    EXPECT_FALSE(events[0]["workflowExecutionStartedEventAttributes"].contains("tagList"));
+  }
+  const Engine::Stats stats = engine_->GetStats();
+  EXPECT_EQ(stats.open_executions, 3u);
+  EXPECT_EQ(stats.closed_executions, 1030u);
+}
+
 TEST_F(Memory, ClosedListsPageThroughTheStoreNewestFirst) {
   RegisterTypes();
   std::vector<std::string> run_ids;
