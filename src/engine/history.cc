@@ -8,20 +8,23 @@
 namespace garcon::engine {
 namespace {
 
-std::string LowerFirst(std::string_view s) {
-  std::string out(s);
-  if (!out.empty()) out[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[0])));
+// `type` with its first letter lowered, then `suffix`: one allocation.
+std::string AttributesKey(std::string_view type, std::string_view suffix) {
+  std::string out;
+  out.reserve(type.size() + suffix.size());
+  out.append(type).append(suffix);
+  if (!type.empty()) out[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[0])));
   return out;
 }
 
 }  // namespace
 
 std::string EventAttributesKey(std::string_view event_type) {
-  return LowerFirst(event_type) + "EventAttributes";
+  return AttributesKey(event_type, "EventAttributes");
 }
 
 std::string DecisionAttributesKey(std::string_view decision_type) {
-  return LowerFirst(decision_type) + "DecisionAttributes";
+  return AttributesKey(decision_type, "DecisionAttributes");
 }
 
 double Timestamp(TimePoint t) { return ToEpochSeconds(t); }
